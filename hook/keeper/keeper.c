@@ -1,0 +1,170 @@
+/* fod-keeper: the main process of every warm container, and the wrapper that
+ * each run of a command goes through.
+ *
+ * It is linked statically and mounted read-only at /.fod/keeper, because images
+ * may hold nothing but the tool: no shell, no sleep, no libc.
+ *
+ *   fod-keeper keep
+ *       PID 1. Holds an exclusive flock on /.fod/run/alive for as long as the
+ *       container lives (the host tests liveness with a non-blocking flock, no
+ *       engine call), reaps orphans, and delivers signals the host asks for
+ *       through the FIFO /.fod/run/signal ("PID SIGNAL\n"): engine exec CLIs do
+ *       not forward signals to the process they started.
+ *   fod-keeper exec SESSION IMAGE -- COMMAND [ARGS...]
+ *       Records its pid in /.fod/run/s/SESSION, makes itself a process group the
+ *       keeper can signal as a whole, and execs COMMAND in place, so the command
+ *       keeps the container's user, capabilities and namespaces. A COMMAND that
+ *       is not in the image gives one clear line and status 127.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define BOX "/.fod/run"
+
+static void exit_now(int sig) {
+  (void)sig;
+  _exit(0);
+}
+
+static void reap_children(int sig) {
+  (void)sig;
+  int saved = errno;
+  while (waitpid(-1, NULL, WNOHANG) > 0) {
+  }
+  errno = saved;
+}
+
+static int parse_positive(const char *text, long max, long *out) {
+  char *end = NULL;
+  errno = 0;
+  long v = strtol(text, &end, 10);
+  if (errno != 0 || end == text || *end != '\0' || v <= 0 || v > max) {
+    return -1;
+  }
+  *out = v;
+  return 0;
+}
+
+/* One request line "PID SIGNAL". Anything malformed is ignored. */
+static void deliver(char *line) {
+  char *space = strchr(line, ' ');
+  if (space == NULL) {
+    return;
+  }
+  *space = '\0';
+  long pid = 0, sig = 0;
+  if (parse_positive(line, 1L << 22, &pid) != 0 || parse_positive(space + 1, 64, &sig) != 0 || pid <= 1) {
+    return;
+  }
+  /* The command leads its own process group: signal the whole group, as a
+   * terminal would, falling back to the single process. */
+  if (kill((pid_t)-pid, (int)sig) != 0) {
+    kill((pid_t)pid, (int)sig);
+  }
+}
+
+static int keep(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = exit_now;
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGHUP, &sa, NULL);
+  sa.sa_handler = reap_children;
+  sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+  sigaction(SIGCHLD, &sa, NULL);
+
+  int alive = open(BOX "/alive", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (alive < 0 || flock(alive, LOCK_EX) != 0) {
+    fprintf(stderr, "fod-keeper: cannot lock " BOX "/alive: %s\n", strerror(errno));
+    return 1;
+  }
+  /* O_RDWR: the FIFO always has a writer, so read() blocks instead of seeing EOF. */
+  int fifo = open(BOX "/signal", O_RDWR | O_CLOEXEC);
+  if (fifo < 0) {
+    for (;;) {
+      pause();
+    }
+  }
+  char buffer[512];
+  size_t used = 0;
+  for (;;) {
+    ssize_t n = read(fifo, buffer + used, sizeof buffer - 1 - used);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      for (;;) {
+        pause();
+      }
+    }
+    used += (size_t)n;
+    buffer[used] = '\0';
+    char *start = buffer;
+    char *newline;
+    while ((newline = strchr(start, '\n')) != NULL) {
+      *newline = '\0';
+      deliver(start);
+      start = newline + 1;
+    }
+    used = (size_t)(buffer + used - start);
+    memmove(buffer, start, used);
+    if (used == sizeof buffer - 1) {
+      used = 0; /* an overlong line: drop it */
+    }
+  }
+}
+
+static int run_command(int argc, char **argv) {
+  /* argv: exec SESSION IMAGE -- COMMAND [ARGS...] */
+  if (argc < 6 || strcmp(argv[4], "--") != 0) {
+    fprintf(stderr, "fod-keeper: usage: exec SESSION IMAGE -- COMMAND [ARGS...]\n");
+    return 125;
+  }
+  const char *session = argv[2];
+  const char *image = argv[3];
+  const char *command = argv[5];
+  if (session[0] == '\0' || strspn(session, "0123456789") != strlen(session)) {
+    fprintf(stderr, "fod-keeper: bad session '%s'\n", session);
+    return 125;
+  }
+  char path[128];
+  snprintf(path, sizeof path, BOX "/s/%s", session);
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    char pid[32];
+    int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (write(fd, pid, (size_t)len) != len) {
+      /* without the record, signals fall back to the engine CLI's behaviour */
+    }
+    close(fd);
+  }
+  setpgid(0, 0); /* fails harmlessly when exec -t already made us a session leader */
+  execvp(command, argv + 5);
+  int err = errno;
+  if (err == ENOENT || err == ENOTDIR) {
+    fprintf(stderr, "fod: %s: not found in image %s (check the mapping's entrypoint)\n", command, image);
+    return 127;
+  }
+  fprintf(stderr, "fod: %s: cannot run in image %s: %s\n", command, image, strerror(err));
+  return 126;
+}
+
+int main(int argc, char **argv) {
+  if (argc >= 2 && strcmp(argv[1], "keep") == 0) {
+    return keep();
+  }
+  if (argc >= 2 && strcmp(argv[1], "exec") == 0) {
+    return run_command(argc, argv);
+  }
+  fprintf(stderr, "fod-keeper: internal helper of fod; not meant to be run by hand\n");
+  return 2;
+}

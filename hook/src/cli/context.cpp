@@ -1,0 +1,29 @@
+#include "cli/context.hpp"
+
+#include "error.hpp"
+#include "mapping/index.hpp"
+
+#include <fmt/format.h>
+
+namespace fod::cli {
+
+mapping::Mapping load_mapping(bool print_all_diagnostics) {
+  auto result = mapping::load_indexed(mapping::default_layers(), mapping::default_cache_dir());
+  if (result.rebuilt || print_all_diagnostics) {
+    for (const auto& line : result.mapping.diagnostics) {
+      fmt::print(stderr, "fod: warning: {}\n", line);
+    }
+  }
+  return std::move(result.mapping);
+}
+
+engine::Engine require_engine(const mapping::Config& config) {
+  std::string why;
+  auto engine = engine::select_engine(config.engine, &why);
+  if (!engine) {
+    throw UserError(status_engine_failure, why);
+  }
+  return *engine;
+}
+
+} // namespace fod::cli

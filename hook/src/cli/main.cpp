@@ -1,0 +1,96 @@
+#include "cli/main.hpp"
+
+#include "cli/commands.hpp"
+#include "error.hpp"
+#include "util/fs.hpp"
+#include "version.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+namespace fod::cli {
+
+namespace {
+
+constexpr const char* description =
+    "fod runs commands that are not installed in containers of the images mapped to them,\n"
+    "keeping each container warm for the next call.";
+
+int dispatch(int argc, char** argv) {
+  std::string invoked = util::basename(argv[0]);
+  // A shim: a symlink named after the command.
+  if (invoked != "fod" && invoked.compare(0, 4, "fod.") != 0) {
+    return run_command(invoked, std::vector<std::string>(argv + 1, argv + argc));
+  }
+  // `run` is dispatched by hand: everything after NAME belongs to the command,
+  // including its own --help.
+  if (argc >= 2 && std::string_view(argv[1]) == "run") {
+    if (argc < 3 || argv[2][0] == '-') {
+      throw UserError(2, "usage: fod run NAME [ARGS...]");
+    }
+    return run_command(argv[2], std::vector<std::string>(argv + 3, argv + argc));
+  }
+  if (argc == 3 && std::string_view(argv[1]) == "_reap") {
+    return reap_command(argv[2]);
+  }
+
+  CLI::App app{description, "fod"};
+  app.set_version_flag("--version", fmt::format("fod {}", version));
+  app.require_subcommand(1);
+  app.footer("Run `fod SUBCOMMAND --help` for details. See fod(1) and fod-mappings(5).");
+
+  app.add_subcommand("run", "Run a mapped command: fod run NAME [ARGS...]");
+  std::string which_name;
+  auto* which = app.add_subcommand("which", "Show where NAME is mapped, its image, engine and warm container");
+  which->add_option("NAME", which_name, "command name")->required();
+  auto* ps = app.add_subcommand("ps", "List warm containers");
+  std::string stop_name;
+  bool stop_all = false;
+  auto* stop = app.add_subcommand("stop", "Remove the warm containers of NAME's image, or all with --all");
+  auto* stop_name_option = stop->add_option("NAME", stop_name, "command name");
+  auto* stop_all_flag = stop->add_flag("--all", stop_all, "stop every warm container of yours");
+  stop_name_option->excludes(stop_all_flag);
+  auto* gc = app.add_subcommand("gc", "Remove fod's containers whose reaper is gone (after a crash or reboot)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (which->parsed()) {
+    return which_command(which_name);
+  }
+  if (ps->parsed()) {
+    return ps_command();
+  }
+  if (stop->parsed()) {
+    if (!stop_all && stop_name.empty()) {
+      throw UserError(2, "usage: fod stop NAME | --all");
+    }
+    return stop_command(stop_name, stop_all);
+  }
+  if (gc->parsed()) {
+    return gc_command();
+  }
+  throw UserError(2, "usage: fod run NAME [ARGS...]");
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return dispatch(argc, argv);
+  } catch (const UserError& e) {
+    if (e.status() == 2 || e.status() == status_not_found) {
+      fmt::print(stderr, "fod: {}\n", e.what());
+    } else {
+      fmt::print(stderr, "fod: error: {}\n", e.what());
+    }
+    return e.status();
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "fod: error: {}\n", e.what());
+    return status_engine_failure;
+  }
+}
+
+} // namespace fod::cli

@@ -1,0 +1,52 @@
+#include "cli/commands.hpp"
+#include "cli/context.hpp"
+#include "engine/argv.hpp"
+#include "util/fs.hpp"
+#include "util/lock.hpp"
+#include "util/process.hpp"
+#include "warm/state.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <unistd.h>
+
+namespace fod::cli {
+
+namespace {
+
+void remove_warm(const warm::ContainerPaths& paths, const warm::Info& info) {
+  // Removing first ends any run in flight, which then releases its lock.
+  util::capture(engine::remove_argv(info.engine, info.container));
+  util::FileLock lock(paths.lock());
+  lock.lock(util::FileLock::Mode::exclusive);
+  unlink(paths.info().c_str());
+  unlink(paths.stamp().c_str());
+  util::remove_tree(paths.box());
+}
+
+} // namespace
+
+int stop_command(const std::string& name, bool all) {
+  std::string image;
+  if (!all) {
+    auto mapping = load_mapping();
+    if (const auto* entry = mapping.find(name)) {
+      image = entry->image;
+    }
+  }
+  int stopped = 0;
+  for (const auto& [paths, info] : warm::list_recorded()) {
+    bool ran_it = std::find(info.commands.begin(), info.commands.end(), name) != info.commands.end();
+    if (all || ran_it || (!image.empty() && info.image == image)) {
+      remove_warm(paths, info);
+      fmt::print("stopped {} ({}, {})\n", info.container, info.image, info.root);
+      ++stopped;
+    }
+  }
+  if (stopped == 0) {
+    fmt::print(stderr, "fod: no warm container{}\n", all ? "s" : fmt::format(" for {}", name));
+  }
+  return 0;
+}
+
+} // namespace fod::cli

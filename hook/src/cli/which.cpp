@@ -1,0 +1,66 @@
+#include "cli/commands.hpp"
+#include "cli/context.hpp"
+#include "error.hpp"
+#include "util/duration.hpp"
+#include "warm/runner.hpp"
+#include "warm/state.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+namespace fod::cli {
+
+int which_command(const std::string& name) {
+  auto mapping = load_mapping(true);
+  const auto* entry = mapping.find(name);
+  if (entry == nullptr) {
+    fmt::print(stderr, "fod: {} is not mapped\n", name);
+    return 1;
+  }
+  fmt::print("{}\n", name);
+  fmt::print("  defined in:  {} layer, {}:{}\n", entry->origin.layer, entry->origin.file, entry->origin.line);
+  fmt::print("  image:       {}\n", entry->image);
+  fmt::print("  runs:        {}\n", fmt::join(entry->entrypoint, " "));
+  fmt::print("  network:     {}\n", mapping::to_string(entry->network));
+  if (!entry->capabilities.empty()) {
+    fmt::print("  capabilities: {}\n", fmt::join(entry->capabilities, ", "));
+  }
+  fmt::print("  ttl:         {}\n", util::format_duration(entry->ttl.value_or(mapping.config.ttl)));
+
+  std::string why;
+  auto engine = engine::select_engine(mapping.config.engine, &why);
+  if (!engine) {
+    fmt::print("  engine:      none ({})\n", why);
+    return 0;
+  }
+  fmt::print("  engine:      {} ({}{})\n", engine::to_string(engine->kind), engine->cli,
+             engine->rootless ? ", rootless" : "");
+
+  warm::RunRequest request{entry, &mapping.config, *engine, {}};
+  std::string cwd = warm::current_directory();
+  try {
+    auto target = warm::target_for(request, cwd);
+    auto paths = warm::paths_for_key(target.key);
+    auto info = warm::read_info(paths);
+    if (info && warm::keeper_alive(paths)) {
+      fmt::print("  warm here:   yes, {} idle {}s of {}\n", info->container,
+                 static_cast<long>(warm::idle_seconds(paths, *info)), util::format_duration(info->ttl));
+    } else {
+      fmt::print("  warm here:   no (the next run starts a container)\n");
+    }
+  } catch (const UserError& e) {
+    fmt::print("  warm here:   no ({})\n", e.what());
+  }
+  int elsewhere = 0;
+  for (const auto& [paths, info] : warm::list_recorded()) {
+    if (info.image == entry->image && info.root != cwd && warm::keeper_alive(paths)) {
+      ++elsewhere;
+    }
+  }
+  if (elsewhere > 0) {
+    fmt::print("  warm elsewhere: {} container(s) of this image (see fod ps)\n", elsewhere);
+  }
+  return 0;
+}
+
+} // namespace fod::cli

@@ -1,0 +1,76 @@
+#include "engine/engine.hpp"
+
+#include "util/environment.hpp"
+#include "util/fs.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+namespace fod::engine {
+
+const char* to_string(Kind kind) { return kind == Kind::podman ? "podman" : "docker"; }
+
+std::string find_in_path(const std::string& name) {
+  if (name.find('/') != std::string::npos) {
+    return access(name.c_str(), X_OK) == 0 ? name : std::string();
+  }
+  std::string path = util::get_env("PATH").value_or("/usr/local/bin:/usr/bin:/bin");
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t colon = path.find(':', start);
+    std::string dir = path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+    std::string candidate = util::join(dir.empty() ? "." : dir, name);
+    if (access(candidate.c_str(), X_OK) == 0) {
+      return candidate;
+    }
+    if (colon == std::string::npos) {
+      break;
+    }
+    start = colon + 1;
+  }
+  return {};
+}
+
+namespace {
+
+Engine make(Kind kind, std::string cli) {
+  return Engine{kind, std::move(cli), kind == Kind::podman && geteuid() != 0};
+}
+
+} // namespace
+
+std::optional<Engine> select_engine(const std::string& configured, std::string* why) {
+  std::string choice = util::get_env("FOD_ENGINE").value_or(configured);
+  if (choice.find('/') != std::string::npos) {
+    std::string base = util::basename(choice);
+    Kind kind = base.find("docker") != std::string::npos ? Kind::docker : Kind::podman;
+    if (access(choice.c_str(), X_OK) != 0) {
+      *why = fmt::format("FOD_ENGINE={} is not an executable", choice);
+      return std::nullopt;
+    }
+    return make(kind, choice);
+  }
+  if (choice == "podman" || choice == "docker") {
+    Kind kind = choice == "podman" ? Kind::podman : Kind::docker;
+    std::string found = find_in_path(choice);
+    if (found.empty()) {
+      *why = fmt::format("{} was chosen as the engine but is not installed (not in PATH)", choice);
+      return std::nullopt;
+    }
+    return make(kind, found);
+  }
+  if (choice != "auto") {
+    *why = fmt::format("unknown engine '{}': use auto, podman, docker or a path to one", choice);
+    return std::nullopt;
+  }
+  for (Kind kind : {Kind::podman, Kind::docker}) {
+    std::string found = find_in_path(to_string(kind));
+    if (!found.empty()) {
+      return make(kind, found);
+    }
+  }
+  *why = "no container engine found: install podman or docker, or set FOD_ENGINE";
+  return std::nullopt;
+}
+
+} // namespace fod::engine

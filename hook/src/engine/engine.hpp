@@ -1,0 +1,29 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace fod::engine {
+
+enum class Kind { podman, docker };
+
+const char* to_string(Kind kind);
+
+// The container engine fod drives, through its CLI.
+struct Engine {
+  Kind kind = Kind::podman;
+  std::string cli;       // what is executed: a name looked up in PATH, or a path
+  bool rootless = false; // podman run by a non-root user: its user namespace maps
+                         // container root to the caller, so no --user is needed
+};
+
+// Picks the engine: $FOD_ENGINE (podman, docker, or a path to either CLI) beats
+// the configured choice ("auto", "podman", "docker"); auto prefers podman, then
+// docker, as found in PATH. nullopt when the chosen CLI cannot be found, with
+// the reason in *why.
+std::optional<Engine> select_engine(const std::string& configured, std::string* why);
+
+// Searches PATH for an executable; empty when absent.
+std::string find_in_path(const std::string& name);
+
+} // namespace fod::engine

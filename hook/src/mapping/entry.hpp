@@ -1,0 +1,67 @@
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fod::mapping {
+
+enum class Network { none, standard, host };
+
+// "none", "default", "host".
+const char* to_string(Network network);
+std::optional<Network> parse_network(const std::string& text);
+
+// Where a definition came from: the layer ("package", "system", "user"), file and line.
+struct Origin {
+  std::string layer;
+  std::string file;
+  int line = 0;
+};
+
+// A host path mounted at the same path inside the container. path may start with "~".
+struct Mount {
+  std::string path;
+  bool read_only = false;
+};
+
+// One command -> image mapping, validated.
+struct Entry {
+  std::string name;
+  std::string image;
+  std::vector<std::string> entrypoint; // argv prefix inside the container
+  Network network = Network::standard;
+  std::vector<std::string> env;          // host variables passed in, beyond the allowlist
+  std::vector<Mount> mounts;
+  std::vector<std::string> capabilities; // upper case, without "CAP_"
+  std::optional<std::chrono::seconds> ttl;
+  std::optional<std::string> memory;
+  std::optional<int> pids;
+  Origin origin;
+};
+
+// Settings from config.yaml, merged over the layers.
+struct Config {
+  std::string engine = "auto"; // auto | podman | docker
+  std::chrono::seconds ttl{600};
+  std::string memory = "2g";
+  int pids = 1024;
+};
+
+// The merged result of every layer: what fod knows.
+struct Mapping {
+  std::map<std::string, Entry> entries;
+  Config config;
+  // One line per problem found while loading ("file:line: message").
+  std::vector<std::string> diagnostics;
+
+  // The entry for a command, if it is mapped.
+  const Entry* find(const std::string& name) const {
+    auto it = entries.find(name);
+    return it == entries.end() ? nullptr : &it->second;
+  }
+};
+
+} // namespace fod::mapping

@@ -1,0 +1,175 @@
+#include "mapping/index.hpp"
+
+#include "util/environment.hpp"
+#include "util/fs.hpp"
+#include "util/hash.hpp"
+
+#include <nlohmann/json.hpp>
+#include <sys/stat.h>
+
+namespace fod::mapping {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr int index_format = 1;
+
+// What a source looks like now; "-" when it does not exist.
+std::string signature(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) {
+    return "-";
+  }
+  return std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
+         std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + ":" +
+         std::to_string(st.st_ctim.tv_sec) + "." + std::to_string(st.st_ctim.tv_nsec);
+}
+
+// Every path whose change must rebuild the index. A mappings.d directory gets a
+// new mtime when a file is added, removed or renamed in it.
+std::vector<std::string> source_paths(const std::vector<Layer>& layers) {
+  std::vector<std::string> paths;
+  for (const auto& layer : layers) {
+    paths.push_back(util::join(layer.dir, "config.yaml"));
+    paths.push_back(util::join(layer.dir, "mappings.yaml"));
+    paths.push_back(util::join(layer.dir, "mappings.d"));
+    for (const auto& file : mapping_files(layer)) {
+      if (file.find("/mappings.d/") != std::string::npos) {
+        paths.push_back(file);
+      }
+    }
+  }
+  return paths;
+}
+
+json entry_to_json(const Entry& e) {
+  json mounts = json::array();
+  for (const auto& m : e.mounts) {
+    mounts.push_back({{"path", m.path}, {"ro", m.read_only}});
+  }
+  json j = {{"image", e.image},
+            {"entrypoint", e.entrypoint},
+            {"network", to_string(e.network)},
+            {"env", e.env},
+            {"mounts", mounts},
+            {"capabilities", e.capabilities},
+            {"layer", e.origin.layer},
+            {"file", e.origin.file},
+            {"line", e.origin.line}};
+  if (e.ttl) {
+    j["ttl"] = e.ttl->count();
+  }
+  if (e.memory) {
+    j["memory"] = *e.memory;
+  }
+  if (e.pids) {
+    j["pids"] = *e.pids;
+  }
+  return j;
+}
+
+Entry entry_from_json(const std::string& name, const json& j) {
+  Entry e;
+  e.name = name;
+  e.image = j.at("image").get<std::string>();
+  e.entrypoint = j.at("entrypoint").get<std::vector<std::string>>();
+  e.network = parse_network(j.at("network").get<std::string>()).value_or(Network::standard);
+  e.env = j.at("env").get<std::vector<std::string>>();
+  for (const auto& m : j.at("mounts")) {
+    e.mounts.push_back({m.at("path").get<std::string>(), m.at("ro").get<bool>()});
+  }
+  e.capabilities = j.at("capabilities").get<std::vector<std::string>>();
+  e.origin = {j.at("layer").get<std::string>(), j.at("file").get<std::string>(), j.at("line").get<int>()};
+  if (j.contains("ttl")) {
+    e.ttl = std::chrono::seconds(j["ttl"].get<long>());
+  }
+  if (j.contains("memory")) {
+    e.memory = j["memory"].get<std::string>();
+  }
+  if (j.contains("pids")) {
+    e.pids = j["pids"].get<int>();
+  }
+  return e;
+}
+
+std::string index_path(const std::vector<Layer>& layers, const std::string& cache_dir) {
+  util::StableHash hash;
+  for (const auto& layer : layers) {
+    hash.add(layer.name).add(layer.dir);
+  }
+  return util::join(cache_dir, "index-" + hash.hex() + ".json");
+}
+
+std::optional<Mapping> read_index(const std::string& path) {
+  auto text = util::read_file(path);
+  if (!text) {
+    return std::nullopt;
+  }
+  try {
+    auto j = json::parse(*text);
+    if (j.at("format").get<int>() != index_format) {
+      return std::nullopt;
+    }
+    for (const auto& [source, sig] : j.at("sources").items()) {
+      if (signature(source) != sig.get<std::string>()) {
+        return std::nullopt;
+      }
+    }
+    Mapping mapping;
+    for (const auto& [name, entry] : j.at("entries").items()) {
+      mapping.entries.emplace(name, entry_from_json(name, entry));
+    }
+    const auto& c = j.at("config");
+    mapping.config.engine = c.at("engine").get<std::string>();
+    mapping.config.ttl = std::chrono::seconds(c.at("ttl").get<long>());
+    mapping.config.memory = c.at("memory").get<std::string>();
+    mapping.config.pids = c.at("pids").get<int>();
+    mapping.diagnostics = j.at("diagnostics").get<std::vector<std::string>>();
+    return mapping;
+  } catch (const json::exception&) {
+    return std::nullopt; // a damaged index is rebuilt
+  }
+}
+
+void write_index(const std::string& path, const json& signatures, const Mapping& mapping) {
+  json j;
+  j["format"] = index_format;
+  j["sources"] = signatures;
+  j["entries"] = json::object();
+  for (const auto& [name, entry] : mapping.entries) {
+    j["entries"][name] = entry_to_json(entry);
+  }
+  j["config"] = {{"engine", mapping.config.engine},
+                 {"ttl", mapping.config.ttl.count()},
+                 {"memory", mapping.config.memory},
+                 {"pids", mapping.config.pids}};
+  j["diagnostics"] = mapping.diagnostics;
+  util::make_directories(util::dirname(path), 0700);
+  util::write_file_atomic(path, j.dump(), 0600);
+}
+
+} // namespace
+
+std::string default_cache_dir() {
+  auto base = util::get_env("XDG_CACHE_HOME").value_or(util::join(util::home_directory(), ".cache"));
+  return util::join(base, "fod");
+}
+
+IndexResult load_indexed(const std::vector<Layer>& layers, const std::string& cache_dir) {
+  std::string path = index_path(layers, cache_dir);
+  if (auto cached = read_index(path)) {
+    return {std::move(*cached), false};
+  }
+  // Signatures are taken before reading, so a change made while loading
+  // invalidates the index written here.
+  json signatures = json::object();
+  for (const auto& source : source_paths(layers)) {
+    signatures[source] = signature(source);
+  }
+  Mapping mapping = load_layers(layers);
+  write_index(path, signatures, mapping);
+  return {std::move(mapping), true};
+}
+
+} // namespace fod::mapping

@@ -1,0 +1,24 @@
+#pragma once
+
+#include "mapping/loader.hpp"
+
+#include <string>
+#include <vector>
+
+namespace fod::mapping {
+
+// Parsing YAML costs milliseconds; fod runs on every missing command. The merged
+// mapping is therefore kept as a compact JSON index in the cache directory and
+// rebuilt only when a source file changed (by inode, size, mtime and ctime).
+struct IndexResult {
+  Mapping mapping;
+  bool rebuilt = false; // true when the YAML was read now (diagnostics are fresh)
+};
+
+// The merged mapping of layers, from the index in cache_dir when it is current.
+IndexResult load_indexed(const std::vector<Layer>& layers, const std::string& cache_dir);
+
+// The default cache directory: $XDG_CACHE_HOME/fod or ~/.cache/fod.
+std::string default_cache_dir();
+
+} // namespace fod::mapping

@@ -1,0 +1,163 @@
+#include "mapping/validate.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+#include <vector>
+
+namespace fod::mapping {
+
+namespace {
+
+bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+
+// One path component of a repository: lowercase alphanumerics joined by
+// single separators (".", "_", "__", "-" runs), as the distribution spec says.
+bool is_path_component(const std::string& c) {
+  if (c.empty() || !is_lower_alnum(c.front()) || !is_lower_alnum(c.back())) {
+    return false;
+  }
+  return std::all_of(c.begin(), c.end(),
+                     [](char ch) { return is_lower_alnum(ch) || ch == '.' || ch == '_' || ch == '-'; });
+}
+
+bool is_host_component(const std::string& h) {
+  // host or host:port; letters of either case, digits, '.', '-'
+  auto colon = h.find(':');
+  std::string host = h.substr(0, colon);
+  if (host.empty()) {
+    return false;
+  }
+  for (char c : host) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-') {
+      return false;
+    }
+  }
+  if (colon != std::string::npos) {
+    std::string port = h.substr(colon + 1);
+    if (port.empty() || port.size() > 5 ||
+        !std::all_of(port.begin(), port.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+      return false;
+    }
+  }
+  return true;
+}
+
+} // namespace
+
+std::optional<std::string> check_command_name(const std::string& name) {
+  if (name.empty() || name.size() > 128) {
+    return "a command name must have 1 to 128 characters";
+  }
+  if (name[0] == '-' || name[0] == '.') {
+    return "a command name may not start with '-' or '.'";
+  }
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-' && c != '+') {
+      return "a command name may hold only letters, digits and . _ - +";
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_image_reference(const std::string& image) {
+  if (image.empty() || image.size() > 512) {
+    return "the image reference is empty or too long";
+  }
+  std::string rest = image;
+  bool has_digest = false;
+  if (auto at = rest.find('@'); at != std::string::npos) {
+    std::string digest = rest.substr(at + 1);
+    rest = rest.substr(0, at);
+    const std::string prefix = "sha256:";
+    if (digest.compare(0, prefix.size(), prefix) != 0 || digest.size() != prefix.size() + 64 ||
+        !std::all_of(digest.begin() + prefix.size(), digest.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); })) {
+      return "the digest must be sha256: followed by 64 lowercase hex digits";
+    }
+    has_digest = true;
+  }
+  bool has_tag = false;
+  auto last_slash = rest.rfind('/');
+  auto colon = rest.rfind(':');
+  if (colon != std::string::npos && (last_slash == std::string::npos || colon > last_slash)) {
+    std::string tag = rest.substr(colon + 1);
+    rest = rest.substr(0, colon);
+    if (tag.empty() || tag.size() > 128 || tag[0] == '.' || tag[0] == '-' ||
+        !std::all_of(tag.begin(), tag.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+        })) {
+      return "the tag may hold only letters, digits and _ . - (at most 128)";
+    }
+    has_tag = true;
+  }
+  if (!has_tag && !has_digest) {
+    return "the image must be pinned to a tag (name:1.2) or a digest (name@sha256:...)";
+  }
+  std::vector<std::string> components;
+  size_t start = 0;
+  while (true) {
+    auto slash = rest.find('/', start);
+    components.push_back(rest.substr(start, slash - start));
+    if (slash == std::string::npos) {
+      break;
+    }
+    start = slash + 1;
+  }
+  for (size_t i = 0; i < components.size(); ++i) {
+    const auto& c = components[i];
+    bool may_be_host = i == 0 && components.size() > 1 &&
+                       (c.find('.') != std::string::npos || c.find(':') != std::string::npos || c == "localhost");
+    if (may_be_host ? !is_host_component(c) : !is_path_component(c)) {
+      return "'" + c + "' is not a valid part of an image name (lowercase letters, digits, . _ -)";
+    }
+  }
+  return std::nullopt;
+}
+
+std::string normalize_capability(const std::string& capability) {
+  std::string upper;
+  for (char c : capability) {
+    upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  if (upper.compare(0, 4, "CAP_") == 0) {
+    upper = upper.substr(4);
+  }
+  return upper;
+}
+
+std::optional<std::string> check_capability(const std::string& capability) {
+  static const std::set<std::string> known = {
+      "AUDIT_CONTROL", "AUDIT_READ", "AUDIT_WRITE", "BLOCK_SUSPEND", "BPF", "CHECKPOINT_RESTORE",
+      "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "IPC_LOCK", "IPC_OWNER",
+      "KILL", "LEASE", "LINUX_IMMUTABLE", "MAC_ADMIN", "MAC_OVERRIDE", "MKNOD", "NET_ADMIN",
+      "NET_BIND_SERVICE", "NET_BROADCAST", "NET_RAW", "PERFMON", "SETFCAP", "SETGID", "SETPCAP",
+      "SETUID", "SYS_ADMIN", "SYS_BOOT", "SYS_CHROOT", "SYS_MODULE", "SYS_NICE", "SYS_PACCT",
+      "SYS_PTRACE", "SYS_RAWIO", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "SYSLOG",
+      "WAKE_ALARM"};
+  std::string name = normalize_capability(capability);
+  if (name == "ALL") {
+    return "capabilities: ALL is not allowed; list the capabilities the tool needs";
+  }
+  if (known.count(name) == 0) {
+    return "unknown capability '" + capability + "'";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_memory(const std::string& memory) {
+  size_t i = 0;
+  while (i < memory.size() && std::isdigit(static_cast<unsigned char>(memory[i]))) {
+    ++i;
+  }
+  std::string unit = memory.substr(i);
+  for (auto& c : unit) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  if (i == 0 || !(unit.empty() || unit == "b" || unit == "k" || unit == "m" || unit == "g")) {
+    return "memory must be a number with an optional unit b, k, m or g (e.g. 512m)";
+  }
+  return std::nullopt;
+}
+
+} // namespace fod::mapping

@@ -1,0 +1,156 @@
+#include "util/fs.hpp"
+
+#include <cerrno>
+#include <climits>
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace fod::util {
+
+std::optional<std::string> read_file(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return std::nullopt;
+  }
+  std::string content;
+  char buffer[8192];
+  for (;;) {
+    ssize_t n = read(fd, buffer, sizeof buffer);
+    if (n > 0) {
+      content.append(buffer, static_cast<size_t>(n));
+    } else if (n == 0) {
+      break;
+    } else if (errno != EINTR) {
+      close(fd);
+      return std::nullopt;
+    }
+  }
+  close(fd);
+  return content;
+}
+
+bool write_file_atomic(const std::string& path, const std::string& content, mode_t mode) {
+  std::string tmp = path + ".tmp." + std::to_string(getpid());
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) {
+    return false;
+  }
+  size_t written = 0;
+  while (written < content.size()) {
+    ssize_t n = write(fd, content.data() + written, content.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      close(fd);
+      unlink(tmp.c_str());
+      return false;
+    }
+    written += static_cast<size_t>(n);
+  }
+  close(fd);
+  if (rename(tmp.c_str(), path.c_str()) != 0) {
+    unlink(tmp.c_str());
+    return false;
+  }
+  return true;
+}
+
+bool make_directories(const std::string& path, mode_t mode) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) == 0) {
+    return S_ISDIR(st.st_mode);
+  }
+  std::string parent = dirname(path);
+  if (parent != path && !parent.empty()) {
+    make_directories(parent, mode);
+  }
+  return mkdir(path.c_str(), mode) == 0 || errno == EEXIST;
+}
+
+bool make_private_directory(const std::string& path) {
+  if (!make_directories(dirname(path), 0700)) {
+    return false;
+  }
+  if (mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
+    return false;
+  }
+  struct stat st {};
+  if (lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return false;
+  }
+  return st.st_uid == geteuid() && (st.st_mode & 077) == 0;
+}
+
+void remove_tree(const std::string& path) {
+  nftw(
+      path.c_str(),
+      [](const char* p, const struct stat*, int, struct FTW*) { return ::remove(p) == 0 ? 0 : 0; },
+      16, FTW_DEPTH | FTW_PHYS);
+}
+
+void touch(const std::string& path) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    futimens(fd, nullptr);
+    close(fd);
+  }
+}
+
+std::optional<double> modification_time(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) {
+    return std::nullopt;
+  }
+  return static_cast<double>(st.st_mtim.tv_sec) + static_cast<double>(st.st_mtim.tv_nsec) * 1e-9;
+}
+
+std::string join(const std::string& a, const std::string& b) {
+  if (a.empty()) {
+    return b;
+  }
+  if (a.back() == '/') {
+    return a + b;
+  }
+  return a + "/" + b;
+}
+
+std::string dirname(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  if (slash == std::string::npos) {
+    return ".";
+  }
+  if (slash == 0) {
+    return "/";
+  }
+  return path.substr(0, slash);
+}
+
+std::string basename(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+bool is_same_or_under(const std::string& inner, const std::string& outer) {
+  if (outer == "/") {
+    return !inner.empty() && inner[0] == '/';
+  }
+  if (inner.compare(0, outer.size(), outer) != 0) {
+    return false;
+  }
+  return inner.size() == outer.size() || inner[outer.size()] == '/';
+}
+
+std::string executable_path() {
+  char buffer[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", buffer, sizeof buffer - 1);
+  if (n <= 0) {
+    return {};
+  }
+  return std::string(buffer, static_cast<size_t>(n));
+}
+
+} // namespace fod::util

@@ -1,0 +1,93 @@
+#include "warm/reaper.hpp"
+
+#include "engine/argv.hpp"
+#include "util/fs.hpp"
+#include "util/lock.hpp"
+#include "util/process.hpp"
+
+#include <cmath>
+#include <ctime>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+namespace fod::warm {
+
+namespace {
+
+void log_line(const std::string& message) {
+  std::time_t now = std::time(nullptr);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", std::localtime(&now));
+  fmt::print(stderr, "{} [{}] {}\n", stamp, getpid(), message);
+  std::fflush(stderr);
+}
+
+void sleep_seconds(double seconds) {
+  timespec ts{static_cast<time_t>(seconds), static_cast<long>((seconds - std::floor(seconds)) * 1e9)};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
+
+} // namespace
+
+void spawn_reaper(const ContainerPaths& paths) {
+  std::string log_dir = state_dir();
+  util::make_directories(log_dir, 0700);
+  int log_fd = open(util::join(log_dir, "reaper.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+  util::SpawnOptions options;
+  options.new_session = true;
+  options.stdin_fd = null_fd;
+  options.stdout_fd = log_fd >= 0 ? log_fd : null_fd;
+  options.stderr_fd = log_fd >= 0 ? log_fd : null_fd;
+  try {
+    util::spawn({util::executable_path(), "_reap", paths.dir}, options);
+  } catch (const std::exception&) {
+    // Without a reaper the container stays until `fod gc`; the run itself goes on.
+  }
+  close(null_fd);
+  if (log_fd >= 0) {
+    close(log_fd);
+  }
+}
+
+int reap(const ContainerPaths& paths) {
+  util::FileLock reaper_lock(paths.reaper_lock());
+  if (!reaper_lock.try_lock(util::FileLock::Mode::exclusive)) {
+    return 0; // another reaper watches this container
+  }
+  for (;;) {
+    auto info = read_info(paths);
+    if (!info) {
+      return 0; // stopped by `fod stop` or removed by another reaper
+    }
+    double remaining = static_cast<double>(info->ttl.count()) - idle_seconds(paths, *info);
+    if (remaining > 0) {
+      sleep_seconds(remaining + 0.05);
+      continue;
+    }
+    // Wait for runs in flight; then re-check, since a run may have just ended.
+    util::FileLock lock(paths.lock());
+    lock.lock(util::FileLock::Mode::exclusive);
+    info = read_info(paths);
+    if (!info) {
+      return 0;
+    }
+    if (idle_seconds(paths, *info) < static_cast<double>(info->ttl.count())) {
+      continue;
+    }
+    auto removed = util::capture(engine::remove_argv(info->engine, info->container));
+    if (removed.status != 0) {
+      log_line(fmt::format("removing {} failed: {}", info->container, removed.err));
+    } else {
+      log_line(fmt::format("removed {} ({}) after {}s idle", info->container, info->image, info->ttl.count()));
+    }
+    unlink(paths.info().c_str());
+    unlink(paths.stamp().c_str());
+    util::remove_tree(paths.box());
+    return 0;
+  }
+}
+
+} // namespace fod::warm

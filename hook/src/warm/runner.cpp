@@ -1,0 +1,318 @@
+#include "warm/runner.hpp"
+
+#include "error.hpp"
+#include "util/environment.hpp"
+#include "util/fs.hpp"
+#include "util/lock.hpp"
+#include "util/process.hpp"
+#include "version.hpp"
+#include "warm/reaper.hpp"
+#include "warm/session.hpp"
+#include "warm/state.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <csignal>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+
+namespace fod::warm {
+
+namespace {
+
+// Host directories that would replace the image's own system if mounted at the
+// same path: running from them is refused.
+bool is_system_directory(const std::string& path) {
+  static const char* const system_dirs[] = {"/",     "/bin",  "/boot", "/dev",  "/etc", "/lib", "/lib32",
+                                            "/lib64", "/libx32", "/proc", "/run", "/sbin", "/sys", "/usr",
+                                            "/var"};
+  return std::any_of(std::begin(system_dirs), std::end(system_dirs),
+                     [&](const char* dir) { return path == dir; });
+}
+
+std::string expand_home(const std::string& path, const std::string& home) {
+  if (path == "~") {
+    return home;
+  }
+  if (path.compare(0, 2, "~/") == 0) {
+    return util::join(home, path.substr(2));
+  }
+  return path;
+}
+
+// The built-in allowlist: variables that describe the terminal and locale, never
+// secrets. Anything else must be asked for by the mapping's env.
+std::vector<std::string> allowed_env_names(const mapping::Entry& entry) {
+  std::vector<std::string> names;
+  for (const char* name : {"TERM", "COLORTERM", "LANG", "LANGUAGE", "TZ", "COLUMNS", "LINES", "NO_COLOR",
+                           "CLICOLOR", "CLICOLOR_FORCE", "FORCE_COLOR"}) {
+    if (getenv(name) != nullptr) {
+      names.emplace_back(name);
+    }
+  }
+  for (auto& name : util::env_names_with_prefix("LC_")) {
+    names.push_back(std::move(name));
+  }
+  for (const auto& name : entry.env) {
+    if (getenv(name.c_str()) != nullptr && std::find(names.begin(), names.end(), name) == names.end()) {
+      names.push_back(name);
+    }
+  }
+  return names;
+}
+
+std::string first_meaningful_line(const std::string& text) {
+  size_t start = 0;
+  std::string fallback;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    std::string line = text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    start = end == std::string::npos ? text.size() : end + 1;
+    if (line.empty() || line.find("level=warning") != std::string::npos ||
+        line.find("Resource limits are not supported") != std::string::npos) {
+      continue;
+    }
+    if (line.compare(0, 7, "Error: ") == 0) {
+      line = line.substr(7);
+    }
+    if (line.compare(0, 8, "docker: ") == 0) {
+      line = line.substr(8);
+    }
+    return line;
+  }
+  return fallback;
+}
+
+[[noreturn]] void fail_start(const engine::Engine& engine, const std::string& image, const std::string& err) {
+  std::string reason = first_meaningful_line(err);
+  const char* cli = engine::to_string(engine.kind);
+  if (reason.find("image not known") != std::string::npos || reason.find("No such image") != std::string::npos) {
+    throw UserError(status_engine_failure,
+                    fmt::format("image {} is not present in {}; pull it first: {} pull {}", image, cli, cli, image));
+  }
+  throw UserError(status_engine_failure, fmt::format("{} could not start a container of {}: {}", cli, image,
+                                                     reason.empty() ? "no reason given" : reason));
+}
+
+void prepare_box(const ContainerPaths& paths) {
+  util::remove_tree(paths.box());
+  if (mkdir(paths.box().c_str(), 0700) != 0 || mkdir((paths.box() + "/s").c_str(), 0700) != 0 ||
+      mkfifo(paths.signal_fifo().c_str(), 0600) != 0) {
+    throw UserError(status_engine_failure, fmt::format("cannot prepare {}: {}", paths.box(), strerror(errno)));
+  }
+  util::touch(paths.alive());
+}
+
+// Starts the container; the caller holds the key's lock exclusively.
+void start_container(const engine::Engine& engine, const engine::ContainerSpec& spec, const ContainerPaths& paths) {
+  prepare_box(paths);
+  auto argv = engine::run_detached_argv(engine, spec);
+  auto result = util::capture(argv);
+  if (result.status != 0 && (result.err.find("already in use") != std::string::npos ||
+                             result.err.find("Conflict") != std::string::npos)) {
+    // Left over from a crash or a reboot: fod's record is gone, the name is not.
+    util::capture(engine::remove_argv(engine, spec.name));
+    result = util::capture(argv);
+  }
+  if (result.status != 0) {
+    fail_start(engine, spec.image, result.err);
+  }
+  // `run --detach` returns once the keeper was started; it takes its lock a moment later.
+  for (int i = 0; i < 5000 && !keeper_alive(paths); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (!keeper_alive(paths)) {
+    util::capture(engine::remove_argv(engine, spec.name));
+    throw UserError(status_engine_failure,
+                    fmt::format("the container of {} started but fod's keeper did not come up", spec.image));
+  }
+}
+
+void record_use(const ContainerPaths& paths, Info info, const std::string& command, std::chrono::seconds ttl) {
+  auto current = read_info(paths);
+  if (current) {
+    info.commands = current->commands;
+    info.created = current->created;
+  }
+  bool known = std::find(info.commands.begin(), info.commands.end(), command) != info.commands.end();
+  if (current && known && current->ttl == ttl) {
+    return; // nothing new: keep the warm path free of writes
+  }
+  if (!known) {
+    info.commands.push_back(command);
+  }
+  info.ttl = ttl;
+  write_info(paths, info);
+}
+
+[[noreturn]] void die_of_signal(int sig) {
+  rlimit no_core{0, 0};
+  setrlimit(RLIMIT_CORE, &no_core);
+  signal(sig, SIG_DFL);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, sig);
+  sigprocmask(SIG_UNBLOCK, &set, nullptr);
+  raise(sig);
+  _exit(128 + sig);
+}
+
+} // namespace
+
+std::string current_directory() {
+  char buffer[PATH_MAX];
+  std::string physical = getcwd(buffer, sizeof buffer) != nullptr ? buffer : "";
+  if (auto pwd = util::get_env("PWD"); pwd && (*pwd)[0] == '/') {
+    struct stat a {}, b {};
+    if (stat(pwd->c_str(), &a) == 0 && stat(".", &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino &&
+        pwd->find("/./") == std::string::npos && pwd->find("/../") == std::string::npos) {
+      return *pwd;
+    }
+  }
+  if (physical.empty()) {
+    throw UserError(status_engine_failure, "the current directory no longer exists; cd to another one");
+  }
+  return physical;
+}
+
+std::string keeper_path() {
+  if (auto over = util::get_env("FOD_KEEPER")) {
+    return *over;
+  }
+  std::string exe_dir = util::dirname(util::executable_path());
+  std::string installed = util::join(util::dirname(exe_dir), "libexec/fod/fod-keeper");
+  if (access(installed.c_str(), X_OK) == 0) {
+    return installed;
+  }
+  return util::join(exe_dir, "fod-keeper");
+}
+
+engine::ContainerSpec container_spec(const RunRequest& request, const std::string& cwd, const std::string& home,
+                                     const std::string& keeper) {
+  const auto& entry = *request.entry;
+  if (is_system_directory(cwd)) {
+    throw UserError(status_engine_failure,
+                    fmt::format("refusing to mount {} into a container; cd to a project directory first", cwd));
+  }
+  if (cwd.find(':') != std::string::npos || cwd.find(',') != std::string::npos) {
+    throw UserError(status_engine_failure,
+                    fmt::format("cannot mount {}: the engines do not accept ':' or ',' in a mount path", cwd));
+  }
+  engine::ContainerSpec spec;
+  spec.image = entry.image;
+  spec.keeper_path = keeper;
+  spec.home = home;
+  spec.binds.push_back({cwd, cwd, false});
+  for (const auto& mount : entry.mounts) {
+    std::string path = expand_home(mount.path, home);
+    if (path == cwd || access(path.c_str(), F_OK) != 0) {
+      continue; // a missing config directory: the tool runs as if it had none
+    }
+    spec.binds.push_back({path, path, mount.read_only});
+  }
+  auto covers = [&](const std::string& path) {
+    return std::any_of(spec.binds.begin(), spec.binds.end(),
+                       [&](const engine::BindMount& b) { return util::is_same_or_under(path, b.target); });
+  };
+  spec.home_on_tmpfs = !covers(home) && home != "/";
+  spec.tmp_on_tmpfs = !covers("/tmp");
+  spec.network = entry.network;
+  spec.capabilities = entry.capabilities;
+  std::sort(spec.capabilities.begin(), spec.capabilities.end());
+  spec.memory = entry.memory.value_or(request.config->memory);
+  spec.pids = entry.pids.value_or(request.config->pids);
+  if (!request.engine.rootless) {
+    spec.user = std::make_pair(getuid(), getgid());
+  }
+  return spec;
+}
+
+Target target_for(const RunRequest& request, const std::string& cwd) {
+  Target target;
+  target.spec = container_spec(request, cwd, util::home_directory(), keeper_path());
+  target.key = engine::container_key(request.engine, target.spec);
+  target.spec.name = fmt::format("fod-{}-{}", getuid(), target.key);
+  target.spec.labels = {{"fod.managed", "true"},
+                        {"fod.owner", std::to_string(getuid())},
+                        {"fod.key", target.key},
+                        {"fod.image", request.entry->image},
+                        {"fod.version", version}};
+  return target;
+}
+
+int run(const RunRequest& request) {
+  const auto& entry = *request.entry;
+  const std::string cwd = current_directory();
+  Target target = target_for(request, cwd);
+  ContainerPaths paths = paths_for_key(target.key);
+  target.spec.box_dir = paths.box();
+  util::make_directories(paths.dir, 0700);
+
+  Info info;
+  info.key = target.key;
+  info.container = target.spec.name;
+  info.image = entry.image;
+  info.root = cwd;
+  info.engine = request.engine;
+  info.created = now_seconds();
+  const auto ttl = entry.ttl.value_or(request.config->ttl);
+
+  engine::ExecSpec exec;
+  exec.container = target.spec.name;
+  exec.image = entry.image;
+  exec.workdir = cwd;
+  exec.session = std::to_string(getpid());
+  exec.interactive = fcntl(STDIN_FILENO, F_GETFD) != -1;
+  exec.tty = isatty(STDIN_FILENO) != 0 && isatty(STDOUT_FILENO) != 0;
+  exec.env_names = allowed_env_names(entry);
+  exec.command = entry.entrypoint;
+  exec.command.insert(exec.command.end(), request.args.begin(), request.args.end());
+
+  util::FileLock lock(paths.lock());
+  SessionResult result;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    lock.lock(util::FileLock::Mode::shared);
+    if (!keeper_alive(paths) || !read_info(paths)) {
+      // Only one run starts the container; the others wait here and then find it up.
+      lock.unlock();
+      lock.lock(util::FileLock::Mode::exclusive);
+      if (!keeper_alive(paths) || !read_info(paths)) {
+        unlink(paths.info().c_str());
+        start_container(request.engine, target.spec, paths);
+        record_use(paths, info, entry.name, ttl);
+      }
+      util::touch(paths.stamp());
+      lock.lock(util::FileLock::Mode::shared); // see the reaper: it re-checks the stamp
+    }
+    record_use(paths, info, entry.name, ttl);
+    if (!reaper_alive(paths)) {
+      spawn_reaper(paths);
+    }
+    util::touch(paths.stamp());
+    result = run_session(request.engine, exec, paths);
+    util::touch(paths.stamp());
+    // A container removed behind fod's back: the command never ran, so start
+    // a new container and run it there, once.
+    if (result.status != 0 && !result.command_started && !keeper_alive(paths) && attempt == 0) {
+      lock.lock(util::FileLock::Mode::exclusive);
+      unlink(paths.info().c_str());
+      util::capture(engine::remove_argv(request.engine, target.spec.name));
+      lock.unlock();
+      continue;
+    }
+    break;
+  }
+  lock.unlock();
+  if (result.raise_signal != 0) {
+    die_of_signal(result.raise_signal);
+  }
+  return result.status;
+}
+
+} // namespace fod::warm

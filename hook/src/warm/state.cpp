@@ -1,0 +1,114 @@
+#include "warm/state.hpp"
+
+#include "util/environment.hpp"
+#include "util/fs.hpp"
+#include "util/lock.hpp"
+
+#include <dirent.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <time.h>
+#include <unistd.h>
+
+namespace fod::warm {
+
+using nlohmann::json;
+
+std::string runtime_dir() {
+  std::string dir;
+  if (auto xdg = util::get_env("XDG_RUNTIME_DIR")) {
+    dir = util::join(*xdg, "fod");
+  } else {
+    dir = fmt::format("/tmp/fod-{}", getuid());
+  }
+  if (!util::make_private_directory(dir)) {
+    throw std::runtime_error(fmt::format(
+        "{} must be a directory that only you can access (mode 0700); remove or fix it", dir));
+  }
+  return dir;
+}
+
+std::string state_dir() {
+  auto base = util::get_env("XDG_STATE_HOME").value_or(util::join(util::home_directory(), ".local/state"));
+  return util::join(base, "fod");
+}
+
+ContainerPaths paths_for_key(const std::string& key) {
+  return ContainerPaths(util::join(util::join(runtime_dir(), "c"), key));
+}
+
+std::optional<Info> read_info(const ContainerPaths& paths) {
+  auto text = util::read_file(paths.info());
+  if (!text) {
+    return std::nullopt;
+  }
+  try {
+    auto j = json::parse(*text);
+    Info info;
+    info.key = j.at("key").get<std::string>();
+    info.container = j.at("container").get<std::string>();
+    info.image = j.at("image").get<std::string>();
+    info.root = j.at("root").get<std::string>();
+    info.engine.kind = j.at("engine").get<std::string>() == "docker" ? engine::Kind::docker : engine::Kind::podman;
+    info.engine.cli = j.at("engine_cli").get<std::string>();
+    info.engine.rootless = j.at("rootless").get<bool>();
+    info.commands = j.at("commands").get<std::vector<std::string>>();
+    info.ttl = std::chrono::seconds(j.at("ttl").get<long>());
+    info.created = j.at("created").get<double>();
+    return info;
+  } catch (const json::exception&) {
+    return std::nullopt;
+  }
+}
+
+bool write_info(const ContainerPaths& paths, const Info& info) {
+  json j = {{"key", info.key},
+            {"container", info.container},
+            {"image", info.image},
+            {"root", info.root},
+            {"engine", engine::to_string(info.engine.kind)},
+            {"engine_cli", info.engine.cli},
+            {"rootless", info.engine.rootless},
+            {"commands", info.commands},
+            {"ttl", info.ttl.count()},
+            {"created", info.created}};
+  return util::write_file_atomic(paths.info(), j.dump(), 0600);
+}
+
+std::vector<std::pair<ContainerPaths, Info>> list_recorded() {
+  std::vector<std::pair<ContainerPaths, Info>> result;
+  std::string base = util::join(runtime_dir(), "c");
+  DIR* dir = opendir(base.c_str());
+  if (dir == nullptr) {
+    return result;
+  }
+  while (const dirent* e = readdir(dir)) {
+    if (e->d_name[0] == '.') {
+      continue;
+    }
+    ContainerPaths paths(util::join(base, e->d_name));
+    if (auto info = read_info(paths)) {
+      result.emplace_back(paths, std::move(*info));
+    }
+  }
+  closedir(dir);
+  return result;
+}
+
+bool keeper_alive(const ContainerPaths& paths) { return util::is_locked_exclusively(paths.alive()); }
+
+bool reaper_alive(const ContainerPaths& paths) { return util::is_locked_exclusively(paths.reaper_lock()); }
+
+double now_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+double idle_seconds(const ContainerPaths& paths, const Info& info) {
+  double last = util::modification_time(paths.stamp()).value_or(info.created);
+  return std::max(0.0, now_seconds() - last);
+}
+
+} // namespace fod::warm

@@ -1,0 +1,67 @@
+#pragma once
+
+#include "engine/engine.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fod::warm {
+
+// fod's private runtime directory: $XDG_RUNTIME_DIR/fod, or /tmp/fod-<uid> when
+// that is unset. Created 0700; throws when it exists but is not private.
+std::string runtime_dir();
+
+// Where the reaper logs: $XDG_STATE_HOME/fod or ~/.local/state/fod.
+std::string state_dir();
+
+// The files that coordinate one warm container, under <runtime>/c/<key>/.
+// box/ is bind-mounted into the container; the rest is seen only by the host.
+struct ContainerPaths {
+  explicit ContainerPaths(std::string directory) : dir(std::move(directory)) {}
+  std::string dir;
+  std::string lock() const { return dir + "/lock"; }          // runs: shared; removal: exclusive
+  std::string reaper_lock() const { return dir + "/reaper"; } // held by the live reaper
+  std::string stamp() const { return dir + "/stamp"; }        // mtime = last use
+  std::string info() const { return dir + "/info.json"; }
+  std::string box() const { return dir + "/box"; }
+  std::string alive() const { return dir + "/box/alive"; }   // held by the keeper
+  std::string signal_fifo() const { return dir + "/box/signal"; }
+  std::string session(const std::string& id) const { return dir + "/box/s/" + id; }
+};
+
+// The paths for the container with this key.
+ContainerPaths paths_for_key(const std::string& key);
+
+// fod's own record of a warm container, so that a warm run asks the engine nothing.
+struct Info {
+  std::string key;
+  std::string container;
+  std::string image;
+  std::string root;
+  engine::Engine engine;
+  std::vector<std::string> commands; // the commands that have run in it
+  std::chrono::seconds ttl{600};
+  double created = 0;
+};
+
+std::optional<Info> read_info(const ContainerPaths& paths);
+bool write_info(const ContainerPaths& paths, const Info& info);
+
+// Every container directory with a record, for ps, stop and gc.
+std::vector<std::pair<ContainerPaths, Info>> list_recorded();
+
+// The keeper holds its lock: the container is running.
+bool keeper_alive(const ContainerPaths& paths);
+
+// A reaper holds its lock.
+bool reaper_alive(const ContainerPaths& paths);
+
+// Seconds since the container was last used.
+double idle_seconds(const ContainerPaths& paths, const Info& info);
+
+// Seconds since the epoch, as a double.
+double now_seconds();
+
+} // namespace fod::warm
