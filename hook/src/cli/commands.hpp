@@ -22,6 +22,12 @@ int stop_command(const std::string& name, bool all);
 // fod gc: removes fod's containers whose reaper is gone.
 int gc_command();
 
+// fod init SHELL: prints the shell integration for bash, zsh or fish.
+int init_command(const std::string& shell);
+
+// fod _sync: re-reads the mapping if it changed and brings the shims in line (the shell hooks call it).
+int sync_command();
+
 // fod _reap DIR: the detached reaper (internal).
 int reap_command(const std::string& dir);
 

@@ -2,17 +2,23 @@
 
 #include "error.hpp"
 #include "mapping/index.hpp"
+#include "shell/shims.hpp"
+#include "util/fs.hpp"
 
 #include <fmt/format.h>
 
 namespace fod::cli {
 
-mapping::Mapping load_mapping(bool print_all_diagnostics) {
-  auto result = mapping::load_indexed(mapping::default_layers(), mapping::default_cache_dir());
+mapping::Mapping load_mapping(bool print_all_diagnostics, bool sync_shims) {
+  auto layers = mapping::default_layers();
+  auto result = mapping::load_indexed(layers, mapping::default_cache_dir());
   if (result.rebuilt || print_all_diagnostics) {
     for (const auto& line : result.mapping.diagnostics) {
       fmt::print(stderr, "fod: warning: {}\n", line);
     }
+  }
+  if (result.rebuilt || sync_shims) {
+    shell::sync_shims(result.mapping, mapping::index_sources(layers), util::executable_path(), shell::shim_dir());
   }
   return std::move(result.mapping);
 }

@@ -33,6 +33,9 @@ int dispatch(int argc, char** argv) {
   if (argc == 3 && std::string_view(argv[1]) == "_reap") {
     return reap_command(argv[2]);
   }
+  if (argc == 2 && std::string_view(argv[1]) == "_sync") {
+    return sync_command();
+  }
 
   CLI::App app{description, "fod"};
   app.set_version_flag("--version", fmt::format("fod {}", version));
@@ -50,6 +53,10 @@ int dispatch(int argc, char** argv) {
   auto* stop_name_option = stop->add_option("NAME", stop_name, "command name");
   auto* stop_all_flag = stop->add_flag("--all", stop_all, "stop every warm container of yours");
   stop_name_option->excludes(stop_all_flag);
+  std::string init_shell;
+  auto* init = app.add_subcommand("init", "Print the shell integration: eval \"$(fod init bash)\", "
+                                          "eval \"$(fod init zsh)\", fod init fish | source");
+  init->add_option("SHELL", init_shell, "bash, zsh or fish")->required();
   auto* gc = app.add_subcommand("gc", "Remove fod's containers whose reaper is gone (after a crash or reboot)");
 
   try {
@@ -68,6 +75,9 @@ int dispatch(int argc, char** argv) {
       throw UserError(2, "usage: fod stop NAME | --all");
     }
     return stop_command(stop_name, stop_all);
+  }
+  if (init->parsed()) {
+    return init_command(init_shell);
   }
   if (gc->parsed()) {
     return gc_command();

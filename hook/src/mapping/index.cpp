@@ -151,6 +151,8 @@ void write_index(const std::string& path, const json& signatures, const Mapping&
 
 } // namespace
 
+std::vector<std::string> index_sources(const std::vector<Layer>& layers) { return source_paths(layers); }
+
 std::string default_cache_dir() {
   auto base = util::get_env("XDG_CACHE_HOME").value_or(util::join(util::home_directory(), ".cache"));
   return util::join(base, "fod");

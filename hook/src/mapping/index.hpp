@@ -18,6 +18,9 @@ struct IndexResult {
 // The merged mapping of layers, from the index in cache_dir when it is current.
 IndexResult load_indexed(const std::vector<Layer>& layers, const std::string& cache_dir);
 
+// The files and directories whose change makes the index stale (existing or not).
+std::vector<std::string> index_sources(const std::vector<Layer>& layers);
+
 // The default cache directory: $XDG_CACHE_HOME/fod or ~/.cache/fod.
 std::string default_cache_dir();
 

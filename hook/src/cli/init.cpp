@@ -1,0 +1,25 @@
+#include "cli/commands.hpp"
+#include "cli/context.hpp"
+#include "error.hpp"
+#include "shell/init.hpp"
+#include "util/fs.hpp"
+
+#include <fmt/format.h>
+
+namespace fod::cli {
+
+int init_command(const std::string& shell) {
+  auto script = shell::init_script(shell, util::executable_path());
+  if (!script) {
+    throw UserError(2, fmt::format("init: unknown shell '{}': use bash, zsh or fish", shell));
+  }
+  fmt::print("{}", *script);
+  return 0;
+}
+
+int sync_command() {
+  load_mapping(false, true);
+  return 0;
+}
+
+} // namespace fod::cli

@@ -1,0 +1,20 @@
+#pragma once
+
+#include "mapping/entry.hpp"
+
+#include <string>
+#include <vector>
+
+namespace fod::shell {
+
+// The shim directory: $FOD_SHIM_DIR, else $XDG_CACHE_HOME/fod/shims (default
+// ~/.cache/fod/shims). The shell code computes the same path without running fod.
+std::string shim_dir();
+
+// Makes dir hold exactly one symlink to fod_path per mapped command, then
+// writes dir/.sources (the files whose change makes the shims stale, one per
+// line, read by the shells with builtins only) and touches dir/.stamp.
+void sync_shims(const mapping::Mapping& mapping, const std::vector<std::string>& sources,
+                const std::string& fod_path, const std::string& dir);
+
+} // namespace fod::shell
