@@ -252,6 +252,7 @@ Result run(const std::vector<std::string>& argv_in, const RunOptions& opts) {
                                    (cwd.empty() ? "" : " in '" + cwd + "'") + ": " +
                                    errno_text(rc) + "\n"};
     }
+    if (opts.on_start) opts.on_start(pid);
 
     Result res;
     for (int fd : {in_w.fd, out_r.fd, err_r.fd})

@@ -25,6 +25,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -60,6 +61,11 @@ struct RunOptions {
     // then env_unset, env_set; PATH is always passed (the caller's if unset).
     std::optional<std::string> as_user{};
     double timeout_s = 120;
+    // Called with the child's pid (with as_user: the pid of runuser) right
+    // after it started, before run() waits for it; the child leads its own
+    // process group. Runs on the calling thread: start a thread here for
+    // anything that must happen while the child runs (e.g. a signal later).
+    std::function<void(pid_t)> on_start{};
 };
 
 // Runs argv[0] (searched on PATH, posix_spawnp) in its own process group,

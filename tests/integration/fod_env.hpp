@@ -1,0 +1,121 @@
+// A fully isolated fod for one integration test (see harness.hpp for run()).
+//
+// FodEnv makes a throw-away tree
+//     ROOT/config/fod/mappings.yaml   $XDG_CONFIG_HOME (user layer)
+//     ROOT/cache  ROOT/state          $XDG_CACHE_HOME, $XDG_STATE_HOME
+//     ROOT/run    (0700)              $XDG_RUNTIME_DIR, except rootless (below)
+//     ROOT/data   ROOT/sysconf        $FOD_DATADIR, $FOD_SYSCONFDIR: empty layers
+//     ROOT/work                       the directory fod runs in
+// and runs the installed fod (fod_binary()) there with the engine's
+// environment. Rootless podman needs its real XDG_RUNTIME_DIR
+// (/run/user/<uid>), so there fod's runtime directory is the real one too and
+// the test relies on `fod stop --all`, which the destructor always runs, to
+// leave no container behind. With `as fodtest` (docker as an unprivileged
+// member of group docker, and rootless), the whole tree belongs to fodtest.
+#pragma once
+
+#include "harness.hpp"
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace fod::test {
+
+class FodEnv {
+public:
+    // as_test_user: run fod as fodtest (implied for Engine::rootless).
+    explicit FodEnv(Engine engine, bool as_test_user = false);
+    ~FodEnv();  // `fod stop --all` with the same environment
+    FodEnv(const FodEnv&) = delete;
+    FodEnv& operator=(const FodEnv&) = delete;
+
+    Engine engine() const { return m_engine; }
+    // The user fod runs as: root, or fodtest.
+    uid_t uid() const { return m_uid; }
+    bool as_test_user() const { return m_as_user; }
+
+    const std::string& root() const { return m_root.path(); }
+    std::string work() const { return m_root.path() + "/work"; }
+    std::string config_dir() const { return m_root.path() + "/config/fod"; }
+    // fod's own runtime directory: $XDG_RUNTIME_DIR/fod.
+    std::string runtime_dir() const;
+
+    // Writes `text` under config_dir() (e.g. "mappings.yaml", "mappings.d/a.yaml")
+    // and returns the full path; the file belongs to the user fod runs as.
+    std::string write_config(const std::string& relpath, const std::string& text) const;
+    // Writes a file under work() (relpath "a/b" makes work/a), owned by fod's user.
+    std::string write_work(const std::string& relpath, const std::string& text) const;
+    // Makes a directory under work() owned by fod's user; returns its path.
+    std::string make_work_dir(const std::string& relpath) const;
+
+    // One mapping entry as YAML (indented for `commands:`); `network: none`
+    // is added for rootless. `extra` lines are inserted as they are (indent 4).
+    std::string entry(const std::string& name, const std::string& image,
+                      const std::vector<std::string>& entrypoint, const std::string& ttl,
+                      const std::string& extra = "") const;
+    // Writes config/fod/mappings.yaml holding "commands:\n" + entries.
+    void write_mappings(const std::string& entries) const;
+
+    // RunOptions that run a program as fod's user with fod's environment
+    // (the cwd is work() unless base.cwd is set).
+    RunOptions options(RunOptions base = {}) const;
+    // `fod ARGS...`
+    Result fod(const std::vector<std::string>& args, RunOptions base = {}) const;
+    // `fod run NAME ARGS...`
+    Result run_cmd(const std::string& name, const std::vector<std::string>& args,
+                   RunOptions base = {}) const;
+    // The engine CLI (podman or docker) as the engine's user, without fod's env.
+    Result engine_cli(const std::vector<std::string>& args) const;
+
+    // Names of the fod containers of this user (label fod.owner) that
+    // bind-mount a directory of this test's tree, from the engine itself.
+    std::vector<std::string> containers() const;
+    // `fod stop --all`, CHECKing that it succeeds and leaves none of
+    // containers(); tests end with it (the destructor only cleans up).
+    void stop_all_checked() const;
+    // Polls containers() until it is empty; false after timeout_s.
+    bool wait_until_no_containers(double timeout_s) const;
+    // fod's directory for a container named fod-<uid>-<key>.
+    std::string container_dir(const std::string& container) const;
+    // Pids of live `fod _reap DIR` processes for that container.
+    std::vector<pid_t> reaper_pids(const std::string& container) const;
+    // fod's directories of the containers it recorded for runs in this test's
+    // tree (from info.json; asks the engine nothing).
+    std::vector<std::string> recorded_dirs() const;
+    // Pids of live `fod _reap DIR` processes for one of those directories.
+    std::vector<pid_t> reaper_pids_of_dir(const std::string& dir) const;
+
+private:
+    Engine m_engine;
+    bool m_as_user;
+    uid_t m_uid;
+    TempDir m_root;
+};
+
+// The lines of a text, without their newlines.
+std::vector<std::string> lines_of(const std::string& text);
+// Whether `text` contains `part`.
+bool contains(const std::string& text, const std::string& part);
+// The pid of the fod process a run() started: `pid` itself, or (as_user)
+// the child of runuser.
+pid_t fod_pid_from(pid_t pid);
+
+}  // namespace fod::test
+
+// One TEST_CASE per engine, each tagged with its engine, calling
+// `void body(fod::test::Engine)`. FOD_REQUIRE_ENGINE runs outside any SECTION.
+#define FOD_TEST_ALL_ENGINES(title, tags, body)                                     \
+    TEST_CASE(title " (podman)", "[integration][podman]" tags) {                    \
+        FOD_REQUIRE_ENGINE(::fod::test::Engine::podman);                            \
+        body(::fod::test::Engine::podman);                                          \
+    }                                                                               \
+    TEST_CASE(title " (docker)", "[integration][docker]" tags) {                    \
+        FOD_REQUIRE_ENGINE(::fod::test::Engine::docker);                            \
+        body(::fod::test::Engine::docker);                                          \
+    }                                                                               \
+    TEST_CASE(title " (rootless)", "[integration][rootless]" tags) {                \
+        FOD_REQUIRE_ENGINE(::fod::test::Engine::rootless);                          \
+        body(::fod::test::Engine::rootless);                                        \
+    }
