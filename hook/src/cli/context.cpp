@@ -9,9 +9,11 @@
 
 namespace fod::cli {
 
-mapping::Mapping load_mapping(bool print_all_diagnostics, bool sync_shims) {
+namespace {
+
+mapping::Mapping load(bool print_all_diagnostics, bool sync_shims, const std::optional<std::string>& only) {
   auto layers = mapping::default_layers();
-  auto result = mapping::load_indexed(layers, mapping::default_cache_dir());
+  auto result = mapping::load_indexed(layers, mapping::default_cache_dir(), only);
   if (result.rebuilt || print_all_diagnostics) {
     for (const auto& line : result.mapping.diagnostics) {
       fmt::print(stderr, "fod: warning: {}\n", line);
@@ -22,6 +24,14 @@ mapping::Mapping load_mapping(bool print_all_diagnostics, bool sync_shims) {
   }
   return std::move(result.mapping);
 }
+
+} // namespace
+
+mapping::Mapping load_mapping(bool print_all_diagnostics, bool sync_shims) {
+  return load(print_all_diagnostics, sync_shims, std::nullopt);
+}
+
+mapping::Mapping load_mapping_for(const std::string& name) { return load(false, false, name); }
 
 engine::Engine require_engine(const mapping::Config& config) {
   std::string why;

@@ -10,6 +10,9 @@ namespace fod::cli {
 // brings the shell shims in line with the mapping (or always, with sync_shims).
 mapping::Mapping load_mapping(bool print_all_diagnostics = false, bool sync_shims = false);
 
+// The same for one command: when the index is current only its entry is read.
+mapping::Mapping load_mapping_for(const std::string& name);
+
 // The engine to use; throws UserError (125) naming the fix when there is none.
 engine::Engine require_engine(const mapping::Config& config);
 

@@ -7,6 +7,8 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <set>
+#include <string_view>
 
 namespace fod::cli {
 
@@ -37,6 +39,13 @@ int dispatch(int argc, char** argv) {
     return sync_command();
   }
 
+  static const std::set<std::string_view> subcommands = {"run", "which", "ps", "stop", "gc", "init"};
+  if (argc >= 2 && argv[1][0] != '-' && subcommands.count(argv[1]) == 0) {
+    throw UserError(2, fmt::format("unknown subcommand '{}'\nusage: fod run NAME [ARGS...] | which NAME | ps | "
+                                   "stop NAME|--all | gc | init bash|zsh|fish   (fod --help for more)",
+                                   argv[1]));
+  }
+
   CLI::App app{description, "fod"};
   app.set_version_flag("--version", fmt::format("fod {}", version));
   app.require_subcommand(1);
@@ -62,7 +71,12 @@ int dispatch(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (e.get_exit_code() == 0) {
+      return app.exit(e); // --help, --version
+    }
+    throw UserError(2, fmt::format("{}\nusage: fod run NAME [ARGS...] | which NAME | ps | stop NAME|--all | gc | "
+                                   "init bash|zsh|fish   (fod --help for more)",
+                                   e.what()));
   }
   if (which->parsed()) {
     return which_command(which_name);

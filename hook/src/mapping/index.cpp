@@ -13,7 +13,9 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int index_format = 1;
+// Format 2: a header line of JSON (sources, config, diagnostics), then one line
+// per command: its name, a tab, its entry as JSON.
+constexpr int index_format = 2;
 
 // What a source looks like now; "-" when it does not exist.
 std::string signature(const std::string& path) {
@@ -101,31 +103,54 @@ std::string index_path(const std::vector<Layer>& layers, const std::string& cach
   return util::join(cache_dir, "index-" + hash.hex() + ".json");
 }
 
-std::optional<Mapping> read_index(const std::string& path) {
+std::optional<Mapping> read_index(const std::string& path, const std::optional<std::string>& only) {
   auto text = util::read_file(path);
   if (!text) {
     return std::nullopt;
   }
   try {
-    auto j = json::parse(*text);
-    if (j.at("format").get<int>() != index_format) {
+    auto header_end = text->find('\n');
+    if (header_end == std::string::npos) {
       return std::nullopt;
     }
-    for (const auto& [source, sig] : j.at("sources").items()) {
+    auto header = json::parse(text->begin(), text->begin() + static_cast<long>(header_end));
+    if (header.at("format").get<int>() != index_format) {
+      return std::nullopt;
+    }
+    for (const auto& [source, sig] : header.at("sources").items()) {
       if (signature(source) != sig.get<std::string>()) {
         return std::nullopt;
       }
     }
     Mapping mapping;
-    for (const auto& [name, entry] : j.at("entries").items()) {
-      mapping.entries.emplace(name, entry_from_json(name, entry));
-    }
-    const auto& c = j.at("config");
+    const auto& c = header.at("config");
     mapping.config.engine = c.at("engine").get<std::string>();
     mapping.config.ttl = std::chrono::seconds(c.at("ttl").get<long>());
     mapping.config.memory = c.at("memory").get<std::string>();
     mapping.config.pids = c.at("pids").get<int>();
-    mapping.diagnostics = j.at("diagnostics").get<std::vector<std::string>>();
+    mapping.diagnostics = header.at("diagnostics").get<std::vector<std::string>>();
+
+    auto parse_line = [&](size_t start) {
+      auto tab = text->find('\t', start);
+      auto end = text->find('\n', start);
+      if (tab == std::string::npos || end == std::string::npos || tab > end) {
+        throw json::other_error::create(501, "damaged index line", nullptr);
+      }
+      std::string name = text->substr(start, tab - start);
+      auto entry = json::parse(text->begin() + static_cast<long>(tab + 1), text->begin() + static_cast<long>(end));
+      mapping.entries.emplace(name, entry_from_json(name, entry));
+      return end + 1;
+    };
+    if (only) {
+      auto at = text->find("\n" + *only + "\t");
+      if (at != std::string::npos) {
+        parse_line(at + 1);
+      }
+    } else {
+      for (size_t start = header_end + 1; start < text->size();) {
+        start = parse_line(start);
+      }
+    }
     return mapping;
   } catch (const json::exception&) {
     return std::nullopt; // a damaged index is rebuilt
@@ -133,20 +158,20 @@ std::optional<Mapping> read_index(const std::string& path) {
 }
 
 void write_index(const std::string& path, const json& signatures, const Mapping& mapping) {
-  json j;
-  j["format"] = index_format;
-  j["sources"] = signatures;
-  j["entries"] = json::object();
+  json header;
+  header["format"] = index_format;
+  header["sources"] = signatures;
+  header["config"] = {{"engine", mapping.config.engine},
+                      {"ttl", mapping.config.ttl.count()},
+                      {"memory", mapping.config.memory},
+                      {"pids", mapping.config.pids}};
+  header["diagnostics"] = mapping.diagnostics;
+  std::string text = header.dump() + "\n";
   for (const auto& [name, entry] : mapping.entries) {
-    j["entries"][name] = entry_to_json(entry);
+    text += name + "\t" + entry_to_json(entry).dump() + "\n";
   }
-  j["config"] = {{"engine", mapping.config.engine},
-                 {"ttl", mapping.config.ttl.count()},
-                 {"memory", mapping.config.memory},
-                 {"pids", mapping.config.pids}};
-  j["diagnostics"] = mapping.diagnostics;
   util::make_directories(util::dirname(path), 0700);
-  util::write_file_atomic(path, j.dump(), 0600);
+  util::write_file_atomic(path, text, 0600);
 }
 
 } // namespace
@@ -158,9 +183,10 @@ std::string default_cache_dir() {
   return util::join(base, "fod");
 }
 
-IndexResult load_indexed(const std::vector<Layer>& layers, const std::string& cache_dir) {
+IndexResult load_indexed(const std::vector<Layer>& layers, const std::string& cache_dir,
+                         const std::optional<std::string>& only) {
   std::string path = index_path(layers, cache_dir);
-  if (auto cached = read_index(path)) {
+  if (auto cached = read_index(path, only)) {
     return {std::move(*cached), false};
   }
   // Signatures are taken before reading, so a change made while loading

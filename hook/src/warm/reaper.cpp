@@ -5,10 +5,13 @@
 #include "util/lock.hpp"
 #include "util/process.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <ctime>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <unistd.h>
 
 namespace fod::warm {
@@ -23,9 +26,19 @@ void log_line(const std::string& message) {
   std::fflush(stderr);
 }
 
-void sleep_seconds(double seconds) {
-  timespec ts{static_cast<time_t>(seconds), static_cast<long>((seconds - std::floor(seconds)) * 1e9)};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+// Sleeps up to seconds, waking early when the container's record is replaced or
+// removed (`fod stop`), so a stopped container's reaper exits at once. Blocks
+// in poll(2): no CPU while idle.
+void wait_for_record_change(int inotify_fd, double seconds) {
+  pollfd pfd{inotify_fd, POLLIN, 0};
+  int timeout_ms = static_cast<int>(std::min(seconds * 1000.0, 86'400'000.0)) + 1;
+  if (inotify_fd < 0) {
+    pfd.fd = -1; // poll on nothing: a plain sleep
+  }
+  if (poll(&pfd, 1, timeout_ms) > 0) {
+    char buffer[4096];
+    while (read(inotify_fd, buffer, sizeof buffer) > 0) {
+    }
   }
 }
 
@@ -57,6 +70,10 @@ int reap(const ContainerPaths& paths) {
   if (!reaper_lock.try_lock(util::FileLock::Mode::exclusive)) {
     return 0; // another reaper watches this container
   }
+  int inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (inotify_fd >= 0) {
+    inotify_add_watch(inotify_fd, paths.dir.c_str(), IN_DELETE | IN_MOVED_TO);
+  }
   for (;;) {
     auto info = read_info(paths);
     if (!info) {
@@ -64,7 +81,7 @@ int reap(const ContainerPaths& paths) {
     }
     double remaining = static_cast<double>(info->ttl.count()) - idle_seconds(paths, *info);
     if (remaining > 0) {
-      sleep_seconds(remaining + 0.05);
+      wait_for_record_change(inotify_fd, remaining + 0.05);
       continue;
     }
     // Wait for runs in flight; then re-check, since a run may have just ended.

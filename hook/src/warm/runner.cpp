@@ -139,6 +139,8 @@ void record_use(const ContainerPaths& paths, Info info, const std::string& comma
   if (current) {
     info.commands = current->commands;
     info.created = current->created;
+    // A container shared by several commands stays as long as the longest ttl among them.
+    ttl = std::max(ttl, current->ttl);
   }
   bool known = std::find(info.commands.begin(), info.commands.end(), command) != info.commands.end();
   if (current && known && current->ttl == ttl) {
