@@ -47,8 +47,13 @@ __fod_stale() {
 }
 
 __fod_prompt() {
-  [[ -x $__fod_bin ]] || return 0
-  if __fod_stale; then "$__fod_bin" _sync; fi
+  if [[ ! -x $__fod_bin ]]; then
+    # fod was removed: forget the shims bash remembered, once.
+    [[ -n ${__fod_gone-} ]] || { hash -r; __fod_gone=1; }
+    return 0
+  fi
+  # bash remembers where it found a command: a removed shim must be forgotten.
+  if __fod_stale; then "$__fod_bin" _sync; hash -r; fi
 }
 
 __fod_handle() {
@@ -57,6 +62,7 @@ __fod_handle() {
     local __fod_in_handler=1
     if [[ ! -L $__fod_shims/$1 ]] && __fod_stale; then
       "$__fod_bin" _sync
+      hash -r
     fi
     if [[ -L $__fod_shims/$1 ]]; then
       "$__fod_bin" run "$@"
@@ -67,7 +73,12 @@ __fod_handle() {
     __fod_previous_handle "$@"
     return
   fi
-  printf '%s: %s: command not found\n' "${0##*/}" "$1" >&2
+  # bash's own message: with the script and line when not interactive.
+  if [[ $- != *i* && -f ${BASH_SOURCE[2]-} ]]; then
+    printf '%s: line %s: %s: command not found\n' "${BASH_SOURCE[2]}" "${BASH_LINENO[1]}" "$1" >&2
+  else
+    printf '%s: %s: command not found\n' "${0##*/}" "$1" >&2
+  fi
   return 127
 }
 

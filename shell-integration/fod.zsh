@@ -55,7 +55,12 @@ __fod_handle() {
     __fod_previous_handler "$@"
     return
   fi
-  print -ru2 -- "zsh: command not found: $1"
+  # zsh's own message: with the script (or zsh) and line when not interactive.
+  if [[ -o interactive ]]; then
+    print -ru2 -- "zsh: command not found: $1"
+  else
+    print -ru2 -- "${funcfiletrace[2]:-zsh}: command not found: $1"
+  fi
   return 127
 }
 

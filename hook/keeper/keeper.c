@@ -10,9 +10,11 @@
  *       engine call), reaps orphans, and delivers signals the host asks for
  *       through the FIFO /.fod/run/signal ("PID SIGNAL\n"): engine exec CLIs do
  *       not forward signals to the process they started.
- *   fod-keeper exec SESSION IMAGE -- COMMAND [ARGS...]
+ *   fod-keeper exec SESSION IMAGE SIZE -- COMMAND [ARGS...]
  *       Records its pid in /.fod/run/s/SESSION, makes itself a process group the
- *       keeper can signal as a whole, and execs COMMAND in place, so the command
+ *       keeper can signal as a whole, gives its terminal the caller's SIZE
+ *       (ROWSxCOLS, or "-"; docker sets the size only after the command has
+ *       started), and execs COMMAND in place, so the command
  *       keeps the container's user, capabilities and namespaces. A COMMAND that
  *       is not in the image gives one clear line and status 127.
  */
@@ -24,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -124,14 +127,15 @@ static int keep(void) {
 }
 
 static int run_command(int argc, char **argv) {
-  /* argv: exec SESSION IMAGE -- COMMAND [ARGS...] */
-  if (argc < 6 || strcmp(argv[4], "--") != 0) {
-    fprintf(stderr, "fod-keeper: usage: exec SESSION IMAGE -- COMMAND [ARGS...]\n");
+  /* argv: exec SESSION IMAGE SIZE -- COMMAND [ARGS...] */
+  if (argc < 7 || strcmp(argv[5], "--") != 0) {
+    fprintf(stderr, "fod-keeper: usage: exec SESSION IMAGE SIZE -- COMMAND [ARGS...]\n");
     return 125;
   }
   const char *session = argv[2];
   const char *image = argv[3];
-  const char *command = argv[5];
+  const char *size = argv[4];
+  const char *command = argv[6];
   if (session[0] == '\0' || strspn(session, "0123456789") != strlen(session)) {
     fprintf(stderr, "fod-keeper: bad session '%s'\n", session);
     return 125;
@@ -147,8 +151,16 @@ static int run_command(int argc, char **argv) {
     }
     close(fd);
   }
+  unsigned rows = 0, cols = 0;
+  if (strcmp(size, "-") != 0 && sscanf(size, "%ux%u", &rows, &cols) == 2 && isatty(STDIN_FILENO)) {
+    struct winsize ws;
+    memset(&ws, 0, sizeof ws);
+    ws.ws_row = (unsigned short)rows;
+    ws.ws_col = (unsigned short)cols;
+    ioctl(STDIN_FILENO, TIOCSWINSZ, &ws);
+  }
   setpgid(0, 0); /* fails harmlessly when exec -t already made us a session leader */
-  execvp(command, argv + 5);
+  execvp(command, argv + 6);
   int err = errno;
   if (err == ENOENT || err == ENOTDIR) {
     fprintf(stderr, "fod: %s: not found in image %s (check the mapping's entrypoint)\n", command, image);

@@ -81,7 +81,8 @@ std::vector<std::string> exec_argv(const Engine& engine, const ExecSpec& spec) {
   for (const auto& name : spec.env_names) {
     argv.insert(argv.end(), {"--env", name});
   }
-  argv.insert(argv.end(), {spec.container, keeper_in_container, "exec", spec.session, spec.image, "--"});
+  std::string size = spec.tty && spec.rows > 0 && spec.cols > 0 ? fmt::format("{}x{}", spec.rows, spec.cols) : "-";
+  argv.insert(argv.end(), {spec.container, keeper_in_container, "exec", spec.session, spec.image, size, "--"});
   argv.insert(argv.end(), spec.command.begin(), spec.command.end());
   return argv;
 }

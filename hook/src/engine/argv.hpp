@@ -52,6 +52,8 @@ struct ExecSpec {
   std::string session; // names the session file the keeper writes its pid to
   bool interactive = true; // -i: attach stdin
   bool tty = false;        // -t
+  unsigned short rows = 0; // the caller's terminal size, given to the command's
+  unsigned short cols = 0; // terminal before it starts (0: unknown)
   std::vector<std::string> env_names; // passed by name: values never appear in argv
   std::vector<std::string> command;
 };

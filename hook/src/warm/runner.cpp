@@ -17,6 +17,7 @@
 #include <csignal>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <thread>
@@ -272,6 +273,10 @@ int run(const RunRequest& request) {
   exec.session = std::to_string(getpid());
   exec.interactive = fcntl(STDIN_FILENO, F_GETFD) != -1;
   exec.tty = isatty(STDIN_FILENO) != 0 && isatty(STDOUT_FILENO) != 0;
+  if (winsize ws{}; exec.tty && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0) {
+    exec.rows = ws.ws_row;
+    exec.cols = ws.ws_col;
+  }
   exec.env_names = allowed_env_names(entry);
   exec.command = entry.entrypoint;
   exec.command.insert(exec.command.end(), request.args.begin(), request.args.end());
