@@ -15,6 +15,13 @@ __fod_init() {
     *) PATH=${PATH:+$PATH:}$__fod_shims ;;
   esac
 
+  # Not interactive (FOD_HOOK_NONINTERACTIVE): the shims serve mapped names, and
+  # everything else keeps the shell's own handling, message and line numbers.
+  if [[ $- != *i* ]]; then
+    __fod_prompt
+    return 0
+  fi
+
   # Keep the handler that was there before (Debian's command-not-found, a
   # user's own), unless it is ours already: loading twice must not chain fod
   # to itself.
@@ -73,12 +80,7 @@ __fod_handle() {
     __fod_previous_handle "$@"
     return
   fi
-  # bash's own message: with the script and line when not interactive.
-  if [[ $- != *i* && -f ${BASH_SOURCE[2]-} ]]; then
-    printf '%s: line %s: %s: command not found\n' "${BASH_SOURCE[2]}" "${BASH_LINENO[1]}" "$1" >&2
-  else
-    printf '%s: %s: command not found\n' "${0##*/}" "$1" >&2
-  fi
+  printf '%s: %s: command not found\n' "${0##*/}" "$1" >&2
   return 127
 }
 

@@ -12,6 +12,13 @@ __fod_init() {
 
   (( ${path[(Ie)$__fod_shims]} )) || path+=("$__fod_shims")
 
+  # Not interactive (FOD_HOOK_NONINTERACTIVE): the shims serve mapped names, and
+  # everything else keeps the shell's own handling, message and line numbers.
+  if [[ ! -o interactive ]]; then
+    __fod_prompt
+    return 0
+  fi
+
   # Keep the handler that was there before, unless it is ours already.
   if (( ${+functions[command_not_found_handler]} )) &&
      [[ ${functions[command_not_found_handler]} != *__fod_handle* ]]; then
@@ -55,12 +62,7 @@ __fod_handle() {
     __fod_previous_handler "$@"
     return
   fi
-  # zsh's own message: with the script (or zsh) and line when not interactive.
-  if [[ -o interactive ]]; then
-    print -ru2 -- "zsh: command not found: $1"
-  else
-    print -ru2 -- "${funcfiletrace[2]:-zsh}: command not found: $1"
-  fi
+  print -ru2 -- "zsh: command not found: $1"
   return 127
 }
 
