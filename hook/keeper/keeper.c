@@ -64,7 +64,8 @@ static void deliver(char *line) {
   }
   *space = '\0';
   long pid = 0, sig = 0;
-  if (parse_positive(line, 1L << 22, &pid) != 0 || parse_positive(space + 1, 64, &sig) != 0 || pid <= 1) {
+  if (parse_positive(line, 1L << 22, &pid) != 0 || parse_positive(space + 1, 64, &sig) != 0 ||
+      pid <= 1) {
     return;
   }
   /* The command leads its own process group: signal the whole group, as a
@@ -163,7 +164,8 @@ static int run_command(int argc, char **argv) {
   execvp(command, argv + 6);
   int err = errno;
   if (err == ENOENT || err == ENOTDIR) {
-    fprintf(stderr, "fod: %s: not found in image %s (check the mapping's entrypoint)\n", command, image);
+    fprintf(stderr, "fod: %s: not found in image %s (check the mapping's entrypoint)\n", command,
+            image);
     return 127;
   }
   fprintf(stderr, "fod: %s: cannot run in image %s: %s\n", command, image, strerror(err));

@@ -13,7 +13,8 @@ inline constexpr int status_not_found = 127;
 // the status fod exits with. Caught once, in cli::main.
 class UserError : public std::runtime_error {
 public:
-  UserError(int status, const std::string& message) : std::runtime_error(message), m_status(status) {}
+  UserError(int status, const std::string &message)
+      : std::runtime_error(message), m_status(status) {}
   int status() const { return m_status; }
 
 private:

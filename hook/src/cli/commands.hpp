@@ -8,27 +8,28 @@ namespace fod::cli {
 // One function per subcommand; each returns fod's exit status.
 
 // fod run NAME [ARGS...]: runs a mapped command; 127 when NAME is not mapped.
-int run_command(const std::string& name, const std::vector<std::string>& args);
+int run_command(const std::string &name, const std::vector<std::string> &args);
 
 // fod which NAME: where NAME is defined, its image, engine and warm state; 1 when unmapped.
-int which_command(const std::string& name);
+int which_command(const std::string &name);
 
 // fod ps: the warm containers.
 int ps_command();
 
 // fod stop NAME | --all: removes the warm containers of NAME's image, or all.
-int stop_command(const std::string& name, bool all);
+int stop_command(const std::string &name, bool all);
 
 // fod gc: removes fod's containers whose reaper is gone.
 int gc_command();
 
 // fod init SHELL: prints the shell integration for bash, zsh or fish.
-int init_command(const std::string& shell);
+int init_command(const std::string &shell);
 
-// fod _sync: re-reads the mapping if it changed and brings the shims in line (the shell hooks call it).
+// fod _sync: re-reads the mapping if it changed and brings the shims in line (the shell hooks call
+// it).
 int sync_command();
 
 // fod _reap DIR: the detached reaper (internal).
-int reap_command(const std::string& dir);
+int reap_command(const std::string &dir);
 
 } // namespace fod::cli

@@ -11,9 +11,9 @@ namespace fod::cli {
 mapping::Mapping load_mapping(bool print_all_diagnostics = false, bool sync_shims = false);
 
 // The same for one command: when the index is current only its entry is read.
-mapping::Mapping load_mapping_for(const std::string& name);
+mapping::Mapping load_mapping_for(const std::string &name);
 
 // The engine to use; throws UserError (125) naming the fix when there is none.
-engine::Engine require_engine(const mapping::Config& config);
+engine::Engine require_engine(const mapping::Config &config);
 
 } // namespace fod::cli

@@ -18,7 +18,7 @@ int gc_command() {
   int removed = 0;
 
   // Records whose container and reaper are both gone.
-  for (const auto& [paths, info] : warm::list_recorded()) {
+  for (const auto &[paths, info] : warm::list_recorded()) {
     if (!warm::keeper_alive(paths) && !warm::reaper_alive(paths)) {
       unlink(paths.info().c_str());
       unlink(paths.stamp().c_str());

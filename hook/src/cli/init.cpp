@@ -1,14 +1,14 @@
+#include "shell/init.hpp"
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
 #include "error.hpp"
-#include "shell/init.hpp"
 #include "util/fs.hpp"
 
 #include <fmt/format.h>
 
 namespace fod::cli {
 
-int init_command(const std::string& shell) {
+int init_command(const std::string &shell) {
   auto script = shell::init_script(shell, util::executable_path());
   if (!script) {
     throw UserError(2, fmt::format("init: unknown shell '{}': use bash, zsh or fish", shell));

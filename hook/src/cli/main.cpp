@@ -14,11 +14,11 @@ namespace fod::cli {
 
 namespace {
 
-constexpr const char* description =
+constexpr const char *description =
     "fod runs commands that are not installed in containers of the images mapped to them,\n"
     "keeping each container warm for the next call.";
 
-int dispatch(int argc, char** argv) {
+int dispatch(int argc, char **argv) {
   std::string invoked = util::basename(argv[0]);
   // A shim: a symlink named after the command.
   if (invoked != "fod" && invoked.compare(0, 4, "fod.") != 0) {
@@ -39,11 +39,13 @@ int dispatch(int argc, char** argv) {
     return sync_command();
   }
 
-  static const std::set<std::string_view> subcommands = {"run", "which", "ps", "stop", "gc", "init"};
+  static const std::set<std::string_view> subcommands = {"run",  "which", "ps",
+                                                         "stop", "gc",    "init"};
   if (argc >= 2 && argv[1][0] != '-' && subcommands.count(argv[1]) == 0) {
-    throw UserError(2, fmt::format("unknown subcommand '{}'\nusage: fod run NAME [ARGS...] | which NAME | ps | "
-                                   "stop NAME|--all | gc | init bash|zsh|fish   (fod --help for more)",
-                                   argv[1]));
+    throw UserError(
+        2, fmt::format("unknown subcommand '{}'\nusage: fod run NAME [ARGS...] | which NAME | ps | "
+                       "stop NAME|--all | gc | init bash|zsh|fish   (fod --help for more)",
+                       argv[1]));
   }
 
   CLI::App app{description, "fod"};
@@ -53,30 +55,35 @@ int dispatch(int argc, char** argv) {
 
   app.add_subcommand("run", "Run a mapped command: fod run NAME [ARGS...]");
   std::string which_name;
-  auto* which = app.add_subcommand("which", "Show where NAME is mapped, its image, engine and warm container");
+  auto *which = app.add_subcommand(
+      "which", "Show where NAME is mapped, its image, engine and warm container");
   which->add_option("NAME", which_name, "command name")->required();
-  auto* ps = app.add_subcommand("ps", "List warm containers");
+  auto *ps = app.add_subcommand("ps", "List warm containers");
   std::string stop_name;
   bool stop_all = false;
-  auto* stop = app.add_subcommand("stop", "Remove the warm containers of NAME's image, or all with --all");
-  auto* stop_name_option = stop->add_option("NAME", stop_name, "command name");
-  auto* stop_all_flag = stop->add_flag("--all", stop_all, "stop every warm container of yours");
+  auto *stop =
+      app.add_subcommand("stop", "Remove the warm containers of NAME's image, or all with --all");
+  auto *stop_name_option = stop->add_option("NAME", stop_name, "command name");
+  auto *stop_all_flag = stop->add_flag("--all", stop_all, "stop every warm container of yours");
   stop_name_option->excludes(stop_all_flag);
   std::string init_shell;
-  auto* init = app.add_subcommand("init", "Print the shell integration: eval \"$(fod init bash)\", "
+  auto *init = app.add_subcommand("init", "Print the shell integration: eval \"$(fod init bash)\", "
                                           "eval \"$(fod init zsh)\", fod init fish | source");
   init->add_option("SHELL", init_shell, "bash, zsh or fish")->required();
-  auto* gc = app.add_subcommand("gc", "Remove fod's containers whose reaper is gone (after a crash or reboot)");
+  auto *gc = app.add_subcommand(
+      "gc", "Remove fod's containers whose reaper is gone (after a crash or reboot)");
 
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::ParseError &e) {
     if (e.get_exit_code() == 0) {
       return app.exit(e); // --help, --version
     }
-    throw UserError(2, fmt::format("{}\nusage: fod run NAME [ARGS...] | which NAME | ps | stop NAME|--all | gc | "
-                                   "init bash|zsh|fish   (fod --help for more)",
-                                   e.what()));
+    throw UserError(
+        2,
+        fmt::format("{}\nusage: fod run NAME [ARGS...] | which NAME | ps | stop NAME|--all | gc | "
+                    "init bash|zsh|fish   (fod --help for more)",
+                    e.what()));
   }
   if (which->parsed()) {
     return which_command(which_name);
@@ -101,17 +108,17 @@ int dispatch(int argc, char** argv) {
 
 } // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char **argv) {
   try {
     return dispatch(argc, argv);
-  } catch (const UserError& e) {
+  } catch (const UserError &e) {
     if (e.status() == 2 || e.status() == status_not_found) {
       fmt::print(stderr, "fod: {}\n", e.what());
     } else {
       fmt::print(stderr, "fod: error: {}\n", e.what());
     }
     return e.status();
-  } catch (const std::exception& e) {
+  } catch (const std::exception &e) {
     fmt::print(stderr, "fod: error: {}\n", e.what());
     return status_engine_failure;
   }

@@ -3,6 +3,8 @@
 
 namespace fod::cli {
 
-int reap_command(const std::string& dir) { return warm::reap(warm::ContainerPaths(dir)); }
+int reap_command(const std::string &dir) {
+  return warm::reap(warm::ContainerPaths(dir));
+}
 
 } // namespace fod::cli

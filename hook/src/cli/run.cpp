@@ -7,11 +7,12 @@
 
 namespace fod::cli {
 
-int run_command(const std::string& name, const std::vector<std::string>& args) {
+int run_command(const std::string &name, const std::vector<std::string> &args) {
   auto mapping = load_mapping_for(name);
-  const auto* entry = mapping.find(name);
+  const auto *entry = mapping.find(name);
   if (entry == nullptr) {
-    throw UserError(status_not_found, fmt::format("{}: command not found (fod has no mapping for it)", name));
+    throw UserError(status_not_found,
+                    fmt::format("{}: command not found (fod has no mapping for it)", name));
   }
   warm::RunRequest request;
   request.entry = entry;

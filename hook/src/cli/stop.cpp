@@ -14,7 +14,7 @@ namespace fod::cli {
 
 namespace {
 
-void remove_warm(const warm::ContainerPaths& paths, const warm::Info& info) {
+void remove_warm(const warm::ContainerPaths &paths, const warm::Info &info) {
   // Removing first ends any run in flight, which then releases its lock.
   util::capture(engine::remove_argv(info.engine, info.container));
   util::FileLock lock(paths.lock());
@@ -26,17 +26,18 @@ void remove_warm(const warm::ContainerPaths& paths, const warm::Info& info) {
 
 } // namespace
 
-int stop_command(const std::string& name, bool all) {
+int stop_command(const std::string &name, bool all) {
   std::string image;
   if (!all) {
     auto mapping = load_mapping();
-    if (const auto* entry = mapping.find(name)) {
+    if (const auto *entry = mapping.find(name)) {
       image = entry->image;
     }
   }
   int stopped = 0;
-  for (const auto& [paths, info] : warm::list_recorded()) {
-    bool ran_it = std::find(info.commands.begin(), info.commands.end(), name) != info.commands.end();
+  for (const auto &[paths, info] : warm::list_recorded()) {
+    bool ran_it =
+        std::find(info.commands.begin(), info.commands.end(), name) != info.commands.end();
     if (all || ran_it || (!image.empty() && info.image == image)) {
       remove_warm(paths, info);
       fmt::print("stopped {} ({}, {})\n", info.container, info.image, info.root);

@@ -10,15 +10,16 @@
 
 namespace fod::cli {
 
-int which_command(const std::string& name) {
+int which_command(const std::string &name) {
   auto mapping = load_mapping(true);
-  const auto* entry = mapping.find(name);
+  const auto *entry = mapping.find(name);
   if (entry == nullptr) {
     fmt::print(stderr, "fod: {} is not mapped\n", name);
     return 1;
   }
   fmt::print("{}\n", name);
-  fmt::print("  defined in:  {} layer, {}:{}\n", entry->origin.layer, entry->origin.file, entry->origin.line);
+  fmt::print("  defined in:  {} layer, {}:{}\n", entry->origin.layer, entry->origin.file,
+             entry->origin.line);
   fmt::print("  image:       {}\n", entry->image);
   fmt::print("  runs:        {}\n", fmt::join(entry->entrypoint, " "));
   fmt::print("  network:     {}\n", mapping::to_string(entry->network));
@@ -44,15 +45,16 @@ int which_command(const std::string& name) {
     auto info = warm::read_info(paths);
     if (info && warm::keeper_alive(paths)) {
       fmt::print("  warm here:   yes, {} idle {}s of {}\n", info->container,
-                 static_cast<long>(warm::idle_seconds(paths, *info)), util::format_duration(info->ttl));
+                 static_cast<long>(warm::idle_seconds(paths, *info)),
+                 util::format_duration(info->ttl));
     } else {
       fmt::print("  warm here:   no (the next run starts a container)\n");
     }
-  } catch (const UserError& e) {
+  } catch (const UserError &e) {
     fmt::print("  warm here:   no ({})\n", e.what());
   }
   int elsewhere = 0;
-  for (const auto& [paths, info] : warm::list_recorded()) {
+  for (const auto &[paths, info] : warm::list_recorded()) {
     if (info.image == entry->image && info.root != cwd && warm::keeper_alive(paths)) {
       ++elsewhere;
     }

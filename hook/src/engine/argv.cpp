@@ -8,11 +8,11 @@ namespace fod::engine {
 
 namespace {
 
-std::string volume(const std::string& source, const std::string& target, bool read_only) {
+std::string volume(const std::string &source, const std::string &target, bool read_only) {
   return source + ":" + target + (read_only ? ":ro" : "");
 }
 
-std::string home_tmpfs_options(const Engine& engine, const ContainerSpec& spec) {
+std::string home_tmpfs_options(const Engine &engine, const ContainerSpec &spec) {
   std::string options = "rw,mode=0700";
   if (spec.user) {
     // The tmpfs must belong to the user the command runs as.
@@ -27,15 +27,16 @@ std::string home_tmpfs_options(const Engine& engine, const ContainerSpec& spec) 
 
 } // namespace
 
-std::vector<std::string> run_detached_argv(const Engine& engine, const ContainerSpec& spec) {
-  std::vector<std::string> argv = {engine.cli, "run", "--detach", "--rm", "--name", spec.name, "--pull", "never"};
-  for (const auto& [key, value] : spec.labels) {
+std::vector<std::string> run_detached_argv(const Engine &engine, const ContainerSpec &spec) {
+  std::vector<std::string> argv = {engine.cli, "run",     "--detach", "--rm",
+                                   "--name",   spec.name, "--pull",   "never"};
+  for (const auto &[key, value] : spec.labels) {
     argv.insert(argv.end(), {"--label", key + "=" + value});
   }
   argv.insert(argv.end(), {"--entrypoint", keeper_in_container});
   argv.insert(argv.end(), {"--volume", volume(spec.keeper_path, keeper_in_container, true)});
   argv.insert(argv.end(), {"--volume", volume(spec.box_dir, box_in_container, false)});
-  for (const auto& bind : spec.binds) {
+  for (const auto &bind : spec.binds) {
     argv.insert(argv.end(), {"--volume", volume(bind.source, bind.target, bind.read_only)});
   }
   if (spec.home_on_tmpfs) {
@@ -46,7 +47,7 @@ std::vector<std::string> run_detached_argv(const Engine& engine, const Container
   }
   argv.insert(argv.end(), {"--env", "HOME=" + spec.home});
   argv.insert(argv.end(), {"--cap-drop", "all"});
-  for (const auto& cap : spec.capabilities) {
+  for (const auto &cap : spec.capabilities) {
     argv.insert(argv.end(), {"--cap-add", cap});
   }
   argv.insert(argv.end(), {"--security-opt", "no-new-privileges"});
@@ -66,7 +67,7 @@ std::vector<std::string> run_detached_argv(const Engine& engine, const Container
   return argv;
 }
 
-std::vector<std::string> exec_argv(const Engine& engine, const ExecSpec& spec) {
+std::vector<std::string> exec_argv(const Engine &engine, const ExecSpec &spec) {
   std::vector<std::string> argv = {engine.cli, "exec"};
   if (spec.interactive) {
     argv.push_back("--interactive");
@@ -75,40 +76,50 @@ std::vector<std::string> exec_argv(const Engine& engine, const ExecSpec& spec) {
     argv.push_back("--tty");
     // The default detach keys (Ctrl-P Ctrl-Q) would swallow Ctrl-P in every
     // interactive program; a tool run by fod is never detached.
-    argv.insert(argv.end(), {"--detach-keys", engine.kind == Kind::podman ? "" : "ctrl-@,ctrl-@,ctrl-@"});
+    argv.insert(argv.end(),
+                {"--detach-keys", engine.kind == Kind::podman ? "" : "ctrl-@,ctrl-@,ctrl-@"});
   }
   argv.insert(argv.end(), {"--workdir", spec.workdir});
-  for (const auto& name : spec.env_names) {
+  for (const auto &name : spec.env_names) {
     argv.insert(argv.end(), {"--env", name});
   }
-  std::string size = spec.tty && spec.rows > 0 && spec.cols > 0 ? fmt::format("{}x{}", spec.rows, spec.cols) : "-";
-  argv.insert(argv.end(), {spec.container, keeper_in_container, "exec", spec.session, spec.image, size, "--"});
+  std::string size =
+      spec.tty && spec.rows > 0 && spec.cols > 0 ? fmt::format("{}x{}", spec.rows, spec.cols) : "-";
+  argv.insert(argv.end(),
+              {spec.container, keeper_in_container, "exec", spec.session, spec.image, size, "--"});
   argv.insert(argv.end(), spec.command.begin(), spec.command.end());
   return argv;
 }
 
-std::vector<std::string> remove_argv(const Engine& engine, const std::string& container) {
+std::vector<std::string> remove_argv(const Engine &engine, const std::string &container) {
   if (engine.kind == Kind::podman) {
     return {engine.cli, "rm", "--force", "--ignore", "--time", "0", container};
   }
   return {engine.cli, "rm", "--force", container};
 }
 
-std::vector<std::string> list_argv(const Engine& engine, uid_t uid) {
-  return {engine.cli, "ps", "--all", "--filter", "label=fod.managed=true",
-          "--filter", fmt::format("label=fod.owner={}", uid), "--format", "{{.Names}}"};
+std::vector<std::string> list_argv(const Engine &engine, uid_t uid) {
+  return {engine.cli,
+          "ps",
+          "--all",
+          "--filter",
+          "label=fod.managed=true",
+          "--filter",
+          fmt::format("label=fod.owner={}", uid),
+          "--format",
+          "{{.Names}}"};
 }
 
-std::string container_key(const Engine& engine, const ContainerSpec& spec) {
+std::string container_key(const Engine &engine, const ContainerSpec &spec) {
   util::StableHash hash;
   hash.add(to_string(engine.kind)).add(engine.cli).add(engine.rootless ? "rootless" : "rootful");
   hash.add(spec.image).add(spec.keeper_path).add(spec.home).add(spec.home_on_tmpfs ? "1" : "0");
   hash.add(spec.tmp_on_tmpfs ? "1" : "0");
-  for (const auto& bind : spec.binds) {
+  for (const auto &bind : spec.binds) {
     hash.add(bind.source).add(bind.target).add(bind.read_only ? "ro" : "rw");
   }
   hash.add(mapping::to_string(spec.network));
-  for (const auto& cap : spec.capabilities) {
+  for (const auto &cap : spec.capabilities) {
     hash.add(cap);
   }
   hash.add(spec.memory).add(std::to_string(spec.pids));

@@ -12,8 +12,8 @@
 namespace fod::engine {
 
 // Paths inside every warm container.
-inline constexpr const char* keeper_in_container = "/.fod/keeper";
-inline constexpr const char* box_in_container = "/.fod/run";
+inline constexpr const char *keeper_in_container = "/.fod/keeper";
+inline constexpr const char *box_in_container = "/.fod/run";
 
 struct BindMount {
   std::string source;
@@ -30,9 +30,9 @@ struct ContainerSpec {
   std::string keeper_path; // host path of fod-keeper, mounted read-only
   std::string box_dir;     // host directory for the keeper's lock, FIFO and sessions
   std::vector<BindMount> binds;
-  std::string home;            // HOME inside the container (the caller's path)
-  bool home_on_tmpfs = false;  // HOME is not otherwise mounted: give it a writable tmpfs
-  bool tmp_on_tmpfs = true;    // many images lack a /tmp
+  std::string home;           // HOME inside the container (the caller's path)
+  bool home_on_tmpfs = false; // HOME is not otherwise mounted: give it a writable tmpfs
+  bool tmp_on_tmpfs = true;   // many images lack a /tmp
   mapping::Network network = mapping::Network::standard;
   std::vector<std::string> capabilities;
   std::string memory;
@@ -42,33 +42,33 @@ struct ContainerSpec {
 
 // The engine argv that starts the warm container detached, the keeper as its
 // main process. Pure: the same spec always gives the same argv.
-std::vector<std::string> run_detached_argv(const Engine& engine, const ContainerSpec& spec);
+std::vector<std::string> run_detached_argv(const Engine &engine, const ContainerSpec &spec);
 
 // One command to run in a warm container.
 struct ExecSpec {
   std::string container;
   std::string image; // for the keeper's "not in image" message
   std::string workdir;
-  std::string session; // names the session file the keeper writes its pid to
-  bool interactive = true; // -i: attach stdin
-  bool tty = false;        // -t
-  unsigned short rows = 0; // the caller's terminal size, given to the command's
-  unsigned short cols = 0; // terminal before it starts (0: unknown)
+  std::string session;                // names the session file the keeper writes its pid to
+  bool interactive = true;            // -i: attach stdin
+  bool tty = false;                   // -t
+  unsigned short rows = 0;            // the caller's terminal size, given to the command's
+  unsigned short cols = 0;            // terminal before it starts (0: unknown)
   std::vector<std::string> env_names; // passed by name: values never appear in argv
   std::vector<std::string> command;
 };
 
 // The engine argv that runs spec.command in the warm container through the keeper.
-std::vector<std::string> exec_argv(const Engine& engine, const ExecSpec& spec);
+std::vector<std::string> exec_argv(const Engine &engine, const ExecSpec &spec);
 
 // Removes a container, killing it at once; no error when it is already gone.
-std::vector<std::string> remove_argv(const Engine& engine, const std::string& container);
+std::vector<std::string> remove_argv(const Engine &engine, const std::string &container);
 
 // Lists the names of the containers fod started for uid.
-std::vector<std::string> list_argv(const Engine& engine, uid_t uid);
+std::vector<std::string> list_argv(const Engine &engine, uid_t uid);
 
 // A stable identity for a spec: the same for the same image, mounts, user and
 // limits, whatever the container's name.
-std::string container_key(const Engine& engine, const ContainerSpec& spec);
+std::string container_key(const Engine &engine, const ContainerSpec &spec);
 
 } // namespace fod::engine

@@ -8,9 +8,11 @@
 
 namespace fod::engine {
 
-const char* to_string(Kind kind) { return kind == Kind::podman ? "podman" : "docker"; }
+const char *to_string(Kind kind) {
+  return kind == Kind::podman ? "podman" : "docker";
+}
 
-std::string find_in_path(const std::string& name) {
+std::string find_in_path(const std::string &name) {
   if (name.find('/') != std::string::npos) {
     return access(name.c_str(), X_OK) == 0 ? name : std::string();
   }
@@ -18,7 +20,8 @@ std::string find_in_path(const std::string& name) {
   size_t start = 0;
   while (start <= path.size()) {
     size_t colon = path.find(':', start);
-    std::string dir = path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+    std::string dir =
+        path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
     std::string candidate = util::join(dir.empty() ? "." : dir, name);
     if (access(candidate.c_str(), X_OK) == 0) {
       return candidate;
@@ -39,7 +42,7 @@ Engine make(Kind kind, std::string cli) {
 
 } // namespace
 
-std::optional<Engine> select_engine(const std::string& configured, std::string* why) {
+std::optional<Engine> select_engine(const std::string &configured, std::string *why) {
   std::string choice = util::get_env("FOD_ENGINE").value_or(configured);
   if (choice.find('/') != std::string::npos) {
     std::string base = util::basename(choice);

@@ -7,7 +7,7 @@ namespace fod::engine {
 
 enum class Kind { podman, docker };
 
-const char* to_string(Kind kind);
+const char *to_string(Kind kind);
 
 // The container engine fod drives, through its CLI.
 struct Engine {
@@ -21,9 +21,9 @@ struct Engine {
 // the configured choice ("auto", "podman", "docker"); auto prefers podman, then
 // docker, as found in PATH. nullopt when the chosen CLI cannot be found, with
 // the reason in *why.
-std::optional<Engine> select_engine(const std::string& configured, std::string* why);
+std::optional<Engine> select_engine(const std::string &configured, std::string *why);
 
 // Searches PATH for an executable; empty when absent.
-std::string find_in_path(const std::string& name);
+std::string find_in_path(const std::string &name);
 
 } // namespace fod::engine

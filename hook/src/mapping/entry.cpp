@@ -2,16 +2,19 @@
 
 namespace fod::mapping {
 
-const char* to_string(Network network) {
+const char *to_string(Network network) {
   switch (network) {
-  case Network::none: return "none";
-  case Network::host: return "host";
-  case Network::standard: break;
+  case Network::none:
+    return "none";
+  case Network::host:
+    return "host";
+  case Network::standard:
+    break;
   }
   return "default";
 }
 
-std::optional<Network> parse_network(const std::string& text) {
+std::optional<Network> parse_network(const std::string &text) {
   if (text == "none") {
     return Network::none;
   }

@@ -11,8 +11,8 @@ namespace fod::mapping {
 enum class Network { none, standard, host };
 
 // "none", "default", "host".
-const char* to_string(Network network);
-std::optional<Network> parse_network(const std::string& text);
+const char *to_string(Network network);
+std::optional<Network> parse_network(const std::string &text);
 
 // Where a definition came from: the layer ("package", "system", "user"), file and line.
 struct Origin {
@@ -33,7 +33,7 @@ struct Entry {
   std::string image;
   std::vector<std::string> entrypoint; // argv prefix inside the container
   Network network = Network::standard;
-  std::vector<std::string> env;          // host variables passed in, beyond the allowlist
+  std::vector<std::string> env; // host variables passed in, beyond the allowlist
   std::vector<Mount> mounts;
   std::vector<std::string> capabilities; // upper case, without "CAP_"
   std::optional<std::chrono::seconds> ttl;
@@ -58,7 +58,7 @@ struct Mapping {
   std::vector<std::string> diagnostics;
 
   // The entry for a command, if it is mapped.
-  const Entry* find(const std::string& name) const {
+  const Entry *find(const std::string &name) const {
     auto it = entries.find(name);
     return it == entries.end() ? nullptr : &it->second;
   }

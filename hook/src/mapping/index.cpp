@@ -18,7 +18,7 @@ using nlohmann::json;
 constexpr int index_format = 2;
 
 // What a source looks like now; "-" when it does not exist.
-std::string signature(const std::string& path) {
+std::string signature(const std::string &path) {
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) {
     return "-";
@@ -30,13 +30,13 @@ std::string signature(const std::string& path) {
 
 // Every path whose change must rebuild the index. A mappings.d directory gets a
 // new mtime when a file is added, removed or renamed in it.
-std::vector<std::string> source_paths(const std::vector<Layer>& layers) {
+std::vector<std::string> source_paths(const std::vector<Layer> &layers) {
   std::vector<std::string> paths;
-  for (const auto& layer : layers) {
+  for (const auto &layer : layers) {
     paths.push_back(util::join(layer.dir, "config.yaml"));
     paths.push_back(util::join(layer.dir, "mappings.yaml"));
     paths.push_back(util::join(layer.dir, "mappings.d"));
-    for (const auto& file : mapping_files(layer)) {
+    for (const auto &file : mapping_files(layer)) {
       if (file.find("/mappings.d/") != std::string::npos) {
         paths.push_back(file);
       }
@@ -45,9 +45,9 @@ std::vector<std::string> source_paths(const std::vector<Layer>& layers) {
   return paths;
 }
 
-json entry_to_json(const Entry& e) {
+json entry_to_json(const Entry &e) {
   json mounts = json::array();
-  for (const auto& m : e.mounts) {
+  for (const auto &m : e.mounts) {
     mounts.push_back({{"path", m.path}, {"ro", m.read_only}});
   }
   json j = {{"image", e.image},
@@ -71,18 +71,19 @@ json entry_to_json(const Entry& e) {
   return j;
 }
 
-Entry entry_from_json(const std::string& name, const json& j) {
+Entry entry_from_json(const std::string &name, const json &j) {
   Entry e;
   e.name = name;
   e.image = j.at("image").get<std::string>();
   e.entrypoint = j.at("entrypoint").get<std::vector<std::string>>();
   e.network = parse_network(j.at("network").get<std::string>()).value_or(Network::standard);
   e.env = j.at("env").get<std::vector<std::string>>();
-  for (const auto& m : j.at("mounts")) {
+  for (const auto &m : j.at("mounts")) {
     e.mounts.push_back({m.at("path").get<std::string>(), m.at("ro").get<bool>()});
   }
   e.capabilities = j.at("capabilities").get<std::vector<std::string>>();
-  e.origin = {j.at("layer").get<std::string>(), j.at("file").get<std::string>(), j.at("line").get<int>()};
+  e.origin = {j.at("layer").get<std::string>(), j.at("file").get<std::string>(),
+              j.at("line").get<int>()};
   if (j.contains("ttl")) {
     e.ttl = std::chrono::seconds(j["ttl"].get<long>());
   }
@@ -95,15 +96,15 @@ Entry entry_from_json(const std::string& name, const json& j) {
   return e;
 }
 
-std::string index_path(const std::vector<Layer>& layers, const std::string& cache_dir) {
+std::string index_path(const std::vector<Layer> &layers, const std::string &cache_dir) {
   util::StableHash hash;
-  for (const auto& layer : layers) {
+  for (const auto &layer : layers) {
     hash.add(layer.name).add(layer.dir);
   }
   return util::join(cache_dir, "index-" + hash.hex() + ".json");
 }
 
-std::optional<Mapping> read_index(const std::string& path, const std::optional<std::string>& only) {
+std::optional<Mapping> read_index(const std::string &path, const std::optional<std::string> &only) {
   auto text = util::read_file(path);
   if (!text) {
     return std::nullopt;
@@ -117,13 +118,13 @@ std::optional<Mapping> read_index(const std::string& path, const std::optional<s
     if (header.at("format").get<int>() != index_format) {
       return std::nullopt;
     }
-    for (const auto& [source, sig] : header.at("sources").items()) {
+    for (const auto &[source, sig] : header.at("sources").items()) {
       if (signature(source) != sig.get<std::string>()) {
         return std::nullopt;
       }
     }
     Mapping mapping;
-    const auto& c = header.at("config");
+    const auto &c = header.at("config");
     mapping.config.engine = c.at("engine").get<std::string>();
     mapping.config.ttl = std::chrono::seconds(c.at("ttl").get<long>());
     mapping.config.memory = c.at("memory").get<std::string>();
@@ -137,7 +138,8 @@ std::optional<Mapping> read_index(const std::string& path, const std::optional<s
         throw json::other_error::create(501, "damaged index line", nullptr);
       }
       std::string name = text->substr(start, tab - start);
-      auto entry = json::parse(text->begin() + static_cast<long>(tab + 1), text->begin() + static_cast<long>(end));
+      auto entry = json::parse(text->begin() + static_cast<long>(tab + 1),
+                               text->begin() + static_cast<long>(end));
       mapping.entries.emplace(name, entry_from_json(name, entry));
       return end + 1;
     };
@@ -152,12 +154,12 @@ std::optional<Mapping> read_index(const std::string& path, const std::optional<s
       }
     }
     return mapping;
-  } catch (const json::exception&) {
+  } catch (const json::exception &) {
     return std::nullopt; // a damaged index is rebuilt
   }
 }
 
-void write_index(const std::string& path, const json& signatures, const Mapping& mapping) {
+void write_index(const std::string &path, const json &signatures, const Mapping &mapping) {
   json header;
   header["format"] = index_format;
   header["sources"] = signatures;
@@ -167,7 +169,7 @@ void write_index(const std::string& path, const json& signatures, const Mapping&
                       {"pids", mapping.config.pids}};
   header["diagnostics"] = mapping.diagnostics;
   std::string text = header.dump() + "\n";
-  for (const auto& [name, entry] : mapping.entries) {
+  for (const auto &[name, entry] : mapping.entries) {
     text += name + "\t" + entry_to_json(entry).dump() + "\n";
   }
   util::make_directories(util::dirname(path), 0700);
@@ -176,15 +178,18 @@ void write_index(const std::string& path, const json& signatures, const Mapping&
 
 } // namespace
 
-std::vector<std::string> index_sources(const std::vector<Layer>& layers) { return source_paths(layers); }
+std::vector<std::string> index_sources(const std::vector<Layer> &layers) {
+  return source_paths(layers);
+}
 
 std::string default_cache_dir() {
-  auto base = util::get_env("XDG_CACHE_HOME").value_or(util::join(util::home_directory(), ".cache"));
+  auto base =
+      util::get_env("XDG_CACHE_HOME").value_or(util::join(util::home_directory(), ".cache"));
   return util::join(base, "fod");
 }
 
-IndexResult load_indexed(const std::vector<Layer>& layers, const std::string& cache_dir,
-                         const std::optional<std::string>& only) {
+IndexResult load_indexed(const std::vector<Layer> &layers, const std::string &cache_dir,
+                         const std::optional<std::string> &only) {
   std::string path = index_path(layers, cache_dir);
   if (auto cached = read_index(path, only)) {
     return {std::move(*cached), false};
@@ -192,7 +197,7 @@ IndexResult load_indexed(const std::vector<Layer>& layers, const std::string& ca
   // Signatures are taken before reading, so a change made while loading
   // invalidates the index written here.
   json signatures = json::object();
-  for (const auto& source : source_paths(layers)) {
+  for (const auto &source : source_paths(layers)) {
     signatures[source] = signature(source);
   }
   Mapping mapping = load_layers(layers);

@@ -19,11 +19,11 @@ struct IndexResult {
 // The merged mapping of layers, from the index in cache_dir when it is current.
 // With only set, a current index yields just that command's entry (or none):
 // the run path then parses one line instead of the whole catalog.
-IndexResult load_indexed(const std::vector<Layer>& layers, const std::string& cache_dir,
-                         const std::optional<std::string>& only = std::nullopt);
+IndexResult load_indexed(const std::vector<Layer> &layers, const std::string &cache_dir,
+                         const std::optional<std::string> &only = std::nullopt);
 
 // The files and directories whose change makes the index stale (existing or not).
-std::vector<std::string> index_sources(const std::vector<Layer>& layers);
+std::vector<std::string> index_sources(const std::vector<Layer> &layers);
 
 // The default cache directory: $XDG_CACHE_HOME/fod or ~/.cache/fod.
 std::string default_cache_dir();

@@ -7,10 +7,10 @@
 
 #include <algorithm>
 #include <dirent.h>
-#include <functional>
-#include <unistd.h>
 #include <fmt/format.h>
+#include <functional>
 #include <set>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 namespace fod::mapping {
@@ -23,16 +23,18 @@ struct FieldError {
   std::string message;
 };
 
-int line_of(const YAML::Node& node) { return node.Mark().line + 1; }
+int line_of(const YAML::Node &node) {
+  return node.Mark().line + 1;
+}
 
-std::string scalar(const YAML::Node& node, const std::string& field) {
+std::string scalar(const YAML::Node &node, const std::string &field) {
   if (!node.IsScalar()) {
     throw FieldError{line_of(node), fmt::format("'{}' must be a single value", field)};
   }
   return node.Scalar();
 }
 
-std::vector<std::string> string_list(const YAML::Node& node, const std::string& field) {
+std::vector<std::string> string_list(const YAML::Node &node, const std::string &field) {
   if (node.IsNull()) {
     return {};
   }
@@ -43,7 +45,7 @@ std::vector<std::string> string_list(const YAML::Node& node, const std::string& 
     throw FieldError{line_of(node), fmt::format("'{}' must be a list of strings", field)};
   }
   std::vector<std::string> out;
-  for (const auto& item : node) {
+  for (const auto &item : node) {
     if (!item.IsScalar()) {
       throw FieldError{line_of(item), fmt::format("'{}' must be a list of strings", field)};
     }
@@ -52,16 +54,17 @@ std::vector<std::string> string_list(const YAML::Node& node, const std::string& 
   return out;
 }
 
-std::chrono::seconds duration_field(const YAML::Node& node, const std::string& field) {
+std::chrono::seconds duration_field(const YAML::Node &node, const std::string &field) {
   auto text = scalar(node, field);
   auto parsed = util::parse_duration(text);
   if (!parsed) {
-    throw FieldError{line_of(node), fmt::format("'{}: {}' is not a duration like 90s, 10m or 2h", field, text)};
+    throw FieldError{line_of(node),
+                     fmt::format("'{}: {}' is not a duration like 90s, 10m or 2h", field, text)};
   }
   return *parsed;
 }
 
-int positive_int_field(const YAML::Node& node, const std::string& field) {
+int positive_int_field(const YAML::Node &node, const std::string &field) {
   auto text = scalar(node, field);
   int value = 0;
   try {
@@ -70,16 +73,17 @@ int positive_int_field(const YAML::Node& node, const std::string& field) {
     if (used != text.size()) {
       value = 0;
     }
-  } catch (const std::exception&) {
+  } catch (const std::exception &) {
     value = 0;
   }
   if (value <= 0) {
-    throw FieldError{line_of(node), fmt::format("'{}: {}' must be a positive whole number", field, text)};
+    throw FieldError{line_of(node),
+                     fmt::format("'{}: {}' must be a positive whole number", field, text)};
   }
   return value;
 }
 
-std::string memory_field(const YAML::Node& node) {
+std::string memory_field(const YAML::Node &node) {
   auto text = scalar(node, "memory");
   if (auto problem = check_memory(text)) {
     throw FieldError{line_of(node), *problem};
@@ -87,7 +91,7 @@ std::string memory_field(const YAML::Node& node) {
   return text;
 }
 
-Mount parse_mount(const YAML::Node& node) {
+Mount parse_mount(const YAML::Node &node) {
   auto text = scalar(node, "mounts");
   Mount mount;
   auto colon = text.rfind(':');
@@ -102,10 +106,12 @@ Mount parse_mount(const YAML::Node& node) {
   bool absolute = !mount.path.empty() && mount.path[0] == '/';
   bool in_home = mount.path == "~" || mount.path.compare(0, 2, "~/") == 0;
   if (!absolute && !in_home) {
-    throw FieldError{line_of(node), fmt::format("mount '{}' must be an absolute path or start with ~/", text)};
+    throw FieldError{line_of(node),
+                     fmt::format("mount '{}' must be an absolute path or start with ~/", text)};
   }
   if (mount.path.find(':') != std::string::npos || mount.path.find(',') != std::string::npos) {
-    throw FieldError{line_of(node), fmt::format("mount '{}': paths with ':' or ',' cannot be mounted", text)};
+    throw FieldError{line_of(node),
+                     fmt::format("mount '{}': paths with ':' or ',' cannot be mounted", text)};
   }
   if (mount.path == "/") {
     throw FieldError{line_of(node), "mounting / is not allowed"};
@@ -115,8 +121,9 @@ Mount parse_mount(const YAML::Node& node) {
 
 // Parses one entry; returns nullopt for `disabled: true`. Unknown keys are reported
 // through warn and otherwise ignored.
-std::optional<Entry> parse_entry(const std::string& name, const YAML::Node& node, const Origin& origin,
-                                 const std::function<void(int, const std::string&)>& warn) {
+std::optional<Entry> parse_entry(const std::string &name, const YAML::Node &node,
+                                 const Origin &origin,
+                                 const std::function<void(int, const std::string &)> &warn) {
   if (!node.IsMap()) {
     throw FieldError{line_of(node), fmt::format("'{}' must be a map with at least 'image'", name)};
   }
@@ -134,9 +141,9 @@ std::optional<Entry> parse_entry(const std::string& name, const YAML::Node& node
   entry.origin = origin;
   entry.entrypoint = {name};
   bool have_image = false;
-  for (const auto& field : node) {
+  for (const auto &field : node) {
     const auto key = field.first.Scalar();
-    const auto& value = field.second;
+    const auto &value = field.second;
     if (key == "image") {
       entry.image = scalar(value, key);
       if (auto problem = check_image_reference(entry.image)) {
@@ -152,25 +159,27 @@ std::optional<Entry> parse_entry(const std::string& name, const YAML::Node& node
       auto text = scalar(value, key);
       auto network = parse_network(text);
       if (!network) {
-        throw FieldError{line_of(value), fmt::format("'network: {}' must be none, default or host", text)};
+        throw FieldError{line_of(value),
+                         fmt::format("'network: {}' must be none, default or host", text)};
       }
       entry.network = *network;
     } else if (key == "env") {
       entry.env = string_list(value, key);
-      for (const auto& var : entry.env) {
+      for (const auto &var : entry.env) {
         if (!util::is_env_name(var)) {
-          throw FieldError{line_of(value), fmt::format("'{}' is not an environment variable name", var)};
+          throw FieldError{line_of(value),
+                           fmt::format("'{}' is not an environment variable name", var)};
         }
       }
     } else if (key == "mounts") {
       if (!value.IsSequence()) {
         throw FieldError{line_of(value), "'mounts' must be a list of paths"};
       }
-      for (const auto& item : value) {
+      for (const auto &item : value) {
         entry.mounts.push_back(parse_mount(item));
       }
     } else if (key == "capabilities") {
-      for (const auto& cap : string_list(value, key)) {
+      for (const auto &cap : string_list(value, key)) {
         if (auto problem = check_capability(cap)) {
           throw FieldError{line_of(value), *problem};
         }
@@ -196,15 +205,15 @@ std::optional<Entry> parse_entry(const std::string& name, const YAML::Node& node
 
 } // namespace
 
-void apply_mapping_text(const std::string& text, const std::string& layer, const std::string& file,
-                        Mapping& mapping) {
-  auto report = [&](int line, const std::string& message) {
+void apply_mapping_text(const std::string &text, const std::string &layer, const std::string &file,
+                        Mapping &mapping) {
+  auto report = [&](int line, const std::string &message) {
     mapping.diagnostics.push_back(fmt::format("{}:{}: {}", file, line, message));
   };
   YAML::Node root;
   try {
     root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
+  } catch (const YAML::Exception &e) {
     report(e.mark.line + 1, fmt::format("{}; file skipped", e.msg));
     return;
   }
@@ -215,7 +224,7 @@ void apply_mapping_text(const std::string& text, const std::string& layer, const
     report(line_of(root), "expected a map with 'commands:'; file skipped");
     return;
   }
-  for (const auto& top : root) {
+  for (const auto &top : root) {
     const auto key = top.first.Scalar();
     if (key != "commands") {
       report(line_of(top.first), fmt::format("unknown key '{}' ignored", key));
@@ -229,7 +238,7 @@ void apply_mapping_text(const std::string& text, const std::string& layer, const
     report(line_of(commands), "'commands' must be a map of command names; file skipped");
     return;
   }
-  for (const auto& item : commands) {
+  for (const auto &item : commands) {
     const auto name = item.first.Scalar();
     const int line = line_of(item.first);
     if (auto problem = check_command_name(name)) {
@@ -243,22 +252,22 @@ void apply_mapping_text(const std::string& text, const std::string& layer, const
       } else {
         mapping.entries.erase(name);
       }
-    } catch (const FieldError& e) {
+    } catch (const FieldError &e) {
       report(e.line, fmt::format("{}; entry '{}' skipped", e.message, name));
-    } catch (const YAML::Exception& e) {
+    } catch (const YAML::Exception &e) {
       report(e.mark.line + 1, fmt::format("{}; entry '{}' skipped", e.msg, name));
     }
   }
 }
 
-void apply_config_text(const std::string& text, const std::string& file, Mapping& mapping) {
-  auto report = [&](int line, const std::string& message) {
+void apply_config_text(const std::string &text, const std::string &file, Mapping &mapping) {
+  auto report = [&](int line, const std::string &message) {
     mapping.diagnostics.push_back(fmt::format("{}:{}: {}", file, line, message));
   };
   YAML::Node root;
   try {
     root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
+  } catch (const YAML::Exception &e) {
     report(e.mark.line + 1, fmt::format("{}; file skipped", e.msg));
     return;
   }
@@ -270,14 +279,15 @@ void apply_config_text(const std::string& text, const std::string& file, Mapping
     return;
   }
   // Each setting is applied on its own, so one bad value keeps the others.
-  for (const auto& item : root) {
+  for (const auto &item : root) {
     const auto key = item.first.Scalar();
-    const auto& value = item.second;
+    const auto &value = item.second;
     try {
       if (key == "engine") {
         auto engine = scalar(value, key);
         if (engine != "auto" && engine != "podman" && engine != "docker") {
-          throw FieldError{line_of(value), fmt::format("'engine: {}' must be auto, podman or docker", engine)};
+          throw FieldError{line_of(value),
+                           fmt::format("'engine: {}' must be auto, podman or docker", engine)};
         }
         mapping.config.engine = engine;
       } else if (key == "ttl") {
@@ -289,7 +299,7 @@ void apply_config_text(const std::string& text, const std::string& file, Mapping
       } else {
         report(line_of(item.first), fmt::format("unknown setting '{}' ignored", key));
       }
-    } catch (const FieldError& e) {
+    } catch (const FieldError &e) {
       report(e.line, fmt::format("{}; setting ignored", e.message));
     }
   }
@@ -297,13 +307,15 @@ void apply_config_text(const std::string& text, const std::string& file, Mapping
 
 std::vector<Layer> default_layers() {
   std::string exe_dir = util::dirname(util::executable_path());
-  std::string package = util::get_env("FOD_DATADIR").value_or(util::join(util::dirname(exe_dir), "share/fod"));
+  std::string package =
+      util::get_env("FOD_DATADIR").value_or(util::join(util::dirname(exe_dir), "share/fod"));
   std::string system = util::get_env("FOD_SYSCONFDIR").value_or("/etc/fod");
-  std::string user = util::get_env("XDG_CONFIG_HOME").value_or(util::join(util::home_directory(), ".config"));
+  std::string user =
+      util::get_env("XDG_CONFIG_HOME").value_or(util::join(util::home_directory(), ".config"));
   return {{"package", package}, {"system", system}, {"user", util::join(user, "fod")}};
 }
 
-std::vector<std::string> mapping_files(const Layer& layer) {
+std::vector<std::string> mapping_files(const Layer &layer) {
   std::vector<std::string> files;
   std::string main_file = util::join(layer.dir, "mappings.yaml");
   if (access(main_file.c_str(), F_OK) == 0) {
@@ -311,8 +323,8 @@ std::vector<std::string> mapping_files(const Layer& layer) {
   }
   std::string drop_in = util::join(layer.dir, "mappings.d");
   std::vector<std::string> names;
-  if (DIR* dir = opendir(drop_in.c_str())) {
-    while (const dirent* e = readdir(dir)) {
+  if (DIR *dir = opendir(drop_in.c_str())) {
+    while (const dirent *e = readdir(dir)) {
       std::string name = e->d_name;
       if (name.size() > 5 && name.compare(name.size() - 5, 5, ".yaml") == 0 && name[0] != '.') {
         names.push_back(name);
@@ -321,20 +333,20 @@ std::vector<std::string> mapping_files(const Layer& layer) {
     closedir(dir);
   }
   std::sort(names.begin(), names.end());
-  for (const auto& name : names) {
+  for (const auto &name : names) {
     files.push_back(util::join(drop_in, name));
   }
   return files;
 }
 
-Mapping load_layers(const std::vector<Layer>& layers) {
+Mapping load_layers(const std::vector<Layer> &layers) {
   Mapping mapping;
-  for (const auto& layer : layers) {
+  for (const auto &layer : layers) {
     std::string config_file = util::join(layer.dir, "config.yaml");
     if (auto text = util::read_file(config_file)) {
       apply_config_text(*text, config_file, mapping);
     }
-    for (const auto& file : mapping_files(layer)) {
+    for (const auto &file : mapping_files(layer)) {
       if (auto text = util::read_file(file)) {
         apply_mapping_text(*text, layer.name, file, mapping);
       } else {

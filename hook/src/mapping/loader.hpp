@@ -20,18 +20,18 @@ std::vector<Layer> default_layers();
 
 // The mapping files of a layer in the order they apply: mappings.yaml, then
 // mappings.d/*.yaml in name order. Only files that exist.
-std::vector<std::string> mapping_files(const Layer& layer);
+std::vector<std::string> mapping_files(const Layer &layer);
 
 // Applies one mapping file's text on top of mapping: a later entry replaces an
 // earlier one whole, `disabled: true` removes it. Problems go to diagnostics;
 // a file that does not parse changes nothing.
-void apply_mapping_text(const std::string& text, const std::string& layer, const std::string& file,
-                        Mapping& mapping);
+void apply_mapping_text(const std::string &text, const std::string &layer, const std::string &file,
+                        Mapping &mapping);
 
 // Applies one config.yaml's text on top of mapping.config, key by key.
-void apply_config_text(const std::string& text, const std::string& file, Mapping& mapping);
+void apply_config_text(const std::string &text, const std::string &file, Mapping &mapping);
 
 // Loads every layer from disk.
-Mapping load_layers(const std::vector<Layer>& layers);
+Mapping load_layers(const std::vector<Layer> &layers);
 
 } // namespace fod::mapping

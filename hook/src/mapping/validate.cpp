@@ -9,19 +9,22 @@ namespace fod::mapping {
 
 namespace {
 
-bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+bool is_lower_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
 
 // One path component of a repository: lowercase alphanumerics joined by
 // single separators (".", "_", "__", "-" runs), as the distribution spec says.
-bool is_path_component(const std::string& c) {
+bool is_path_component(const std::string &c) {
   if (c.empty() || !is_lower_alnum(c.front()) || !is_lower_alnum(c.back())) {
     return false;
   }
-  return std::all_of(c.begin(), c.end(),
-                     [](char ch) { return is_lower_alnum(ch) || ch == '.' || ch == '_' || ch == '-'; });
+  return std::all_of(c.begin(), c.end(), [](char ch) {
+    return is_lower_alnum(ch) || ch == '.' || ch == '_' || ch == '-';
+  });
 }
 
-bool is_host_component(const std::string& h) {
+bool is_host_component(const std::string &h) {
   // host or host:port; letters of either case, digits, '.', '-'
   auto colon = h.find(':');
   std::string host = h.substr(0, colon);
@@ -35,8 +38,9 @@ bool is_host_component(const std::string& h) {
   }
   if (colon != std::string::npos) {
     std::string port = h.substr(colon + 1);
-    if (port.empty() || port.size() > 5 ||
-        !std::all_of(port.begin(), port.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+    if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) {
+          return std::isdigit(static_cast<unsigned char>(c));
+        })) {
       return false;
     }
   }
@@ -45,7 +49,7 @@ bool is_host_component(const std::string& h) {
 
 } // namespace
 
-std::optional<std::string> check_command_name(const std::string& name) {
+std::optional<std::string> check_command_name(const std::string &name) {
   if (name.empty() || name.size() > 128) {
     return "a command name must have 1 to 128 characters";
   }
@@ -53,14 +57,15 @@ std::optional<std::string> check_command_name(const std::string& name) {
     return "a command name may not start with '-' or '.'";
   }
   for (char c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-' && c != '+') {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-' &&
+        c != '+') {
       return "a command name may hold only letters, digits and . _ - +";
     }
   }
   return std::nullopt;
 }
 
-std::optional<std::string> check_image_reference(const std::string& image) {
+std::optional<std::string> check_image_reference(const std::string &image) {
   if (image.empty() || image.size() > 512) {
     return "the image reference is empty or too long";
   }
@@ -105,9 +110,10 @@ std::optional<std::string> check_image_reference(const std::string& image) {
     start = slash + 1;
   }
   for (size_t i = 0; i < components.size(); ++i) {
-    const auto& c = components[i];
-    bool may_be_host = i == 0 && components.size() > 1 &&
-                       (c.find('.') != std::string::npos || c.find(':') != std::string::npos || c == "localhost");
+    const auto &c = components[i];
+    bool may_be_host =
+        i == 0 && components.size() > 1 &&
+        (c.find('.') != std::string::npos || c.find(':') != std::string::npos || c == "localhost");
     if (may_be_host ? !is_host_component(c) : !is_path_component(c)) {
       return "'" + c + "' is not a valid part of an image name (lowercase letters, digits, . _ -)";
     }
@@ -115,7 +121,7 @@ std::optional<std::string> check_image_reference(const std::string& image) {
   return std::nullopt;
 }
 
-std::string normalize_capability(const std::string& capability) {
+std::string normalize_capability(const std::string &capability) {
   std::string upper;
   for (char c : capability) {
     upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -126,15 +132,22 @@ std::string normalize_capability(const std::string& capability) {
   return upper;
 }
 
-std::optional<std::string> check_capability(const std::string& capability) {
+std::optional<std::string> check_capability(const std::string &capability) {
   static const std::set<std::string> known = {
-      "AUDIT_CONTROL", "AUDIT_READ", "AUDIT_WRITE", "BLOCK_SUSPEND", "BPF", "CHECKPOINT_RESTORE",
-      "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "IPC_LOCK", "IPC_OWNER",
-      "KILL", "LEASE", "LINUX_IMMUTABLE", "MAC_ADMIN", "MAC_OVERRIDE", "MKNOD", "NET_ADMIN",
-      "NET_BIND_SERVICE", "NET_BROADCAST", "NET_RAW", "PERFMON", "SETFCAP", "SETGID", "SETPCAP",
-      "SETUID", "SYS_ADMIN", "SYS_BOOT", "SYS_CHROOT", "SYS_MODULE", "SYS_NICE", "SYS_PACCT",
-      "SYS_PTRACE", "SYS_RAWIO", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "SYSLOG",
-      "WAKE_ALARM"};
+      "AUDIT_CONTROL",   "AUDIT_READ",   "AUDIT_WRITE",
+      "BLOCK_SUSPEND",   "BPF",          "CHECKPOINT_RESTORE",
+      "CHOWN",           "DAC_OVERRIDE", "DAC_READ_SEARCH",
+      "FOWNER",          "FSETID",       "IPC_LOCK",
+      "IPC_OWNER",       "KILL",         "LEASE",
+      "LINUX_IMMUTABLE", "MAC_ADMIN",    "MAC_OVERRIDE",
+      "MKNOD",           "NET_ADMIN",    "NET_BIND_SERVICE",
+      "NET_BROADCAST",   "NET_RAW",      "PERFMON",
+      "SETFCAP",         "SETGID",       "SETPCAP",
+      "SETUID",          "SYS_ADMIN",    "SYS_BOOT",
+      "SYS_CHROOT",      "SYS_MODULE",   "SYS_NICE",
+      "SYS_PACCT",       "SYS_PTRACE",   "SYS_RAWIO",
+      "SYS_RESOURCE",    "SYS_TIME",     "SYS_TTY_CONFIG",
+      "SYSLOG",          "WAKE_ALARM"};
   std::string name = normalize_capability(capability);
   if (name == "ALL") {
     return "capabilities: ALL is not allowed; list the capabilities the tool needs";
@@ -145,13 +158,13 @@ std::optional<std::string> check_capability(const std::string& capability) {
   return std::nullopt;
 }
 
-std::optional<std::string> check_memory(const std::string& memory) {
+std::optional<std::string> check_memory(const std::string &memory) {
   size_t i = 0;
   while (i < memory.size() && std::isdigit(static_cast<unsigned char>(memory[i]))) {
     ++i;
   }
   std::string unit = memory.substr(i);
-  for (auto& c : unit) {
+  for (auto &c : unit) {
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   if (i == 0 || !(unit.empty() || unit == "b" || unit == "k" || unit == "m" || unit == "g")) {

@@ -8,19 +8,19 @@ namespace fod::mapping {
 // Each check returns nullopt when valid, else the reason, phrased for the user.
 
 // A command name: letters, digits and ._+- ; not starting with '-' or '.'.
-std::optional<std::string> check_command_name(const std::string& name);
+std::optional<std::string> check_command_name(const std::string &name);
 
 // An image reference that pins a tag or a sha256 digest, as the engines accept it:
 // [host[:port]/]path[:tag][@sha256:<64 hex>].
-std::optional<std::string> check_image_reference(const std::string& image);
+std::optional<std::string> check_image_reference(const std::string &image);
 
 // A capability name such as NET_RAW (CAP_ prefix and case are normalised first).
-std::optional<std::string> check_capability(const std::string& capability);
+std::optional<std::string> check_capability(const std::string &capability);
 
 // A memory size for the engine's --memory: digits with an optional b, k, m or g.
-std::optional<std::string> check_memory(const std::string& memory);
+std::optional<std::string> check_memory(const std::string &memory);
 
 // Upper-cases a capability and strips a leading "CAP_".
-std::string normalize_capability(const std::string& capability);
+std::string normalize_capability(const std::string &capability);
 
 } // namespace fod::mapping

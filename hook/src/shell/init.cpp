@@ -5,7 +5,7 @@ namespace fod::shell {
 namespace {
 
 // 'text' for sh-like shells: a single quote becomes '\''.
-std::string quote_posix(const std::string& text) {
+std::string quote_posix(const std::string &text) {
   std::string out = "'";
   for (char c : text) {
     out += c == '\'' ? std::string("'\\''") : std::string(1, c);
@@ -14,7 +14,7 @@ std::string quote_posix(const std::string& text) {
 }
 
 // 'text' for fish: backslash and single quote are escaped inside single quotes.
-std::string quote_fish(const std::string& text) {
+std::string quote_fish(const std::string &text) {
   std::string out = "'";
   for (char c : text) {
     if (c == '\'' || c == '\\') {
@@ -27,7 +27,7 @@ std::string quote_fish(const std::string& text) {
 
 } // namespace
 
-std::optional<std::string> init_script(const std::string& shell, const std::string& fod_path) {
+std::optional<std::string> init_script(const std::string &shell, const std::string &fod_path) {
   if (shell == "bash") {
     return "__fod_bin=" + quote_posix(fod_path) + "\n" + detail::bash_script;
   }

@@ -14,13 +14,14 @@ std::string shim_dir() {
   if (auto dir = util::get_env("FOD_SHIM_DIR")) {
     return *dir;
   }
-  auto cache = util::get_env("XDG_CACHE_HOME").value_or(util::join(util::home_directory(), ".cache"));
+  auto cache =
+      util::get_env("XDG_CACHE_HOME").value_or(util::join(util::home_directory(), ".cache"));
   return util::join(cache, "fod/shims");
 }
 
 namespace {
 
-std::string link_target(const std::string& path) {
+std::string link_target(const std::string &path) {
   char buffer[PATH_MAX];
   ssize_t n = readlink(path.c_str(), buffer, sizeof buffer - 1);
   return n > 0 ? std::string(buffer, static_cast<size_t>(n)) : std::string();
@@ -28,27 +29,27 @@ std::string link_target(const std::string& path) {
 
 } // namespace
 
-void sync_shims(const mapping::Mapping& mapping, const std::vector<std::string>& sources,
-                const std::string& fod_path, const std::string& dir) {
+void sync_shims(const mapping::Mapping &mapping, const std::vector<std::string> &sources,
+                const std::string &fod_path, const std::string &dir) {
   if (!util::make_directories(dir, 0755)) {
     return;
   }
   std::set<std::string> present;
-  if (DIR* d = opendir(dir.c_str())) {
-    while (const dirent* e = readdir(d)) {
+  if (DIR *d = opendir(dir.c_str())) {
+    while (const dirent *e = readdir(d)) {
       if (e->d_name[0] != '.') {
         present.insert(e->d_name);
       }
     }
     closedir(d);
   }
-  for (const auto& name : present) {
+  for (const auto &name : present) {
     std::string path = util::join(dir, name);
     if (mapping.entries.count(name) == 0 || link_target(path) != fod_path) {
       unlink(path.c_str());
     }
   }
-  for (const auto& [name, entry] : mapping.entries) {
+  for (const auto &[name, entry] : mapping.entries) {
     std::string path = util::join(dir, name);
     if (link_target(path) == fod_path) {
       continue;
@@ -61,7 +62,7 @@ void sync_shims(const mapping::Mapping& mapping, const std::vector<std::string>&
     }
   }
   std::string listing;
-  for (const auto& source : sources) {
+  for (const auto &source : sources) {
     listing += source + "\n";
   }
   listing += fod_path + "\n";

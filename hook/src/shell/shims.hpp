@@ -14,7 +14,7 @@ std::string shim_dir();
 // Makes dir hold exactly one symlink to fod_path per mapped command, then
 // writes dir/.sources (the files whose change makes the shims stale, one per
 // line, read by the shells with builtins only) and touches dir/.stamp.
-void sync_shims(const mapping::Mapping& mapping, const std::vector<std::string>& sources,
-                const std::string& fod_path, const std::string& dir);
+void sync_shims(const mapping::Mapping &mapping, const std::vector<std::string> &sources,
+                const std::string &fod_path, const std::string &dir);
 
 } // namespace fod::shell

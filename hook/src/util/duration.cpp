@@ -24,11 +24,20 @@ std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
       return std::nullopt;
     }
     switch (c) {
-    case 's': total += number; break;
-    case 'm': total += number * 60; break;
-    case 'h': total += number * 3600; break;
-    case 'd': total += number * 86400; break;
-    default: return std::nullopt;
+    case 's':
+      total += number;
+      break;
+    case 'm':
+      total += number * 60;
+      break;
+    case 'h':
+      total += number * 3600;
+      break;
+    case 'd':
+      total += number * 86400;
+      break;
+    default:
+      return std::nullopt;
     }
     number = 0;
     have_digits = false;

@@ -10,7 +10,7 @@
 
 namespace fod::util {
 
-std::optional<std::string> read_file(const std::string& path) {
+std::optional<std::string> read_file(const std::string &path) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     return std::nullopt;
@@ -32,7 +32,7 @@ std::optional<std::string> read_file(const std::string& path) {
   return content;
 }
 
-bool write_file_atomic(const std::string& path, const std::string& content, mode_t mode) {
+bool write_file_atomic(const std::string &path, const std::string &content, mode_t mode) {
   std::string tmp = path + ".tmp." + std::to_string(getpid());
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) {
@@ -59,7 +59,7 @@ bool write_file_atomic(const std::string& path, const std::string& content, mode
   return true;
 }
 
-bool make_directories(const std::string& path, mode_t mode) {
+bool make_directories(const std::string &path, mode_t mode) {
   struct stat st {};
   if (stat(path.c_str(), &st) == 0) {
     return S_ISDIR(st.st_mode);
@@ -71,7 +71,7 @@ bool make_directories(const std::string& path, mode_t mode) {
   return mkdir(path.c_str(), mode) == 0 || errno == EEXIST;
 }
 
-bool make_private_directory(const std::string& path) {
+bool make_private_directory(const std::string &path) {
   if (!make_directories(dirname(path), 0700)) {
     return false;
   }
@@ -85,14 +85,16 @@ bool make_private_directory(const std::string& path) {
   return st.st_uid == geteuid() && (st.st_mode & 077) == 0;
 }
 
-void remove_tree(const std::string& path) {
+void remove_tree(const std::string &path) {
   nftw(
       path.c_str(),
-      [](const char* p, const struct stat*, int, struct FTW*) { return ::remove(p) == 0 ? 0 : 0; },
+      [](const char *p, const struct stat *, int, struct FTW *) {
+        return ::remove(p) == 0 ? 0 : 0;
+      },
       16, FTW_DEPTH | FTW_PHYS);
 }
 
-void touch(const std::string& path) {
+void touch(const std::string &path) {
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   if (fd >= 0) {
     futimens(fd, nullptr);
@@ -100,7 +102,7 @@ void touch(const std::string& path) {
   }
 }
 
-std::optional<double> modification_time(const std::string& path) {
+std::optional<double> modification_time(const std::string &path) {
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) {
     return std::nullopt;
@@ -108,7 +110,7 @@ std::optional<double> modification_time(const std::string& path) {
   return static_cast<double>(st.st_mtim.tv_sec) + static_cast<double>(st.st_mtim.tv_nsec) * 1e-9;
 }
 
-std::string join(const std::string& a, const std::string& b) {
+std::string join(const std::string &a, const std::string &b) {
   if (a.empty()) {
     return b;
   }
@@ -118,7 +120,7 @@ std::string join(const std::string& a, const std::string& b) {
   return a + "/" + b;
 }
 
-std::string dirname(const std::string& path) {
+std::string dirname(const std::string &path) {
   auto slash = path.find_last_of('/');
   if (slash == std::string::npos) {
     return ".";
@@ -129,12 +131,12 @@ std::string dirname(const std::string& path) {
   return path.substr(0, slash);
 }
 
-std::string basename(const std::string& path) {
+std::string basename(const std::string &path) {
   auto slash = path.find_last_of('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-bool is_same_or_under(const std::string& inner, const std::string& outer) {
+bool is_same_or_under(const std::string &inner, const std::string &outer) {
   if (outer == "/") {
     return !inner.empty() && inner[0] == '/';
   }

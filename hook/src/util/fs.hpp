@@ -8,40 +8,40 @@
 namespace fod::util {
 
 // The file's whole content, or nullopt when it cannot be read.
-std::optional<std::string> read_file(const std::string& path);
+std::optional<std::string> read_file(const std::string &path);
 
 // Replaces path's content atomically (write to a temporary file, then rename).
 // Returns false when it could not.
-bool write_file_atomic(const std::string& path, const std::string& content, mode_t mode = 0600);
+bool write_file_atomic(const std::string &path, const std::string &content, mode_t mode = 0600);
 
 // Creates path and its parents with mode; true when it exists as a directory.
-bool make_directories(const std::string& path, mode_t mode = 0700);
+bool make_directories(const std::string &path, mode_t mode = 0700);
 
 // A directory only the calling user can use: created 0700 when missing, and
 // refused (false) when it exists but belongs to someone else or is group/other
 // accessible. Used for the runtime directory that holds locks and sockets.
-bool make_private_directory(const std::string& path);
+bool make_private_directory(const std::string &path);
 
 // Removes path and everything below it; missing is fine.
-void remove_tree(const std::string& path);
+void remove_tree(const std::string &path);
 
 // Sets path's modification time to now, creating it when missing.
-void touch(const std::string& path);
+void touch(const std::string &path);
 
 // The modification time of path in seconds since the epoch, if it exists.
-std::optional<double> modification_time(const std::string& path);
+std::optional<double> modification_time(const std::string &path);
 
 // Joins two path pieces with exactly one '/'.
-std::string join(const std::string& a, const std::string& b);
+std::string join(const std::string &a, const std::string &b);
 
 // The directory part of path ("/a/b" -> "/a").
-std::string dirname(const std::string& path);
+std::string dirname(const std::string &path);
 
 // The last component of path ("/a/b" -> "b").
-std::string basename(const std::string& path);
+std::string basename(const std::string &path);
 
 // True when inner is outer or lies below it ("/a/b" is under "/a", "/ab" is not).
-bool is_same_or_under(const std::string& inner, const std::string& outer);
+bool is_same_or_under(const std::string &inner, const std::string &outer);
 
 // The absolute path of the running executable.
 std::string executable_path();

@@ -9,7 +9,7 @@ namespace fod::util {
 // A stable 64-bit FNV-1a hash, for names that must not change between versions.
 class StableHash {
 public:
-  StableHash& add(std::string_view text) {
+  StableHash &add(std::string_view text) {
     for (unsigned char c : text) {
       m_state = (m_state ^ c) * 0x100000001b3ULL;
     }

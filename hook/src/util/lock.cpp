@@ -8,7 +8,7 @@
 
 namespace fod::util {
 
-FileLock::FileLock(const std::string& path) {
+FileLock::FileLock(const std::string &path) {
   m_fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (m_fd < 0) {
     throw std::system_error(errno, std::generic_category(), path);
@@ -35,9 +35,11 @@ bool FileLock::try_lock(Mode mode) {
   return flock(m_fd, op) == 0;
 }
 
-void FileLock::unlock() { flock(m_fd, LOCK_UN); }
+void FileLock::unlock() {
+  flock(m_fd, LOCK_UN);
+}
 
-bool is_locked_exclusively(const std::string& path) {
+bool is_locked_exclusively(const std::string &path) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     return false;

@@ -12,10 +12,10 @@ public:
   enum class Mode { shared, exclusive };
 
   // Opens (creating) path; throws std::system_error when it cannot.
-  explicit FileLock(const std::string& path);
+  explicit FileLock(const std::string &path);
   ~FileLock();
-  FileLock(const FileLock&) = delete;
-  FileLock& operator=(const FileLock&) = delete;
+  FileLock(const FileLock &) = delete;
+  FileLock &operator=(const FileLock &) = delete;
 
   // Blocks until the lock is held in mode.
   void lock(Mode mode);
@@ -29,6 +29,6 @@ private:
 
 // True when some process holds a lock on path that conflicts with a shared one
 // (the holder is alive). A missing file means nobody holds it.
-bool is_locked_exclusively(const std::string& path);
+bool is_locked_exclusively(const std::string &path);
 
 } // namespace fod::util

@@ -8,17 +8,17 @@
 #include <system_error>
 #include <unistd.h>
 
-extern char** environ;
+extern char **environ;
 
 namespace fod::util {
 
 namespace {
 
-std::vector<char*> to_c_array(const std::vector<std::string>& strings) {
-  std::vector<char*> result;
+std::vector<char *> to_c_array(const std::vector<std::string> &strings) {
+  std::vector<char *> result;
   result.reserve(strings.size() + 1);
-  for (const auto& s : strings) {
-    result.push_back(const_cast<char*>(s.c_str()));
+  for (const auto &s : strings) {
+    result.push_back(const_cast<char *>(s.c_str()));
   }
   result.push_back(nullptr);
   return result;
@@ -43,8 +43,8 @@ public:
     posix_spawnattr_destroy(&m_attr);
     posix_spawn_file_actions_destroy(&m_actions);
   }
-  SpawnAttributes(const SpawnAttributes&) = delete;
-  SpawnAttributes& operator=(const SpawnAttributes&) = delete;
+  SpawnAttributes(const SpawnAttributes &) = delete;
+  SpawnAttributes &operator=(const SpawnAttributes &) = delete;
 
   posix_spawnattr_t m_attr;
   posix_spawn_file_actions_t m_actions;
@@ -52,12 +52,12 @@ public:
 
 } // namespace
 
-const sigset_t& forwarded_signals() {
+const sigset_t &forwarded_signals() {
   static const sigset_t set = make_forwarded_signals();
   return set;
 }
 
-pid_t spawn(const std::vector<std::string>& argv, const SpawnOptions& options) {
+pid_t spawn(const std::vector<std::string> &argv, const SpawnOptions &options) {
   SpawnAttributes sa;
   short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
   sigset_t empty;
@@ -74,15 +74,15 @@ pid_t spawn(const std::vector<std::string>& argv, const SpawnOptions& options) {
 
   const std::pair<std::optional<int>, int> redirections[] = {
       {options.stdin_fd, 0}, {options.stdout_fd, 1}, {options.stderr_fd, 2}};
-  for (const auto& [from, to] : redirections) {
+  for (const auto &[from, to] : redirections) {
     if (from && *from != to) {
       posix_spawn_file_actions_adddup2(&sa.m_actions, *from, to);
     }
   }
 
   auto c_argv = to_c_array(argv);
-  std::vector<char*> c_env;
-  char** envp = environ;
+  std::vector<char *> c_env;
+  char **envp = environ;
   if (options.environment) {
     c_env = to_c_array(*options.environment);
     envp = c_env.data();
@@ -115,7 +115,7 @@ int shell_status(int wait_status) {
   return 255;
 }
 
-Captured capture(const std::vector<std::string>& argv) {
+Captured capture(const std::vector<std::string> &argv) {
   int out_pipe[2];
   int err_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
@@ -141,7 +141,7 @@ Captured capture(const std::vector<std::string>& argv) {
   close(null_fd);
 
   pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-  std::string* sinks[2] = {&result.out, &result.err};
+  std::string *sinks[2] = {&result.out, &result.err};
   int open_count = 2;
   char buffer[4096];
   while (open_count > 0) {
@@ -168,7 +168,7 @@ Captured capture(const std::vector<std::string>& argv) {
   return result;
 }
 
-void exec(const std::vector<std::string>& argv) {
+void exec(const std::vector<std::string> &argv) {
   auto c_argv = to_c_array(argv);
   execvp(c_argv[0], c_argv.data());
 }

@@ -16,12 +16,12 @@ struct SpawnOptions {
   bool new_process_group = false;
   bool new_session = false;
   // Full environment ("NAME=value"); the caller's when unset.
-  const std::vector<std::string>* environment = nullptr;
+  const std::vector<std::string> *environment = nullptr;
 };
 
 // Starts argv[0] (searched in PATH) with an empty signal mask and default
 // dispositions for the signals fod handles. Throws std::system_error on failure.
-pid_t spawn(const std::vector<std::string>& argv, const SpawnOptions& options = {});
+pid_t spawn(const std::vector<std::string> &argv, const SpawnOptions &options = {});
 
 // Waits for pid, retrying on EINTR; returns the raw wait status.
 int wait_for(pid_t pid);
@@ -36,12 +36,12 @@ struct Captured {
 };
 
 // Runs argv to completion with stdin on /dev/null and stdout and stderr captured.
-Captured capture(const std::vector<std::string>& argv);
+Captured capture(const std::vector<std::string> &argv);
 
 // Replaces the process image; returns only on failure (errno set).
-void exec(const std::vector<std::string>& argv);
+void exec(const std::vector<std::string> &argv);
 
 // The signals fod waits for and forwards; blocked in fod, reset in children.
-const sigset_t& forwarded_signals();
+const sigset_t &forwarded_signals();
 
 } // namespace fod::util

@@ -18,7 +18,7 @@ namespace fod::warm {
 
 namespace {
 
-void log_line(const std::string& message) {
+void log_line(const std::string &message) {
   std::time_t now = std::time(nullptr);
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", std::localtime(&now));
@@ -44,10 +44,11 @@ void wait_for_record_change(int inotify_fd, double seconds) {
 
 } // namespace
 
-void spawn_reaper(const ContainerPaths& paths) {
+void spawn_reaper(const ContainerPaths &paths) {
   std::string log_dir = state_dir();
   util::make_directories(log_dir, 0700);
-  int log_fd = open(util::join(log_dir, "reaper.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  int log_fd = open(util::join(log_dir, "reaper.log").c_str(),
+                    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
   util::SpawnOptions options;
   options.new_session = true;
@@ -56,7 +57,7 @@ void spawn_reaper(const ContainerPaths& paths) {
   options.stderr_fd = log_fd >= 0 ? log_fd : null_fd;
   try {
     util::spawn({util::executable_path(), "_reap", paths.dir}, options);
-  } catch (const std::exception&) {
+  } catch (const std::exception &) {
     // Without a reaper the container stays until `fod gc`; the run itself goes on.
   }
   close(null_fd);
@@ -65,7 +66,7 @@ void spawn_reaper(const ContainerPaths& paths) {
   }
 }
 
-int reap(const ContainerPaths& paths) {
+int reap(const ContainerPaths &paths) {
   util::FileLock reaper_lock(paths.reaper_lock());
   if (!reaper_lock.try_lock(util::FileLock::Mode::exclusive)) {
     return 0; // another reaper watches this container
@@ -98,7 +99,8 @@ int reap(const ContainerPaths& paths) {
     if (removed.status != 0) {
       log_line(fmt::format("removing {} failed: {}", info->container, removed.err));
     } else {
-      log_line(fmt::format("removed {} ({}) after {}s idle", info->container, info->image, info->ttl.count()));
+      log_line(fmt::format("removed {} ({}) after {}s idle", info->container, info->image,
+                           info->ttl.count()));
     }
     unlink(paths.info().c_str());
     unlink(paths.stamp().c_str());

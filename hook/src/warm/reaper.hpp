@@ -6,11 +6,11 @@ namespace fod::warm {
 
 // Starts a detached reaper for the container: its own session, stdin on
 // /dev/null, output appended to <state>/reaper.log, no job of the shell.
-void spawn_reaper(const ContainerPaths& paths);
+void spawn_reaper(const ContainerPaths &paths);
 
 // The reaper's body: sleeps until the container has been idle for its ttl, then
 // removes it, never while a run holds the lock. Returns when the container is
 // gone or another reaper already watches it.
-int reap(const ContainerPaths& paths);
+int reap(const ContainerPaths &paths);
 
 } // namespace fod::warm

@@ -13,8 +13,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
-#include <cstring>
 #include <csignal>
+#include <cstring>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/ioctl.h>
@@ -29,15 +29,15 @@ namespace {
 
 // Host directories that would replace the image's own system if mounted at the
 // same path: running from them is refused.
-bool is_system_directory(const std::string& path) {
-  static const char* const system_dirs[] = {"/",     "/bin",  "/boot", "/dev",  "/etc", "/lib", "/lib32",
-                                            "/lib64", "/libx32", "/proc", "/run", "/sbin", "/sys", "/usr",
-                                            "/var"};
+bool is_system_directory(const std::string &path) {
+  static const char *const system_dirs[] = {"/",    "/bin",   "/boot",  "/dev",    "/etc",
+                                            "/lib", "/lib32", "/lib64", "/libx32", "/proc",
+                                            "/run", "/sbin",  "/sys",   "/usr",    "/var"};
   return std::any_of(std::begin(system_dirs), std::end(system_dirs),
-                     [&](const char* dir) { return path == dir; });
+                     [&](const char *dir) { return path == dir; });
 }
 
-std::string expand_home(const std::string& path, const std::string& home) {
+std::string expand_home(const std::string &path, const std::string &home) {
   if (path == "~") {
     return home;
   }
@@ -49,31 +49,33 @@ std::string expand_home(const std::string& path, const std::string& home) {
 
 // The built-in allowlist: variables that describe the terminal and locale, never
 // secrets. Anything else must be asked for by the mapping's env.
-std::vector<std::string> allowed_env_names(const mapping::Entry& entry) {
+std::vector<std::string> allowed_env_names(const mapping::Entry &entry) {
   std::vector<std::string> names;
-  for (const char* name : {"TERM", "COLORTERM", "LANG", "LANGUAGE", "TZ", "COLUMNS", "LINES", "NO_COLOR",
-                           "CLICOLOR", "CLICOLOR_FORCE", "FORCE_COLOR"}) {
+  for (const char *name : {"TERM", "COLORTERM", "LANG", "LANGUAGE", "TZ", "COLUMNS", "LINES",
+                           "NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "FORCE_COLOR"}) {
     if (getenv(name) != nullptr) {
       names.emplace_back(name);
     }
   }
-  for (auto& name : util::env_names_with_prefix("LC_")) {
+  for (auto &name : util::env_names_with_prefix("LC_")) {
     names.push_back(std::move(name));
   }
-  for (const auto& name : entry.env) {
-    if (getenv(name.c_str()) != nullptr && std::find(names.begin(), names.end(), name) == names.end()) {
+  for (const auto &name : entry.env) {
+    if (getenv(name.c_str()) != nullptr &&
+        std::find(names.begin(), names.end(), name) == names.end()) {
       names.push_back(name);
     }
   }
   return names;
 }
 
-std::string first_meaningful_line(const std::string& text) {
+std::string first_meaningful_line(const std::string &text) {
   size_t start = 0;
   std::string fallback;
   while (start < text.size()) {
     size_t end = text.find('\n', start);
-    std::string line = text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    std::string line =
+        text.substr(start, end == std::string::npos ? std::string::npos : end - start);
     start = end == std::string::npos ? text.size() : end + 1;
     if (line.empty() || line.find("level=warning") != std::string::npos ||
         line.find("Resource limits are not supported") != std::string::npos) {
@@ -90,28 +92,34 @@ std::string first_meaningful_line(const std::string& text) {
   return fallback;
 }
 
-[[noreturn]] void fail_start(const engine::Engine& engine, const std::string& image, const std::string& err) {
+[[noreturn]] void fail_start(const engine::Engine &engine, const std::string &image,
+                             const std::string &err) {
   std::string reason = first_meaningful_line(err);
-  const char* cli = engine::to_string(engine.kind);
-  if (reason.find("image not known") != std::string::npos || reason.find("No such image") != std::string::npos) {
+  const char *cli = engine::to_string(engine.kind);
+  if (reason.find("image not known") != std::string::npos ||
+      reason.find("No such image") != std::string::npos) {
     throw UserError(status_engine_failure,
-                    fmt::format("image {} is not present in {}; pull it first: {} pull {}", image, cli, cli, image));
+                    fmt::format("image {} is not present in {}; pull it first: {} pull {}", image,
+                                cli, cli, image));
   }
-  throw UserError(status_engine_failure, fmt::format("{} could not start a container of {}: {}", cli, image,
-                                                     reason.empty() ? "no reason given" : reason));
+  throw UserError(status_engine_failure,
+                  fmt::format("{} could not start a container of {}: {}", cli, image,
+                              reason.empty() ? "no reason given" : reason));
 }
 
-void prepare_box(const ContainerPaths& paths) {
+void prepare_box(const ContainerPaths &paths) {
   util::remove_tree(paths.box());
   if (mkdir(paths.box().c_str(), 0700) != 0 || mkdir((paths.box() + "/s").c_str(), 0700) != 0 ||
       mkfifo(paths.signal_fifo().c_str(), 0600) != 0) {
-    throw UserError(status_engine_failure, fmt::format("cannot prepare {}: {}", paths.box(), strerror(errno)));
+    throw UserError(status_engine_failure,
+                    fmt::format("cannot prepare {}: {}", paths.box(), strerror(errno)));
   }
   util::touch(paths.alive());
 }
 
 // Starts the container; the caller holds the key's lock exclusively.
-void start_container(const engine::Engine& engine, const engine::ContainerSpec& spec, const ContainerPaths& paths) {
+void start_container(const engine::Engine &engine, const engine::ContainerSpec &spec,
+                     const ContainerPaths &paths) {
   prepare_box(paths);
   auto argv = engine::run_detached_argv(engine, spec);
   auto result = util::capture(argv);
@@ -130,12 +138,14 @@ void start_container(const engine::Engine& engine, const engine::ContainerSpec& 
   }
   if (!keeper_alive(paths)) {
     util::capture(engine::remove_argv(engine, spec.name));
-    throw UserError(status_engine_failure,
-                    fmt::format("the container of {} started but fod's keeper did not come up", spec.image));
+    throw UserError(
+        status_engine_failure,
+        fmt::format("the container of {} started but fod's keeper did not come up", spec.image));
   }
 }
 
-void record_use(const ContainerPaths& paths, Info info, const std::string& command, std::chrono::seconds ttl) {
+void record_use(const ContainerPaths &paths, Info info, const std::string &command,
+                std::chrono::seconds ttl) {
   auto current = read_info(paths);
   if (current) {
     info.commands = current->commands;
@@ -143,7 +153,8 @@ void record_use(const ContainerPaths& paths, Info info, const std::string& comma
     // A container shared by several commands stays as long as the longest ttl among them.
     ttl = std::max(ttl, current->ttl);
   }
-  bool known = std::find(info.commands.begin(), info.commands.end(), command) != info.commands.end();
+  bool known =
+      std::find(info.commands.begin(), info.commands.end(), command) != info.commands.end();
   if (current && known && current->ttl == ttl) {
     return; // nothing new: keep the warm path free of writes
   }
@@ -172,14 +183,17 @@ std::string current_directory() {
   char buffer[PATH_MAX];
   std::string physical = getcwd(buffer, sizeof buffer) != nullptr ? buffer : "";
   if (auto pwd = util::get_env("PWD"); pwd && (*pwd)[0] == '/') {
-    struct stat a {}, b {};
-    if (stat(pwd->c_str(), &a) == 0 && stat(".", &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino &&
-        pwd->find("/./") == std::string::npos && pwd->find("/../") == std::string::npos) {
+    struct stat a {
+    }, b{};
+    if (stat(pwd->c_str(), &a) == 0 && stat(".", &b) == 0 && a.st_dev == b.st_dev &&
+        a.st_ino == b.st_ino && pwd->find("/./") == std::string::npos &&
+        pwd->find("/../") == std::string::npos) {
       return *pwd;
     }
   }
   if (physical.empty()) {
-    throw UserError(status_engine_failure, "the current directory no longer exists; cd to another one");
+    throw UserError(status_engine_failure,
+                    "the current directory no longer exists; cd to another one");
   }
   return physical;
 }
@@ -196,32 +210,35 @@ std::string keeper_path() {
   return util::join(exe_dir, "fod-keeper");
 }
 
-engine::ContainerSpec container_spec(const RunRequest& request, const std::string& cwd, const std::string& home,
-                                     const std::string& keeper) {
-  const auto& entry = *request.entry;
+engine::ContainerSpec container_spec(const RunRequest &request, const std::string &cwd,
+                                     const std::string &home, const std::string &keeper) {
+  const auto &entry = *request.entry;
   if (is_system_directory(cwd)) {
-    throw UserError(status_engine_failure,
-                    fmt::format("refusing to mount {} into a container; cd to a project directory first", cwd));
+    throw UserError(
+        status_engine_failure,
+        fmt::format("refusing to mount {} into a container; cd to a project directory first", cwd));
   }
   if (cwd.find(':') != std::string::npos || cwd.find(',') != std::string::npos) {
-    throw UserError(status_engine_failure,
-                    fmt::format("cannot mount {}: the engines do not accept ':' or ',' in a mount path", cwd));
+    throw UserError(
+        status_engine_failure,
+        fmt::format("cannot mount {}: the engines do not accept ':' or ',' in a mount path", cwd));
   }
   engine::ContainerSpec spec;
   spec.image = entry.image;
   spec.keeper_path = keeper;
   spec.home = home;
   spec.binds.push_back({cwd, cwd, false});
-  for (const auto& mount : entry.mounts) {
+  for (const auto &mount : entry.mounts) {
     std::string path = expand_home(mount.path, home);
     if (path == cwd || access(path.c_str(), F_OK) != 0) {
       continue; // a missing config directory: the tool runs as if it had none
     }
     spec.binds.push_back({path, path, mount.read_only});
   }
-  auto covers = [&](const std::string& path) {
-    return std::any_of(spec.binds.begin(), spec.binds.end(),
-                       [&](const engine::BindMount& b) { return util::is_same_or_under(path, b.target); });
+  auto covers = [&](const std::string &path) {
+    return std::any_of(spec.binds.begin(), spec.binds.end(), [&](const engine::BindMount &b) {
+      return util::is_same_or_under(path, b.target);
+    });
   };
   spec.home_on_tmpfs = !covers(home) && home != "/";
   spec.tmp_on_tmpfs = !covers("/tmp");
@@ -236,7 +253,7 @@ engine::ContainerSpec container_spec(const RunRequest& request, const std::strin
   return spec;
 }
 
-Target target_for(const RunRequest& request, const std::string& cwd) {
+Target target_for(const RunRequest &request, const std::string &cwd) {
   Target target;
   target.spec = container_spec(request, cwd, util::home_directory(), keeper_path());
   target.key = engine::container_key(request.engine, target.spec);
@@ -249,8 +266,8 @@ Target target_for(const RunRequest& request, const std::string& cwd) {
   return target;
 }
 
-int run(const RunRequest& request) {
-  const auto& entry = *request.entry;
+int run(const RunRequest &request) {
+  const auto &entry = *request.entry;
   const std::string cwd = current_directory();
   Target target = target_for(request, cwd);
   ContainerPaths paths = paths_for_key(target.key);

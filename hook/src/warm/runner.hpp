@@ -10,8 +10,8 @@ namespace fod::warm {
 
 // Everything needed to run one mapped command.
 struct RunRequest {
-  const mapping::Entry* entry = nullptr;
-  const mapping::Config* config = nullptr;
+  const mapping::Entry *entry = nullptr;
+  const mapping::Config *config = nullptr;
   engine::Engine engine;
   std::vector<std::string> args; // after the command name
 };
@@ -23,8 +23,8 @@ std::string current_directory();
 // The container spec for a run in cwd, without name and key labels. Pure but for
 // the existence checks of the mapping's mounts. Throws UserError for a mount root
 // that must not be mounted (/, /usr, ...).
-engine::ContainerSpec container_spec(const RunRequest& request, const std::string& cwd, const std::string& home,
-                                     const std::string& keeper_path);
+engine::ContainerSpec container_spec(const RunRequest &request, const std::string &cwd,
+                                     const std::string &home, const std::string &keeper_path);
 
 // The host path of fod-keeper: <prefix>/libexec/fod/fod-keeper next to the
 // installed binary, or beside it in a build tree.
@@ -33,13 +33,13 @@ std::string keeper_path();
 // Runs the command in its warm container, starting the container (and its
 // reaper) when needed; returns the status to exit with. May not return at all
 // when the command died of a signal that fod re-raises on itself.
-int run(const RunRequest& request);
+int run(const RunRequest &request);
 
 // The key and engine record of the warm container a run in cwd would use.
 struct Target {
   std::string key;
   engine::ContainerSpec spec;
 };
-Target target_for(const RunRequest& request, const std::string& cwd);
+Target target_for(const RunRequest &request, const std::string &cwd);
 
 } // namespace fod::warm

@@ -16,7 +16,7 @@ namespace {
 
 // Asks the keeper to signal the session's command; false when the command has
 // not recorded its pid yet.
-bool forward_signal(const ContainerPaths& paths, const std::string& session, int sig) {
+bool forward_signal(const ContainerPaths &paths, const std::string &session, int sig) {
   auto pid_text = util::read_file(paths.session(session));
   if (!pid_text || pid_text->empty()) {
     return false;
@@ -47,7 +47,8 @@ sigset_t waited_signals() {
 
 } // namespace
 
-SessionResult run_session(const engine::Engine& engine, const engine::ExecSpec& spec, const ContainerPaths& paths) {
+SessionResult run_session(const engine::Engine &engine, const engine::ExecSpec &spec,
+                          const ContainerPaths &paths) {
   const auto argv = engine::exec_argv(engine, spec);
   const bool stdin_is_tty = isatty(STDIN_FILENO) != 0;
 
@@ -62,8 +63,8 @@ SessionResult run_session(const engine::Engine& engine, const engine::ExecSpec& 
   options.new_process_group = !stdin_is_tty;
   pid_t pid = util::spawn(argv, options);
 
-  int received = 0;      // the last signal the user sent fod
-  int pending = 0;       // a signal not yet delivered to the command
+  int received = 0; // the last signal the user sent fod
+  int pending = 0;  // a signal not yet delivered to the command
   int pending_tries = 0;
   int wait_status = 0;
   for (;;) {
@@ -80,7 +81,8 @@ SessionResult run_session(const engine::Engine& engine, const engine::ExecSpec& 
       if (done == pid) {
         break;
       }
-    } else if (sig == SIGTERM || sig == SIGHUP || ((sig == SIGINT || sig == SIGQUIT) && !spec.tty)) {
+    } else if (sig == SIGTERM || sig == SIGHUP ||
+               ((sig == SIGINT || sig == SIGQUIT) && !spec.tty)) {
       received = sig;
       pending = sig;
       pending_tries = 0;
@@ -96,7 +98,8 @@ SessionResult run_session(const engine::Engine& engine, const engine::ExecSpec& 
   SessionResult result;
   result.command_started = unlink(paths.session(spec.session).c_str()) == 0;
   if (WIFSIGNALED(wait_status)) {
-    // The CLI itself died (SIGPIPE from a closed reader, a kill): take the command down the same way.
+    // The CLI itself died (SIGPIPE from a closed reader, a kill): take the command down the same
+    // way.
     int sig = WTERMSIG(wait_status);
     forward_signal(paths, spec.session, sig == SIGKILL ? SIGTERM : sig);
     result.status = 128 + sig;

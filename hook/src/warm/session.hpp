@@ -7,14 +7,15 @@ namespace fod::warm {
 
 // What came of running the engine's exec CLI.
 struct SessionResult {
-  int status = 0;         // the command's status, 128+N for signal N
-  int raise_signal = 0;   // a signal fod should die of to mirror the command, or 0
+  int status = 0;               // the command's status, 128+N for signal N
+  int raise_signal = 0;         // a signal fod should die of to mirror the command, or 0
   bool command_started = false; // the keeper recorded the command: it did run
 };
 
 // Runs the exec argv and waits for it. Meanwhile SIGINT and SIGQUIT (when the
 // command has no terminal of its own) and SIGTERM and SIGHUP are forwarded to
 // the command through the keeper, because engine exec CLIs do not forward them.
-SessionResult run_session(const engine::Engine& engine, const engine::ExecSpec& spec, const ContainerPaths& paths);
+SessionResult run_session(const engine::Engine &engine, const engine::ExecSpec &spec,
+                          const ContainerPaths &paths);
 
 } // namespace fod::warm

@@ -30,15 +30,16 @@ std::string runtime_dir() {
 }
 
 std::string state_dir() {
-  auto base = util::get_env("XDG_STATE_HOME").value_or(util::join(util::home_directory(), ".local/state"));
+  auto base =
+      util::get_env("XDG_STATE_HOME").value_or(util::join(util::home_directory(), ".local/state"));
   return util::join(base, "fod");
 }
 
-ContainerPaths paths_for_key(const std::string& key) {
+ContainerPaths paths_for_key(const std::string &key) {
   return ContainerPaths(util::join(util::join(runtime_dir(), "c"), key));
 }
 
-std::optional<Info> read_info(const ContainerPaths& paths) {
+std::optional<Info> read_info(const ContainerPaths &paths) {
   auto text = util::read_file(paths.info());
   if (!text) {
     return std::nullopt;
@@ -50,19 +51,20 @@ std::optional<Info> read_info(const ContainerPaths& paths) {
     info.container = j.at("container").get<std::string>();
     info.image = j.at("image").get<std::string>();
     info.root = j.at("root").get<std::string>();
-    info.engine.kind = j.at("engine").get<std::string>() == "docker" ? engine::Kind::docker : engine::Kind::podman;
+    info.engine.kind =
+        j.at("engine").get<std::string>() == "docker" ? engine::Kind::docker : engine::Kind::podman;
     info.engine.cli = j.at("engine_cli").get<std::string>();
     info.engine.rootless = j.at("rootless").get<bool>();
     info.commands = j.at("commands").get<std::vector<std::string>>();
     info.ttl = std::chrono::seconds(j.at("ttl").get<long>());
     info.created = j.at("created").get<double>();
     return info;
-  } catch (const json::exception&) {
+  } catch (const json::exception &) {
     return std::nullopt;
   }
 }
 
-bool write_info(const ContainerPaths& paths, const Info& info) {
+bool write_info(const ContainerPaths &paths, const Info &info) {
   json j = {{"key", info.key},
             {"container", info.container},
             {"image", info.image},
@@ -79,11 +81,11 @@ bool write_info(const ContainerPaths& paths, const Info& info) {
 std::vector<std::pair<ContainerPaths, Info>> list_recorded() {
   std::vector<std::pair<ContainerPaths, Info>> result;
   std::string base = util::join(runtime_dir(), "c");
-  DIR* dir = opendir(base.c_str());
+  DIR *dir = opendir(base.c_str());
   if (dir == nullptr) {
     return result;
   }
-  while (const dirent* e = readdir(dir)) {
+  while (const dirent *e = readdir(dir)) {
     if (e->d_name[0] == '.') {
       continue;
     }
@@ -96,9 +98,13 @@ std::vector<std::pair<ContainerPaths, Info>> list_recorded() {
   return result;
 }
 
-bool keeper_alive(const ContainerPaths& paths) { return util::is_locked_exclusively(paths.alive()); }
+bool keeper_alive(const ContainerPaths &paths) {
+  return util::is_locked_exclusively(paths.alive());
+}
 
-bool reaper_alive(const ContainerPaths& paths) { return util::is_locked_exclusively(paths.reaper_lock()); }
+bool reaper_alive(const ContainerPaths &paths) {
+  return util::is_locked_exclusively(paths.reaper_lock());
+}
 
 double now_seconds() {
   timespec ts{};
@@ -106,7 +112,7 @@ double now_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
-double idle_seconds(const ContainerPaths& paths, const Info& info) {
+double idle_seconds(const ContainerPaths &paths, const Info &info) {
   double last = util::modification_time(paths.stamp()).value_or(info.created);
   return std::max(0.0, now_seconds() - last);
 }

@@ -26,13 +26,13 @@ struct ContainerPaths {
   std::string stamp() const { return dir + "/stamp"; }        // mtime = last use
   std::string info() const { return dir + "/info.json"; }
   std::string box() const { return dir + "/box"; }
-  std::string alive() const { return dir + "/box/alive"; }   // held by the keeper
+  std::string alive() const { return dir + "/box/alive"; } // held by the keeper
   std::string signal_fifo() const { return dir + "/box/signal"; }
-  std::string session(const std::string& id) const { return dir + "/box/s/" + id; }
+  std::string session(const std::string &id) const { return dir + "/box/s/" + id; }
 };
 
 // The paths for the container with this key.
-ContainerPaths paths_for_key(const std::string& key);
+ContainerPaths paths_for_key(const std::string &key);
 
 // fod's own record of a warm container, so that a warm run asks the engine nothing.
 struct Info {
@@ -46,20 +46,20 @@ struct Info {
   double created = 0;
 };
 
-std::optional<Info> read_info(const ContainerPaths& paths);
-bool write_info(const ContainerPaths& paths, const Info& info);
+std::optional<Info> read_info(const ContainerPaths &paths);
+bool write_info(const ContainerPaths &paths, const Info &info);
 
 // Every container directory with a record, for ps, stop and gc.
 std::vector<std::pair<ContainerPaths, Info>> list_recorded();
 
 // The keeper holds its lock: the container is running.
-bool keeper_alive(const ContainerPaths& paths);
+bool keeper_alive(const ContainerPaths &paths);
 
 // A reaper holds its lock.
-bool reaper_alive(const ContainerPaths& paths);
+bool reaper_alive(const ContainerPaths &paths);
 
 // Seconds since the container was last used.
-double idle_seconds(const ContainerPaths& paths, const Info& info);
+double idle_seconds(const ContainerPaths &paths, const Info &info);
 
 // Seconds since the epoch, as a double.
 double now_seconds();
