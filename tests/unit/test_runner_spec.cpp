@@ -1,0 +1,238 @@
+#include "error.hpp"
+#include "temp_dir.hpp"
+#include "warm/runner.hpp"
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <unistd.h>
+
+using fod::engine::BindMount;
+using fod::engine::Engine;
+using fod::engine::Kind;
+using fod::mapping::Network;
+using fod::test::TempDir;
+using fod::warm::container_spec;
+
+namespace {
+
+const std::string keeper = "/usr/libexec/fod/fod-keeper";
+
+// An entry, a config and a home directory with a project in it.
+struct Fixture {
+  TempDir dir;
+  std::string home = dir.mkdir("home/u");
+  std::string project = dir.mkdir("home/u/src/project");
+  fod::mapping::Entry entry;
+  fod::mapping::Config config;
+  fod::warm::RunRequest request;
+
+  Fixture() {
+    entry.name = "jq";
+    entry.image = "ghcr.io/jqlang/jq:1.7";
+    entry.entrypoint = {"jq"};
+    request.entry = &entry;
+    request.config = &config;
+    request.engine = Engine{Kind::podman, "podman", false};
+  }
+
+  fod::engine::ContainerSpec spec(const std::string& cwd) const { return container_spec(request, cwd, home, keeper); }
+  fod::engine::ContainerSpec spec() const { return spec(project); }
+};
+
+const BindMount* find_bind(const fod::engine::ContainerSpec& spec, const std::string& target) {
+  auto it = std::find_if(spec.binds.begin(), spec.binds.end(),
+                         [&](const BindMount& b) { return b.target == target; });
+  return it == spec.binds.end() ? nullptr : &*it;
+}
+
+// The status of the UserError that container_spec throws for cwd; 0 when it does not throw.
+int refusal_status(const Fixture& f, const std::string& cwd) {
+  try {
+    f.spec(cwd);
+  } catch (const fod::UserError& e) {
+    return e.status();
+  }
+  return 0;
+}
+
+} // namespace
+
+TEST_CASE("warm::container_spec mounts the working directory and the mapping's paths", "[unit][runner]") {
+  Fixture f;
+
+  SECTION("the current directory is bound read-write at the same path") {
+    auto spec = f.spec();
+    REQUIRE_FALSE(spec.binds.empty());
+    CHECK(spec.binds[0].source == f.project);
+    CHECK(spec.binds[0].target == f.project);
+    CHECK_FALSE(spec.binds[0].read_only);
+    CHECK(spec.binds.size() == 1);
+  }
+  SECTION("image, keeper and HOME come through") {
+    auto spec = f.spec();
+    CHECK(spec.image == "ghcr.io/jqlang/jq:1.7");
+    CHECK(spec.keeper_path == keeper);
+    CHECK(spec.home == f.home);
+  }
+  SECTION("a ~ mount that exists is expanded and mounted read-write at the same path") {
+    std::string config_dir = f.dir.mkdir("home/u/.config/jq");
+    f.entry.mounts = {{"~/.config/jq", false}};
+    auto spec = f.spec();
+    const auto* bind = find_bind(spec, config_dir);
+    REQUIRE(bind != nullptr);
+    CHECK(bind->source == config_dir);
+    CHECK_FALSE(bind->read_only);
+  }
+  SECTION("a :ro mount stays read-only") {
+    std::string config_dir = f.dir.mkdir("home/u/.config/jq");
+    f.entry.mounts = {{"~/.config/jq", true}};
+    auto spec = f.spec();
+    const auto* bind = find_bind(spec, config_dir);
+    REQUIRE(bind != nullptr);
+    CHECK(bind->read_only);
+  }
+  SECTION("an absolute mount that exists is mounted; a file is fine too") {
+    std::string data = f.dir.mkdir("data");
+    std::string file = f.dir.write("home/u/.jqrc", "def x: 1;");
+    f.entry.mounts = {{data, true}, {"~/.jqrc", false}};
+    auto spec = f.spec();
+    REQUIRE(find_bind(spec, data) != nullptr);
+    CHECK(find_bind(spec, data)->read_only);
+    CHECK(find_bind(spec, file) != nullptr);
+  }
+  SECTION("a mount that does not exist is skipped, the others kept") {
+    std::string present = f.dir.mkdir("home/u/.cache/jq");
+    f.entry.mounts = {{"~/.config/missing", false}, {"~/.cache/jq", false}, {f.dir / "nope", true}};
+    auto spec = f.spec();
+    CHECK(spec.binds.size() == 2);
+    CHECK(find_bind(spec, f.home + "/.config/missing") == nullptr);
+    CHECK(find_bind(spec, present) != nullptr);
+  }
+  SECTION("a mount of the current directory is not bound twice") {
+    f.entry.mounts = {{f.project, true}};
+    auto spec = f.spec();
+    CHECK(spec.binds.size() == 1);
+    CHECK_FALSE(spec.binds[0].read_only);
+  }
+}
+
+TEST_CASE("warm::container_spec gives HOME and /tmp a tmpfs only when not mounted", "[unit][runner]") {
+  Fixture f;
+
+  SECTION("cwd below HOME: HOME is on a tmpfs") { CHECK(f.spec().home_on_tmpfs); }
+  SECTION("cwd beside HOME: HOME is on a tmpfs") { CHECK(f.spec(f.dir.mkdir("elsewhere")).home_on_tmpfs); }
+  SECTION("cwd == HOME: HOME is the bind mount, no tmpfs") { CHECK_FALSE(f.spec(f.home).home_on_tmpfs); }
+  SECTION("cwd an ancestor of HOME: no tmpfs") {
+    CHECK_FALSE(f.spec(f.dir / "home").home_on_tmpfs);
+    CHECK_FALSE(f.spec(f.dir.path()).home_on_tmpfs);
+  }
+  SECTION("a sibling whose name starts with HOME's is not an ancestor") {
+    CHECK(f.spec(f.dir.mkdir("home/u2")).home_on_tmpfs);
+  }
+  SECTION("a mapping mount of ~ covers HOME") {
+    f.entry.mounts = {{"~", false}};
+    CHECK_FALSE(f.spec().home_on_tmpfs);
+  }
+  SECTION("/tmp gets a tmpfs unless cwd is /tmp") {
+    CHECK(f.spec().tmp_on_tmpfs);
+    CHECK_FALSE(f.spec("/tmp").tmp_on_tmpfs);
+  }
+  SECTION("a directory below /tmp still leaves /tmp itself to a tmpfs") {
+    CHECK(f.spec(f.project).tmp_on_tmpfs);
+  }
+}
+
+TEST_CASE("warm::container_spec refuses directories that must not be mounted", "[unit][runner]") {
+  Fixture f;
+
+  SECTION("/, /usr, /etc and the other system directories: UserError with status 125") {
+    for (const char* cwd : {"/", "/usr", "/etc", "/bin", "/lib", "/proc", "/sys", "/dev", "/var", "/run"}) {
+      INFO("cwd: " << cwd);
+      CHECK(refusal_status(f, cwd) == fod::status_engine_failure);
+    }
+  }
+  SECTION("the message names the directory and the fix") {
+    try {
+      f.spec("/usr");
+      FAIL("no UserError for /usr");
+    } catch (const fod::UserError& e) {
+      std::string message = e.what();
+      CHECK(message.find("/usr") != std::string::npos);
+      CHECK(message.find("cd") != std::string::npos);
+    }
+  }
+  SECTION("a directory below a system directory is allowed") {
+    CHECK(refusal_status(f, "/usr/local/src/project") == 0);
+    CHECK(refusal_status(f, "/var/tmp") == 0);
+  }
+  SECTION("a cwd with ':' or ',' cannot be mounted") {
+    CHECK(refusal_status(f, f.dir / "a:b") == fod::status_engine_failure);
+    CHECK(refusal_status(f, f.dir / "a,b") == fod::status_engine_failure);
+  }
+}
+
+TEST_CASE("warm::container_spec refuses other spellings of system directories", "[unit][runner][!mayfail]") {
+  // Known bug, reported: bash keeps a leading "//" in $PWD after `cd //usr` (or
+  // `cd //`), current_directory() returns that $PWD, is_system_directory compares
+  // strings, and podman cleans "//usr" to /usr: the host's /usr replaces the image's.
+  Fixture f;
+  for (const char* cwd : {"//usr", "//", "//etc", "/usr/"}) {
+    INFO("cwd: " << cwd);
+    CHECK(refusal_status(f, cwd) == fod::status_engine_failure);
+  }
+}
+
+TEST_CASE("warm::container_spec sets the user and limits", "[unit][runner]") {
+  Fixture f;
+
+  SECTION("rootful podman and docker run as the caller's uid:gid") {
+    for (const auto& engine : {Engine{Kind::podman, "podman", false}, Engine{Kind::docker, "docker", false}}) {
+      f.request.engine = engine;
+      auto spec = f.spec();
+      REQUIRE(spec.user);
+      CHECK(spec.user->first == getuid());
+      CHECK(spec.user->second == getgid());
+    }
+  }
+  SECTION("rootless podman needs no --user") {
+    f.request.engine = Engine{Kind::podman, "podman", true};
+    CHECK_FALSE(f.spec().user);
+  }
+  SECTION("memory and pids come from config when the entry has none") {
+    f.config.memory = "3g";
+    f.config.pids = 333;
+    auto spec = f.spec();
+    CHECK(spec.memory == "3g");
+    CHECK(spec.pids == 333);
+  }
+  SECTION("the entry's memory and pids win over config") {
+    f.config.memory = "3g";
+    f.config.pids = 333;
+    f.entry.memory = "256m";
+    f.entry.pids = 16;
+    auto spec = f.spec();
+    CHECK(spec.memory == "256m");
+    CHECK(spec.pids == 16);
+  }
+  SECTION("network and capabilities are the entry's; capability order does not matter") {
+    f.entry.network = Network::none;
+    f.entry.capabilities = {"NET_RAW", "CHOWN"};
+    auto spec = f.spec();
+    CHECK(spec.network == Network::none);
+    CHECK(spec.capabilities == std::vector<std::string>{"CHOWN", "NET_RAW"});
+
+    fod::mapping::Entry reordered = f.entry;
+    reordered.capabilities = {"CHOWN", "NET_RAW"};
+    fod::warm::RunRequest other = f.request;
+    other.entry = &reordered;
+    auto again = container_spec(other, f.project, f.home, keeper);
+    CHECK(fod::engine::container_key(f.request.engine, spec) ==
+          fod::engine::container_key(f.request.engine, again));
+  }
+  SECTION("the same run in the same place gives the same container key") {
+    CHECK(fod::engine::container_key(f.request.engine, f.spec()) ==
+          fod::engine::container_key(f.request.engine, f.spec()));
+    CHECK(fod::engine::container_key(f.request.engine, f.spec()) !=
+          fod::engine::container_key(f.request.engine, f.spec(f.home)));
+  }
+}

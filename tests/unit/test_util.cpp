@@ -1,0 +1,297 @@
+#include "temp_dir.hpp"
+#include "util/duration.hpp"
+#include "util/fs.hpp"
+#include "util/hash.hpp"
+#include "util/lock.hpp"
+#include "util/process.hpp"
+
+#include <catch2/catch.hpp>
+#include <csignal>
+#include <sys/stat.h>
+#include <system_error>
+#include <unistd.h>
+
+using namespace std::chrono_literals;
+using fod::test::TempDir;
+using fod::util::FileLock;
+
+TEST_CASE("util::parse_duration reads seconds, minutes, hours and mixes", "[unit][util]") {
+  using fod::util::parse_duration;
+
+  SECTION("a bare number is seconds") { CHECK(parse_duration("90") == 90s); }
+  SECTION("each unit") {
+    CHECK(parse_duration("90s") == 90s);
+    CHECK(parse_duration("10m") == 600s);
+    CHECK(parse_duration("2h") == 7200s);
+  }
+  SECTION("units combine") { CHECK(parse_duration("1h30m") == 5400s); }
+  SECTION("zero is a duration") { CHECK(parse_duration("0s") == 0s); }
+  SECTION("malformed text is rejected") {
+    CHECK_FALSE(parse_duration(""));
+    CHECK_FALSE(parse_duration("m"));
+    CHECK_FALSE(parse_duration("10x"));
+    CHECK_FALSE(parse_duration("-1"));
+    CHECK_FALSE(parse_duration("1 h"));
+    CHECK_FALSE(parse_duration("h1"));
+  }
+}
+
+TEST_CASE("util::format_duration writes what parse_duration reads", "[unit][util]") {
+  using fod::util::format_duration;
+  using fod::util::parse_duration;
+
+  SECTION("compact forms") {
+    CHECK(format_duration(0s) == "0s");
+    CHECK(format_duration(45s) == "45s");
+    CHECK(format_duration(600s) == "10m");
+    CHECK(format_duration(5400s) == "1h30m");
+    CHECK(format_duration(7200s) == "2h");
+    CHECK(format_duration(3661s) == "1h1m1s");
+  }
+  SECTION("round trip") {
+    for (auto d : {0s, 1s, 59s, 60s, 61s, 3599s, 3600s, 5400s, 86399s, 90061s}) {
+      INFO("seconds: " << d.count());
+      CHECK(parse_duration(format_duration(d)) == d);
+    }
+  }
+}
+
+TEST_CASE("util::join, dirname and basename split and build paths", "[unit][util]") {
+  using namespace fod::util;
+
+  SECTION("join puts exactly one slash between pieces") {
+    CHECK(join("/a", "b") == "/a/b");
+    CHECK(join("/a/", "b") == "/a/b");
+    CHECK(join("/", "b") == "/b");
+    CHECK(join("", "b") == "b");
+  }
+  SECTION("dirname") {
+    CHECK(dirname("/a/b") == "/a");
+    CHECK(dirname("/a") == "/");
+    CHECK(dirname("a") == ".");
+  }
+  SECTION("basename") {
+    CHECK(basename("/a/b") == "b");
+    CHECK(basename("b") == "b");
+    CHECK(basename("/usr/bin/fod") == "fod");
+  }
+}
+
+TEST_CASE("util::is_same_or_under compares whole path components", "[unit][util]") {
+  using fod::util::is_same_or_under;
+
+  SECTION("same and below") {
+    CHECK(is_same_or_under("/a", "/a"));
+    CHECK(is_same_or_under("/a/b", "/a"));
+    CHECK(is_same_or_under("/a/b/c", "/a"));
+  }
+  SECTION("a sibling with a common prefix is not under") {
+    CHECK_FALSE(is_same_or_under("/ab", "/a"));
+    CHECK_FALSE(is_same_or_under("/a", "/a/b"));
+    CHECK_FALSE(is_same_or_under("/b", "/a"));
+  }
+  SECTION("everything absolute is under /") {
+    CHECK(is_same_or_under("/", "/"));
+    CHECK(is_same_or_under("/a", "/"));
+    CHECK(is_same_or_under("/usr/local/bin", "/"));
+  }
+}
+
+TEST_CASE("util::write_file_atomic and read_file keep content exactly", "[unit][util]") {
+  TempDir dir;
+  const std::string file = dir / "f";
+
+  SECTION("a missing file reads as nullopt") { CHECK_FALSE(fod::util::read_file(file)); }
+  SECTION("written content reads back, binary-safe") {
+    std::string content = std::string("line 1\nline 2\n") + '\0' + "after nul";
+    REQUIRE(fod::util::write_file_atomic(file, content));
+    CHECK(fod::util::read_file(file) == content);
+  }
+  SECTION("a rewrite replaces the whole content") {
+    REQUIRE(fod::util::write_file_atomic(file, "a long first version"));
+    REQUIRE(fod::util::write_file_atomic(file, "short"));
+    CHECK(fod::util::read_file(file) == "short");
+  }
+  SECTION("the file gets the requested mode and no temporary is left behind") {
+    REQUIRE(fod::util::write_file_atomic(file, "x", 0600));
+    struct stat st {};
+    REQUIRE(stat(file.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+    CHECK_FALSE(fod::util::read_file(file + ".tmp." + std::to_string(getpid())));
+  }
+  SECTION("writing into a missing directory fails") {
+    CHECK_FALSE(fod::util::write_file_atomic(dir / "missing/f", "x"));
+  }
+}
+
+TEST_CASE("util::make_private_directory accepts only a directory private to the user", "[unit][util]") {
+  TempDir dir;
+
+  SECTION("a missing directory is created 0700, parents included") {
+    std::string path = dir / "a/b/private";
+    REQUIRE(fod::util::make_private_directory(path));
+    struct stat st {};
+    REQUIRE(stat(path.c_str(), &st) == 0);
+    CHECK(S_ISDIR(st.st_mode));
+    CHECK((st.st_mode & 0777) == 0700);
+  }
+  SECTION("an existing 0700 directory is accepted") {
+    std::string path = dir.mkdir("p", 0700);
+    chmod(path.c_str(), 0700);
+    CHECK(fod::util::make_private_directory(path));
+  }
+  SECTION("a 0755 directory is refused") {
+    std::string path = dir.mkdir("open");
+    chmod(path.c_str(), 0755);
+    CHECK_FALSE(fod::util::make_private_directory(path));
+  }
+  SECTION("a regular file in the way is refused") {
+    std::string path = dir.write("file", "x", 0600);
+    CHECK_FALSE(fod::util::make_private_directory(path));
+  }
+  SECTION("a symlink to a private directory is refused") {
+    std::string target = dir.mkdir("real", 0700);
+    chmod(target.c_str(), 0700);
+    std::string link = dir / "link";
+    REQUIRE(symlink(target.c_str(), link.c_str()) == 0);
+    CHECK_FALSE(fod::util::make_private_directory(link));
+  }
+}
+
+TEST_CASE("util::FileLock behaves like flock between separate holders", "[unit][util]") {
+  TempDir dir;
+  const std::string path = dir / "lock";
+  FileLock a(path);
+  FileLock b(path);
+
+  SECTION("two shared holders coexist") {
+    a.lock(FileLock::Mode::shared);
+    CHECK(b.try_lock(FileLock::Mode::shared));
+  }
+  SECTION("an exclusive holder blocks the other's try_lock in either mode") {
+    a.lock(FileLock::Mode::exclusive);
+    CHECK_FALSE(b.try_lock(FileLock::Mode::shared));
+    CHECK_FALSE(b.try_lock(FileLock::Mode::exclusive));
+  }
+  SECTION("a shared holder blocks an exclusive try_lock") {
+    a.lock(FileLock::Mode::shared);
+    CHECK_FALSE(b.try_lock(FileLock::Mode::exclusive));
+  }
+  SECTION("unlock lets the other take it exclusively") {
+    a.lock(FileLock::Mode::exclusive);
+    a.unlock();
+    CHECK(b.try_lock(FileLock::Mode::exclusive));
+  }
+  SECTION("destroying the holder releases the lock") {
+    {
+      FileLock c(path);
+      c.lock(FileLock::Mode::exclusive);
+      CHECK_FALSE(b.try_lock(FileLock::Mode::shared));
+    }
+    CHECK(b.try_lock(FileLock::Mode::exclusive));
+  }
+  SECTION("the constructor creates the lock file") {
+    CHECK(fod::util::read_file(path).has_value());
+  }
+}
+
+TEST_CASE("util::FileLock throws when the lock file cannot be opened", "[unit][util]") {
+  TempDir dir;
+  CHECK_THROWS_AS(FileLock(dir / "missing/lock"), std::system_error);
+}
+
+TEST_CASE("util::is_locked_exclusively reports a live exclusive holder", "[unit][util]") {
+  TempDir dir;
+  const std::string path = dir / "lock";
+
+  SECTION("a missing file is not locked") { CHECK_FALSE(fod::util::is_locked_exclusively(dir / "none")); }
+  SECTION("true while another holds it exclusively, false after unlock") {
+    FileLock holder(path);
+    holder.lock(FileLock::Mode::exclusive);
+    CHECK(fod::util::is_locked_exclusively(path));
+    holder.unlock();
+    CHECK_FALSE(fod::util::is_locked_exclusively(path));
+  }
+  SECTION("a shared holder does not count") {
+    FileLock holder(path);
+    holder.lock(FileLock::Mode::shared);
+    CHECK_FALSE(fod::util::is_locked_exclusively(path));
+    // and asking did not disturb the holder
+    FileLock other(path);
+    CHECK_FALSE(other.try_lock(FileLock::Mode::exclusive));
+  }
+  SECTION("false once the holder is gone") {
+    { FileLock holder(path); holder.lock(FileLock::Mode::exclusive); }
+    CHECK_FALSE(fod::util::is_locked_exclusively(path));
+  }
+}
+
+TEST_CASE("util::capture runs a program and reports its status and output", "[unit][util]") {
+  using fod::util::capture;
+
+  SECTION("stdout is captured and success is 0") {
+    auto r = capture({"echo", "hello", "world"});
+    CHECK(r.status == 0);
+    CHECK(r.out == "hello world\n");
+    CHECK(r.err.empty());
+  }
+  SECTION("a failing program's exit code is its status") { CHECK(capture({"false"}).status == 1); }
+  SECTION("stderr is captured apart from stdout") {
+    auto r = capture({"sh", "-c", "echo out; echo err >&2; exit 3"});
+    CHECK(r.status == 3);
+    CHECK(r.out == "out\n");
+    CHECK(r.err == "err\n");
+  }
+  SECTION("stdin is /dev/null, so a reader sees end of file at once") {
+    auto r = capture({"cat"});
+    CHECK(r.status == 0);
+    CHECK(r.out.empty());
+  }
+  SECTION("a child killed by signal N gives 128+N") {
+    CHECK(capture({"sh", "-c", "kill -KILL $$"}).status == 128 + SIGKILL);
+    CHECK(capture({"sh", "-c", "kill -TERM $$"}).status == 128 + SIGTERM);
+  }
+  SECTION("a missing program throws std::system_error") {
+    CHECK_THROWS_AS(capture({"fod-no-such-program-xyz"}), std::system_error);
+  }
+}
+
+TEST_CASE("util::spawn starts a program or throws", "[unit][util]") {
+  SECTION("a missing program throws std::system_error") {
+    CHECK_THROWS_AS(fod::util::spawn({"fod-no-such-program-xyz"}), std::system_error);
+    CHECK_THROWS_AS(fod::util::spawn({"/nonexistent/dir/program"}), std::system_error);
+  }
+  SECTION("a started program is waited for with its raw status") {
+    pid_t pid = fod::util::spawn({"sh", "-c", "exit 7"});
+    CHECK(fod::util::shell_status(fod::util::wait_for(pid)) == 7);
+  }
+  SECTION("the given environment replaces the caller's") {
+    std::vector<std::string> env = {"FOD_UNIT_MARK=yes", "PATH=/usr/bin:/bin"};
+    fod::util::SpawnOptions options;
+    options.environment = &env;
+    pid_t pid = fod::util::spawn({"sh", "-c", "test \"$FOD_UNIT_MARK\" = yes && test -z \"$HOME\""}, options);
+    CHECK(fod::util::shell_status(fod::util::wait_for(pid)) == 0);
+  }
+}
+
+TEST_CASE("util::StableHash gives stable, separator-aware 16-digit names", "[unit][util]") {
+  using fod::util::StableHash;
+
+  SECTION("hex is 16 lowercase hex digits") {
+    std::string hex = StableHash().add("abc").hex();
+    CHECK(hex.size() == 16);
+    CHECK(hex.find_first_not_of("0123456789abcdef") == std::string::npos);
+  }
+  SECTION("the same input gives the same value") {
+    CHECK(StableHash().add("abc").hex() == StableHash().add("abc").hex());
+    CHECK(StableHash().add("a").add("b").value() == StableHash().add("a").add("b").value());
+  }
+  SECTION("where the pieces split matters") {
+    CHECK(StableHash().add("ab").add("c").hex() != StableHash().add("a").add("bc").hex());
+    CHECK(StableHash().add("abc").hex() != StableHash().add("ab").add("c").hex());
+  }
+  SECTION("different input gives a different value") {
+    CHECK(StableHash().add("abc").hex() != StableHash().add("abd").hex());
+    CHECK(StableHash().add("").hex() != StableHash().hex());
+  }
+}
