@@ -110,6 +110,26 @@ std::optional<double> modification_time(const std::string &path) {
   return static_cast<double>(st.st_mtim.tv_sec) + static_cast<double>(st.st_mtim.tv_nsec) * 1e-9;
 }
 
+std::string normalize_path(const std::string &path) {
+  std::string out;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t end = path.find('/', i);
+    if (end == std::string::npos) {
+      end = path.size();
+    }
+    std::string part = path.substr(i, end - i);
+    if (!part.empty() && part != ".") {
+      out += "/" + part;
+    }
+    i = end + 1;
+  }
+  if (out.empty()) {
+    return path.empty() || path[0] != '/' ? path : "/";
+  }
+  return path[0] == '/' ? out : out.substr(1);
+}
+
 std::string join(const std::string &a, const std::string &b) {
   if (a.empty()) {
     return b;

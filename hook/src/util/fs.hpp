@@ -31,6 +31,10 @@ void touch(const std::string &path);
 // The modification time of path in seconds since the epoch, if it exists.
 std::optional<double> modification_time(const std::string &path);
 
+// An absolute path written the one way: repeated slashes collapsed, "." parts
+// and a trailing slash removed ("//usr/./bin/" -> "/usr/bin"). ".." is kept.
+std::string normalize_path(const std::string &path);
+
 // Joins two path pieces with exactly one '/'.
 std::string join(const std::string &a, const std::string &b);
 

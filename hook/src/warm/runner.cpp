@@ -188,7 +188,7 @@ std::string current_directory() {
     if (stat(pwd->c_str(), &a) == 0 && stat(".", &b) == 0 && a.st_dev == b.st_dev &&
         a.st_ino == b.st_ino && pwd->find("/./") == std::string::npos &&
         pwd->find("/../") == std::string::npos) {
-      return *pwd;
+      return util::normalize_path(*pwd);
     }
   }
   if (physical.empty()) {
@@ -210,9 +210,11 @@ std::string keeper_path() {
   return util::join(exe_dir, "fod-keeper");
 }
 
-engine::ContainerSpec container_spec(const RunRequest &request, const std::string &cwd,
+engine::ContainerSpec container_spec(const RunRequest &request, const std::string &given_cwd,
                                      const std::string &home, const std::string &keeper) {
   const auto &entry = *request.entry;
+  // "//usr" and "/usr/" are /usr: check and mount one spelling.
+  const std::string cwd = util::normalize_path(given_cwd);
   if (is_system_directory(cwd)) {
     throw UserError(
         status_engine_failure,
@@ -229,7 +231,7 @@ engine::ContainerSpec container_spec(const RunRequest &request, const std::strin
   spec.home = home;
   spec.binds.push_back({cwd, cwd, false});
   for (const auto &mount : entry.mounts) {
-    std::string path = expand_home(mount.path, home);
+    std::string path = util::normalize_path(expand_home(mount.path, home));
     if (path == cwd || access(path.c_str(), F_OK) != 0) {
       continue; // a missing config directory: the tool runs as if it had none
     }

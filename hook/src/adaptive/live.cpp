@@ -1,0 +1,126 @@
+#include "adaptive/live.hpp"
+
+#include "adaptive/history.hpp"
+#include "adaptive/policy.hpp"
+#include "util/fs.hpp"
+#include "util/lock.hpp"
+#include "util/process.hpp"
+#include "warm/state.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <ctime>
+#include <fcntl.h>
+#include <map>
+#include <memory>
+#include <unistd.h>
+
+namespace fod::adaptive {
+
+namespace {
+
+Record make_record(Kind kind, const std::string &command, const std::string &image,
+                   const std::string &key, double time, double setup, double duration) {
+  Record r;
+  r.kind = kind;
+  r.time = time;
+  r.setup = setup;
+  r.duration = duration;
+  r.command = command.empty() ? "-" : command;
+  r.image = image;
+  r.key = key.empty() ? "-" : key;
+  return r;
+}
+
+void sleep_seconds(double seconds) {
+  timespec ts{static_cast<time_t>(seconds),
+              static_cast<long>((seconds - std::floor(seconds)) * 1e9)};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
+
+} // namespace
+
+bool record_run(const std::string &command, const std::string &image, const std::string &key,
+                double start, double setup, double exec, bool cold) {
+  try {
+    return append_record(default_history_path(),
+                         make_record(cold ? Kind::cold : Kind::warm, command, image, key, start,
+                                     std::max(0.0, setup), std::max(0.0, exec)));
+  } catch (const std::exception &) {
+    return false;
+  }
+}
+
+bool record_removal(const std::string &command, const std::string &image, const std::string &key,
+                    double idle) {
+  try {
+    return append_record(default_history_path(),
+                         make_record(Kind::removal, command, image, key, warm::now_seconds(), 0,
+                                     std::max(0.0, idle)));
+  } catch (const std::exception &) {
+    return false;
+  }
+}
+
+double current_ttl(const std::string &image, double last_use, const Settings &settings) {
+  return reaper_ttl(read_history(default_history_path()), image, last_use, warm::now_seconds(),
+                    settings);
+}
+
+void spawn_prewarm_helper(const std::string &command) {
+  std::string log_dir = warm::state_dir();
+  util::make_directories(log_dir, 0700);
+  int log_fd = open(util::join(log_dir, "reaper.log").c_str(),
+                    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+  util::SpawnOptions options;
+  options.new_session = true;
+  options.stdin_fd = null_fd;
+  options.stdout_fd = log_fd >= 0 ? log_fd : null_fd;
+  options.stderr_fd = log_fd >= 0 ? log_fd : null_fd;
+  try {
+    util::spawn({util::executable_path(), "_prewarm", command}, options);
+  } catch (const std::exception &) {
+    // No pre-warm this time; the run itself is done.
+  }
+  if (null_fd >= 0) {
+    close(null_fd);
+  }
+  if (log_fd >= 0) {
+    close(log_fd);
+  }
+}
+
+PrewarmHooks default_prewarm_hooks(std::function<std::uint64_t(const std::string &)> memory_of) {
+  PrewarmHooks hooks;
+  hooks.read_history = [] { return read_history(default_history_path()); };
+  hooks.now = [] { return warm::now_seconds(); };
+  hooks.sleep = sleep_seconds;
+  hooks.memory_of = memory_of;
+  hooks.warm_containers = [memory_of] {
+    std::vector<WarmContainer> warm;
+    for (const auto &[paths, info] : warm::list_recorded()) {
+      if (warm::keeper_alive(paths)) {
+        warm.push_back(
+            {info.image, memory_of(info.commands.empty() ? std::string() : info.commands.front())});
+      }
+    }
+    return warm;
+  };
+  hooks.append = [](const Record &r) { return append_record(default_history_path(), r); };
+  auto held = std::make_shared<std::map<std::string, std::unique_ptr<util::FileLock>>>();
+  hooks.claim_periodic = [held](const std::string &command) {
+    std::string dir = util::join(warm::runtime_dir(), "prewarm");
+    util::make_directories(dir, 0700);
+    auto lock = std::make_unique<util::FileLock>(util::join(dir, command + ".lock"));
+    if (!lock->try_lock(util::FileLock::Mode::exclusive)) {
+      return false;
+    }
+    (*held)[command] = std::move(lock);
+    return true;
+  };
+  return hooks;
+}
+
+} // namespace fod::adaptive

@@ -1,0 +1,39 @@
+#pragma once
+
+#include "adaptive/prewarm.hpp"
+#include "adaptive/settings.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+// The policy against this machine's run record, clock and warm containers: the
+// few calls the runner, the reaper and `fod _prewarm` make. Never fatal: a
+// record that cannot be written is skipped.
+namespace fod::adaptive {
+
+// Appends one run to the record: setup is the seconds until the container was
+// ready (0 when it was warm), exec the seconds the command ran.
+bool record_run(const std::string &command, const std::string &image, const std::string &key,
+                double start, double setup, double exec, bool cold);
+
+// Appends the reaper's removal of a container after idle seconds.
+bool record_removal(const std::string &command, const std::string &image, const std::string &key,
+                    double idle);
+
+// The ttl in seconds the reaper applies now to a container of image last used
+// at last_use under `ttl: auto` (reaper_ttl over the record).
+double current_ttl(const std::string &image, double last_use, const Settings &settings);
+
+// Starts `fod _prewarm COMMAND` detached: its own session, stdin on /dev/null,
+// output appended to the reaper log. The caller's directory and environment
+// carry over, so pre-warmed containers are the ones its next run would use.
+void spawn_prewarm_helper(const std::string &command);
+
+// Hooks for run_prewarm_helper on this machine: the record, the clock, a lock
+// per command in the runtime directory for periodic waits (held until the
+// process ends), and fod's warm containers with memory_of's limits. warm_key
+// and start are left to the caller: they need the mapping and the runner.
+PrewarmHooks default_prewarm_hooks(std::function<std::uint64_t(const std::string &)> memory_of);
+
+} // namespace fod::adaptive
