@@ -1,6 +1,7 @@
 // Warm containers: reuse, concurrent first runs, the reaper, recovery from a
 // container removed behind fod's back, and Ctrl-C. Each behaviour runs with
 // rootful podman, docker and rootless podman (as fodtest).
+#include <fstream>
 #include "fod_env.hpp"
 
 #include <catch2/catch.hpp>
@@ -25,6 +26,24 @@ std::vector<pid_t> wait_for_reaper(const FodEnv& env, const std::string& contain
         auto pids = env.reaper_pids(container);
         if (!pids.empty() || Clock::now() >= deadline) return pids;
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+}
+
+// Polls until pid has exited for good: gone, or a zombie. A dying process's
+// cmdline empties before its files (and so its flock) are released, so a
+// cmdline check alone can race with the lock the next run looks at.
+bool wait_for_exit(pid_t pid, double timeout_s) {
+    const auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<long>(timeout_s * 1000));
+    for (;;) {
+        std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+        std::string line;
+        bool gone = !status;
+        while (!gone && std::getline(status, line)) {
+            if (line.rfind("State:", 0) == 0) gone = line.find('Z') != std::string::npos;
+        }
+        if (gone) return true;
+        if (Clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
 }
 
@@ -166,6 +185,7 @@ void killed_reaper_is_replaced(Engine e) {
     auto before = wait_for_reaper(env, names[0]);
     REQUIRE(before.size() == 1);
     REQUIRE(kill(before[0], SIGKILL) == 0);
+    REQUIRE(wait_for_exit(before[0], 5));
     REQUIRE(wait_for_no_reaper(env, names[0], 5));
 
     Result again = env.run_cmd("tool-reaper-killed", {"echo", "second"});
