@@ -74,14 +74,14 @@ int stats_command() {
     return 0;
   }
   fmt::print("{}", format_stats(summary));
-  fmt::print("{} calls over {} in {}; {} pre-warms. MTBC: mean time between calls; MTTS: mean "
-             "setup of a cold\n"
-             "call; MTTE: mean execution; EPSILON = MTBC - (MTTS + MTTE); IDLE: container time "
-             "warm but unused.\n",
+  fmt::print("\n{} calls over {}, {} pre-warms; from {}\n"
+             "MTBC mean time between calls, MTTS mean setup of a cold call, MTTE mean execution,\n"
+             "EPSILON = MTBC - (MTTS + MTTE), IDLE container time warm and unused after the "
+             "command's calls.\n",
              summary.calls,
              util::format_duration(
                  std::chrono::seconds(std::lround(std::max(0.0, summary.last - summary.first)))),
-             path, summary.prewarms);
+             summary.prewarms, path);
   return 0;
 }
 
