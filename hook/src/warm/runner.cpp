@@ -69,6 +69,17 @@ std::vector<std::string> allowed_env_names(const mapping::Entry &entry) {
   return names;
 }
 
+// stdin is attached unless it is closed or /dev/null, which the engine gives
+// the command anyway (attaching it costs the engine a stream for nothing).
+bool stdin_worth_attaching() {
+  struct stat in {
+  }, null{};
+  if (fstat(STDIN_FILENO, &in) != 0) {
+    return false;
+  }
+  return !(S_ISCHR(in.st_mode) && stat("/dev/null", &null) == 0 && in.st_rdev == null.st_rdev);
+}
+
 std::string first_meaningful_line(const std::string &text) {
   size_t start = 0;
   std::string fallback;
@@ -290,7 +301,7 @@ int run(const RunRequest &request) {
   exec.image = entry.image;
   exec.workdir = cwd;
   exec.session = std::to_string(getpid());
-  exec.interactive = fcntl(STDIN_FILENO, F_GETFD) != -1;
+  exec.interactive = stdin_worth_attaching();
   exec.tty = isatty(STDIN_FILENO) != 0 && isatty(STDOUT_FILENO) != 0;
   if (winsize ws{}; exec.tty && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0) {
     exec.rows = ws.ws_row;
