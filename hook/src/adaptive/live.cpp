@@ -1,4 +1,5 @@
 #include "adaptive/live.hpp"
+#include "warm/reaper.hpp"
 
 #include "adaptive/history.hpp"
 #include "adaptive/policy.hpp"
@@ -69,27 +70,7 @@ double current_ttl(const std::string &image, double last_use, const Settings &se
 }
 
 void spawn_prewarm_helper(const std::string &command) {
-  std::string log_dir = warm::state_dir();
-  util::make_directories(log_dir, 0700);
-  int log_fd = open(util::join(log_dir, "reaper.log").c_str(),
-                    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-  util::SpawnOptions options;
-  options.new_session = true;
-  options.stdin_fd = null_fd;
-  options.stdout_fd = log_fd >= 0 ? log_fd : null_fd;
-  options.stderr_fd = log_fd >= 0 ? log_fd : null_fd;
-  try {
-    util::spawn({util::executable_path(), "_prewarm", command}, options);
-  } catch (const std::exception &) {
-    // No pre-warm this time; the run itself is done.
-  }
-  if (null_fd >= 0) {
-    close(null_fd);
-  }
-  if (log_fd >= 0) {
-    close(log_fd);
-  }
+  warm::spawn_detached({"_prewarm", command});
 }
 
 PrewarmHooks default_prewarm_hooks(std::function<std::uint64_t(const std::string &)> memory_of) {

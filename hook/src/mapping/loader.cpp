@@ -27,6 +27,9 @@ int line_of(const YAML::Node &node) {
   return node.Mark().line + 1;
 }
 
+// Reports one problem at a line of the file being read.
+using Reporter = std::function<void(int, const std::string &)>;
+
 std::string scalar(const YAML::Node &node, const std::string &field) {
   if (!node.IsScalar()) {
     throw FieldError{line_of(node), fmt::format("'{}' must be a single value", field)};
@@ -122,8 +125,7 @@ Mount parse_mount(const YAML::Node &node) {
 // Parses one entry; returns nullopt for `disabled: true`. Unknown keys are reported
 // through warn and otherwise ignored.
 std::optional<Entry> parse_entry(const std::string &name, const YAML::Node &node,
-                                 const Origin &origin,
-                                 const std::function<void(int, const std::string &)> &warn) {
+                                 const Origin &origin, const Reporter &warn) {
   if (!node.IsMap()) {
     throw FieldError{line_of(node), fmt::format("'{}' must be a map with at least 'image'", name)};
   }
@@ -205,25 +207,41 @@ std::optional<Entry> parse_entry(const std::string &name, const YAML::Node &node
 
 } // namespace
 
-void apply_mapping_text(const std::string &text, const std::string &layer, const std::string &file,
-                        Mapping &mapping) {
-  auto report = [&](int line, const std::string &message) {
-    mapping.diagnostics.push_back(fmt::format("{}:{}: {}", file, line, message));
-  };
+namespace {
+
+// The top-level map of a file, or nullopt (reported) when it does not parse or
+// is not a map; an empty file is an empty map.
+std::optional<YAML::Node> parse_top_map(const std::string &text, const Reporter &report,
+                                        const char *expected) {
   YAML::Node root;
   try {
     root = YAML::Load(text);
   } catch (const YAML::Exception &e) {
     report(e.mark.line + 1, fmt::format("{}; file skipped", e.msg));
-    return;
+    return std::nullopt;
   }
   if (root.IsNull()) {
-    return;
+    return YAML::Node(YAML::NodeType::Map);
   }
   if (!root.IsMap()) {
-    report(line_of(root), "expected a map with 'commands:'; file skipped");
+    report(line_of(root), fmt::format("expected {}; file skipped", expected));
+    return std::nullopt;
+  }
+  return root;
+}
+
+} // namespace
+
+void apply_mapping_text(const std::string &text, const std::string &layer, const std::string &file,
+                        Mapping &mapping) {
+  Reporter report = [&](int line, const std::string &message) {
+    mapping.diagnostics.push_back(fmt::format("{}:{}: {}", file, line, message));
+  };
+  auto parsed = parse_top_map(text, report, "a map with 'commands:'");
+  if (!parsed) {
     return;
   }
+  const YAML::Node &root = *parsed;
   for (const auto &top : root) {
     const auto key = top.first.Scalar();
     if (key != "commands") {
@@ -261,23 +279,14 @@ void apply_mapping_text(const std::string &text, const std::string &layer, const
 }
 
 void apply_config_text(const std::string &text, const std::string &file, Mapping &mapping) {
-  auto report = [&](int line, const std::string &message) {
+  Reporter report = [&](int line, const std::string &message) {
     mapping.diagnostics.push_back(fmt::format("{}:{}: {}", file, line, message));
   };
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception &e) {
-    report(e.mark.line + 1, fmt::format("{}; file skipped", e.msg));
+  auto parsed = parse_top_map(text, report, "a map of settings");
+  if (!parsed) {
     return;
   }
-  if (root.IsNull()) {
-    return;
-  }
-  if (!root.IsMap()) {
-    report(line_of(root), "expected a map of settings; file skipped");
-    return;
-  }
+  const YAML::Node &root = *parsed;
   // Each setting is applied on its own, so one bad value keeps the others.
   for (const auto &item : root) {
     const auto key = item.first.Scalar();

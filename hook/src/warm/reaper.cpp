@@ -44,7 +44,7 @@ void wait_for_record_change(int inotify_fd, double seconds) {
 
 } // namespace
 
-void spawn_reaper(const ContainerPaths &paths) {
+void spawn_detached(const std::vector<std::string> &args) {
   std::string log_dir = state_dir();
   util::make_directories(log_dir, 0700);
   int log_fd = open(util::join(log_dir, "reaper.log").c_str(),
@@ -55,15 +55,21 @@ void spawn_reaper(const ContainerPaths &paths) {
   options.stdin_fd = null_fd;
   options.stdout_fd = log_fd >= 0 ? log_fd : null_fd;
   options.stderr_fd = log_fd >= 0 ? log_fd : null_fd;
+  std::vector<std::string> argv = {util::executable_path()};
+  argv.insert(argv.end(), args.begin(), args.end());
   try {
-    util::spawn({util::executable_path(), "_reap", paths.dir}, options);
+    util::spawn(argv, options);
   } catch (const std::exception &) {
-    // Without a reaper the container stays until `fod gc`; the run itself goes on.
+    // Without its helper the run goes on (a container then waits for `fod gc`).
   }
   close(null_fd);
   if (log_fd >= 0) {
     close(log_fd);
   }
+}
+
+void spawn_reaper(const ContainerPaths &paths) {
+  spawn_detached({"_reap", paths.dir});
 }
 
 int reap(const ContainerPaths &paths) {

@@ -2,7 +2,15 @@
 
 #include "warm/state.hpp"
 
+#include <string>
+#include <vector>
+
 namespace fod::warm {
+
+// Starts `fod ARGS...` detached: its own session, stdin on /dev/null, output
+// appended to <state>/reaper.log, no job of the shell. Failure is silent: the
+// caller's run goes on without its helper.
+void spawn_detached(const std::vector<std::string> &args);
 
 // Starts a detached reaper for the container: its own session, stdin on
 // /dev/null, output appended to <state>/reaper.log, no job of the shell.
