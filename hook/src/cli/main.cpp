@@ -18,6 +18,9 @@ constexpr const char *description =
     "fod runs commands that are not installed in containers of the images mapped to them,\n"
     "keeping each container warm for the next call.";
 
+constexpr const char *usage = "usage: fod run NAME [ARGS...] | which NAME | ps | stop NAME|--all | "
+                              "gc | init bash|zsh|fish   (fod --help for more)";
+
 int dispatch(int argc, char **argv) {
   std::string invoked = util::basename(argv[0]);
   // A shim: a symlink named after the command.
@@ -42,10 +45,7 @@ int dispatch(int argc, char **argv) {
   static const std::set<std::string_view> subcommands = {"run",  "which", "ps",
                                                          "stop", "gc",    "init"};
   if (argc >= 2 && argv[1][0] != '-' && subcommands.count(argv[1]) == 0) {
-    throw UserError(
-        2, fmt::format("unknown subcommand '{}'\nusage: fod run NAME [ARGS...] | which NAME | ps | "
-                       "stop NAME|--all | gc | init bash|zsh|fish   (fod --help for more)",
-                       argv[1]));
+    throw UserError(2, fmt::format("unknown subcommand '{}'\n{}", argv[1], usage));
   }
 
   CLI::App app{description, "fod"};
@@ -79,11 +79,7 @@ int dispatch(int argc, char **argv) {
     if (e.get_exit_code() == 0) {
       return app.exit(e); // --help, --version
     }
-    throw UserError(
-        2,
-        fmt::format("{}\nusage: fod run NAME [ARGS...] | which NAME | ps | stop NAME|--all | gc | "
-                    "init bash|zsh|fish   (fod --help for more)",
-                    e.what()));
+    throw UserError(2, fmt::format("{}\n{}", e.what(), usage));
   }
   if (which->parsed()) {
     return which_command(which_name);

@@ -82,7 +82,6 @@ bool stdin_worth_attaching() {
 
 std::string first_meaningful_line(const std::string &text) {
   size_t start = 0;
-  std::string fallback;
   while (start < text.size()) {
     size_t end = text.find('\n', start);
     std::string line =
@@ -100,7 +99,7 @@ std::string first_meaningful_line(const std::string &text) {
     }
     return line;
   }
-  return fallback;
+  return {};
 }
 
 [[noreturn]] void fail_start(const engine::Engine &engine, const std::string &image,
@@ -155,9 +154,15 @@ void start_container(const engine::Engine &engine, const engine::ContainerSpec &
   }
 }
 
-void record_use(const ContainerPaths &paths, Info info, const std::string &command,
-                std::chrono::seconds ttl) {
-  auto current = read_info(paths);
+// The container's record when its keeper is alive: the one read a warm run makes.
+std::optional<Info> live_record(const ContainerPaths &paths) {
+  return keeper_alive(paths) ? read_info(paths) : std::nullopt;
+}
+
+// Records that command ran in the container, writing only when something is new
+// (a first run, a new command, a longer ttl), so the warm path stays free of writes.
+void record_use(const ContainerPaths &paths, const std::optional<Info> &current, Info info,
+                const std::string &command, std::chrono::seconds ttl) {
   if (current) {
     info.commands = current->commands;
     info.created = current->created;
@@ -167,7 +172,7 @@ void record_use(const ContainerPaths &paths, Info info, const std::string &comma
   bool known =
       std::find(info.commands.begin(), info.commands.end(), command) != info.commands.end();
   if (current && known && current->ttl == ttl) {
-    return; // nothing new: keep the warm path free of writes
+    return;
   }
   if (!known) {
     info.commands.push_back(command);
@@ -315,23 +320,25 @@ int run(const RunRequest &request) {
   SessionResult result;
   for (int attempt = 0; attempt < 2; ++attempt) {
     lock.lock(util::FileLock::Mode::shared);
-    if (!keeper_alive(paths) || !read_info(paths)) {
+    auto current = live_record(paths);
+    if (!current) {
       // Only one run starts the container; the others wait here and then find it up.
       lock.unlock();
       lock.lock(util::FileLock::Mode::exclusive);
-      if (!keeper_alive(paths) || !read_info(paths)) {
+      current = live_record(paths);
+      if (!current) {
         unlink(paths.info().c_str());
         start_container(request.engine, target.spec, paths);
-        record_use(paths, info, entry.name, ttl);
       }
+      // Touched before the lock is downgraded: a reaper that slips in between
+      // re-checks the stamp and finds the container in use.
       util::touch(paths.stamp());
-      lock.lock(util::FileLock::Mode::shared); // see the reaper: it re-checks the stamp
+      lock.lock(util::FileLock::Mode::shared);
     }
-    record_use(paths, info, entry.name, ttl);
+    record_use(paths, current, info, entry.name, ttl);
     if (!reaper_alive(paths)) {
       spawn_reaper(paths);
     }
-    util::touch(paths.stamp());
     result = run_session(request.engine, exec, paths);
     util::touch(paths.stamp());
     // A container removed behind fod's back: the command never ran, so start
