@@ -9,7 +9,8 @@
  *       container lives (the host tests liveness with a non-blocking flock, no
  *       engine call), reaps orphans, and delivers signals the host asks for
  *       through the FIFO /.fod/run/signal ("PID SIGNAL\n"): engine exec CLIs do
- *       not forward signals to the process they started.
+ *       not forward signals to the process they started. It is also the agent
+ *       of fod's fast path (agent.c): it serves runs on /.fod/run/agent.sock.
  *   fod-keeper exec SESSION IMAGE SIZE -- COMMAND [ARGS...]
  *       Records its pid in /.fod/run/s/SESSION, makes itself a process group the
  *       keeper can signal as a whole, gives its terminal the caller's SIZE
@@ -19,8 +20,11 @@
  *       is not in the image gives one clear line and status 127.
  */
 #define _GNU_SOURCE
+#include "agent.h"
+
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +79,28 @@ static void deliver(char *line) {
   }
 }
 
+/* Reads what the FIFO holds and delivers each complete line. */
+static void read_signal_requests(int fifo, char *buffer, size_t size, size_t *used) {
+  ssize_t n = read(fifo, buffer + *used, size - 1 - *used);
+  if (n <= 0) {
+    return;
+  }
+  *used += (size_t)n;
+  buffer[*used] = '\0';
+  char *start = buffer;
+  char *newline;
+  while ((newline = strchr(start, '\n')) != NULL) {
+    *newline = '\0';
+    deliver(start);
+    start = newline + 1;
+  }
+  *used = (size_t)(buffer + *used - start);
+  memmove(buffer, start, *used);
+  if (*used == size - 1) {
+    *used = 0; /* an overlong line: drop it */
+  }
+}
+
 static int keep(void) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
@@ -85,44 +111,30 @@ static int keep(void) {
   sa.sa_handler = reap_children;
   sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
   sigaction(SIGCHLD, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
 
+  /* The agent listens before the lock is taken: a container that fod sees
+   * alive already accepts runs. */
+  int agent = agent_listen();
   int alive = open(BOX "/alive", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (alive < 0 || flock(alive, LOCK_EX) != 0) {
     fprintf(stderr, "fod-keeper: cannot lock " BOX "/alive: %s\n", strerror(errno));
     return 1;
   }
   /* O_RDWR: the FIFO always has a writer, so read() blocks instead of seeing EOF. */
-  int fifo = open(BOX "/signal", O_RDWR | O_CLOEXEC);
-  if (fifo < 0) {
-    for (;;) {
-      pause();
-    }
-  }
+  int fifo = open(BOX "/signal", O_RDWR | O_CLOEXEC | O_NONBLOCK);
   char buffer[512];
   size_t used = 0;
   for (;;) {
-    ssize_t n = read(fifo, buffer + used, sizeof buffer - 1 - used);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      for (;;) {
-        pause();
-      }
+    struct pollfd fds[2] = {{fifo, POLLIN, 0}, {agent, POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0) {
+      continue; /* EINTR: a child was reaped */
     }
-    used += (size_t)n;
-    buffer[used] = '\0';
-    char *start = buffer;
-    char *newline;
-    while ((newline = strchr(start, '\n')) != NULL) {
-      *newline = '\0';
-      deliver(start);
-      start = newline + 1;
+    if (fds[0].revents & POLLIN) {
+      read_signal_requests(fifo, buffer, sizeof buffer, &used);
     }
-    used = (size_t)(buffer + used - start);
-    memmove(buffer, start, used);
-    if (used == sizeof buffer - 1) {
-      used = 0; /* an overlong line: drop it */
+    if (fds[1].revents & POLLIN) {
+      agent_accept(agent);
     }
   }
 }

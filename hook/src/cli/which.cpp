@@ -2,11 +2,13 @@
 #include "cli/context.hpp"
 #include "error.hpp"
 #include "util/duration.hpp"
+#include "warm/agent_client.hpp"
 #include "warm/runner.hpp"
 #include "warm/state.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <unistd.h>
 
 namespace fod::cli {
 
@@ -43,12 +45,21 @@ int which_command(const std::string &name) {
     auto target = warm::target_for(request, cwd);
     auto paths = warm::paths_for_key(target.key);
     auto info = warm::read_info(paths);
-    if (info && warm::keeper_alive(paths)) {
+    const bool warm = info && warm::keeper_alive(paths);
+    if (warm) {
       fmt::print("  warm here:   yes, {} idle {}s of {}\n", info->container,
                  static_cast<long>(warm::idle_seconds(paths, *info)),
                  util::format_duration(info->ttl));
     } else {
       fmt::print("  warm here:   no (the next run starts a container)\n");
+    }
+    // The way a run here takes: the agent (the fast path) or the engine's exec CLI.
+    if (auto off = warm::fast_path_unusable(mapping.config, *engine)) {
+      fmt::print("  runs via:    {} exec ({})\n", engine->cli, *off);
+    } else if (warm && access(warm::agent_socket(paths).c_str(), F_OK) != 0) {
+      fmt::print("  runs via:    {} exec (the warm container has no agent)\n", engine->cli);
+    } else {
+      fmt::print("  runs via:    agent (fast path)\n");
     }
   } catch (const UserError &e) {
     fmt::print("  warm here:   no ({})\n", e.what());

@@ -48,6 +48,7 @@ struct Config {
   std::chrono::seconds ttl{600};
   std::string memory = "2g";
   int pids = 1024;
+  bool fast_path = true; // runs go through the agent in the warm container
 };
 
 // The merged result of every layer: what fod knows.

@@ -13,9 +13,9 @@ namespace {
 
 using nlohmann::json;
 
-// Format 2: a header line of JSON (sources, config, diagnostics), then one line
+// Format 3: a header line of JSON (sources, config, diagnostics), then one line
 // per command: its name, a tab, its entry as JSON.
-constexpr int index_format = 2;
+constexpr int index_format = 3;
 
 // What a source looks like now; "-" when it does not exist.
 std::string signature(const std::string &path) {
@@ -129,6 +129,7 @@ std::optional<Mapping> read_index(const std::string &path, const std::optional<s
     mapping.config.ttl = std::chrono::seconds(c.at("ttl").get<long>());
     mapping.config.memory = c.at("memory").get<std::string>();
     mapping.config.pids = c.at("pids").get<int>();
+    mapping.config.fast_path = c.at("fast_path").get<bool>();
     mapping.diagnostics = header.at("diagnostics").get<std::vector<std::string>>();
 
     auto parse_line = [&](size_t start) {
@@ -166,7 +167,8 @@ void write_index(const std::string &path, const json &signatures, const Mapping 
   header["config"] = {{"engine", mapping.config.engine},
                       {"ttl", mapping.config.ttl.count()},
                       {"memory", mapping.config.memory},
-                      {"pids", mapping.config.pids}};
+                      {"pids", mapping.config.pids},
+                      {"fast_path", mapping.config.fast_path}};
   header["diagnostics"] = mapping.diagnostics;
   std::string text = header.dump() + "\n";
   for (const auto &[name, entry] : mapping.entries) {

@@ -86,6 +86,14 @@ int positive_int_field(const YAML::Node &node, const std::string &field) {
   return value;
 }
 
+bool bool_field(const YAML::Node &node, const std::string &field) {
+  auto text = scalar(node, field);
+  if (text != "true" && text != "false") {
+    throw FieldError{line_of(node), fmt::format("'{}: {}' must be true or false", field, text)};
+  }
+  return text == "true";
+}
+
 std::string memory_field(const YAML::Node &node) {
   auto text = scalar(node, "memory");
   if (auto problem = check_memory(text)) {
@@ -305,6 +313,8 @@ void apply_config_text(const std::string &text, const std::string &file, Mapping
         mapping.config.memory = memory_field(value);
       } else if (key == "pids") {
         mapping.config.pids = positive_int_field(value, key);
+      } else if (key == "fast_path") {
+        mapping.config.fast_path = bool_field(value, key);
       } else {
         report(line_of(item.first), fmt::format("unknown setting '{}' ignored", key));
       }

@@ -6,6 +6,7 @@
 #include "util/lock.hpp"
 #include "util/process.hpp"
 #include "version.hpp"
+#include "warm/agent_client.hpp"
 #include "warm/reaper.hpp"
 #include "warm/session.hpp"
 #include "warm/state.hpp"
@@ -193,6 +194,45 @@ void record_use(const ContainerPaths &paths, const std::optional<Info> &current,
   _exit(128 + sig);
 }
 
+// With FOD_TRACE=FILE, each run appends the way it took to FILE: "agent", or
+// "exec: REASON" for the engine's exec CLI. For tests and for users who wonder.
+void trace_path(const std::string &line) {
+  const char *file = getenv("FOD_TRACE");
+  if (file == nullptr || file[0] == '\0') {
+    return;
+  }
+  int fd = open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    std::string text = line + "\n";
+    ssize_t written = write(fd, text.data(), text.size());
+    (void)written;
+    close(fd);
+  }
+}
+
+// Runs the command through the container's agent when it can, else through the
+// engine's exec CLI.
+SessionResult run_once(const RunRequest &request, const engine::ExecSpec &exec,
+                       const ContainerPaths &paths,
+                       const std::optional<std::string> &fast_path_unusable) {
+  if (!fast_path_unusable) {
+    if (auto result = run_via_agent(paths, exec)) {
+      trace_path("agent");
+      return *result;
+    }
+    if (!keeper_alive(paths)) {
+      trace_path("agent: the container is gone");
+      SessionResult gone;
+      gone.status = status_engine_failure;
+      return gone; // not started: the caller starts a new container
+    }
+    trace_path("exec: the container has no agent that takes the run");
+  } else {
+    trace_path("exec: " + *fast_path_unusable);
+  }
+  return run_session(request.engine, exec, paths);
+}
+
 } // namespace
 
 std::string current_directory() {
@@ -315,6 +355,7 @@ int run(const RunRequest &request) {
   exec.env_names = allowed_env_names(entry);
   exec.command = entry.entrypoint;
   exec.command.insert(exec.command.end(), request.args.begin(), request.args.end());
+  const auto fast_path_off = fast_path_unusable(*request.config, request.engine);
 
   util::FileLock lock(paths.lock());
   SessionResult result;
@@ -339,7 +380,7 @@ int run(const RunRequest &request) {
     if (!reaper_alive(paths)) {
       spawn_reaper(paths);
     }
-    result = run_session(request.engine, exec, paths);
+    result = run_once(request, exec, paths, fast_path_off);
     util::touch(paths.stamp());
     // A container removed behind fod's back: the command never ran, so start
     // a new container and run it there, once.

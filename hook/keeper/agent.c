@@ -1,0 +1,383 @@
+/* The agent: one forked handler per connection. The handler reads and checks
+ * the request, becomes a session leader (so the command's process group is
+ * not orphaned and Ctrl-Z can stop it), gives the command a pseudo-terminal
+ * when asked, forks and execs it, then relays signals from fod to the command's
+ * process group and reports its stops, continues and end. The command is a
+ * grandchild of PID 1: it has exactly the container's namespaces, cgroup,
+ * capabilities, seccomp filter, no-new-privileges and user. */
+#define _GNU_SOURCE
+#include "agent.h"
+
+#include "agent_proto.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+#define SOCKET_PATH "/.fod/run/" FOD_AGENT_SOCKET
+
+extern char **environ;
+
+int agent_listen(void) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return -1;
+  }
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  strcpy(addr.sun_path, SOCKET_PATH);
+  unlink(SOCKET_PATH);
+  mode_t old = umask(0177);
+  int bound = bind(fd, (struct sockaddr *)&addr, sizeof addr);
+  umask(old);
+  if (bound != 0 || listen(fd, 64) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+static void send_message(int sock, uint32_t type, int32_t a, int32_t b, int fd) {
+  struct fod_agent_message m = {type, a, b};
+  struct iovec iov = {&m, sizeof m};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } control;
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (fd >= 0) {
+    memset(&control, 0, sizeof control);
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof control.buf;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  }
+  while (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 && errno == EINTR) {
+  }
+}
+
+static void fail(int sock, int error) {
+  send_message(sock, FOD_AGENT_ERROR, error, (int32_t)FOD_AGENT_VERSION, -1);
+  _exit(0);
+}
+
+/* Reads exactly n bytes; -1 on EOF, error or timeout. */
+static int read_all(int sock, char *buffer, size_t n) {
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = read(sock, buffer + got, n - got);
+    if (r < 0 && errno == EINTR) {
+      continue;
+    }
+    if (r <= 0) {
+      return -1;
+    }
+    got += (size_t)r;
+  }
+  return 0;
+}
+
+/* The container's environment with the request's variables set over it. */
+static char **merged_environment(char **over) {
+  size_t n = 0, m = 0;
+  while (environ != NULL && environ[n] != NULL) {
+    ++n;
+  }
+  while (over[m] != NULL) {
+    ++m;
+  }
+  char **env = calloc(n + m + 1, sizeof *env);
+  if (env == NULL) {
+    return over;
+  }
+  size_t k = 0;
+  for (size_t i = 0; i < n; ++i) {
+    size_t name_len = strcspn(environ[i], "=");
+    int replaced = 0;
+    for (size_t j = 0; j < m && !replaced; ++j) {
+      replaced = strncmp(over[j], environ[i], name_len) == 0 && over[j][name_len] == '=';
+    }
+    if (!replaced) {
+      env[k++] = environ[i];
+    }
+  }
+  for (size_t j = 0; j < m; ++j) {
+    env[k++] = over[j];
+  }
+  env[k] = NULL;
+  return env;
+}
+
+/* In the forked command: from here on only async-signal-safe calls but the
+ * messages' fprintf, as in a child of a multi-threaded process (we have none). */
+static void exec_command(const struct fod_agent_request *request, int stdio[3], int slave) {
+  sigset_t all;
+  sigfillset(&all);
+  sigprocmask(SIG_BLOCK, &all, NULL);
+  setpgid(0, 0);
+  if (slave >= 0) {
+    /* SIGTTOU is blocked: a background group may take the terminal. */
+    tcsetpgrp(slave, getpid());
+    dup2(slave, 0);
+    dup2(slave, 1);
+    dup2(slave, 2);
+  } else {
+    /* dup2 onto 0..2 in an order that never overwrites a source still needed. */
+    int fds[3];
+    for (int i = 0; i < 3; ++i) {
+      fds[i] = stdio[i] < 3 ? fcntl(stdio[i], F_DUPFD_CLOEXEC, 3) : stdio[i];
+    }
+    for (int i = 0; i < 3; ++i) {
+      dup2(fds[i], i);
+    }
+  }
+  for (int sig = 1; sig < NSIG; ++sig) {
+    signal(sig, SIG_DFL);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  if (chdir(request->cwd) != 0) {
+    fprintf(stderr, "fod: cannot enter %s in the container of %s: %s\n", request->cwd,
+            request->image, strerror(errno));
+    _exit(125);
+  }
+  environ = merged_environment(request->env);
+  execvp(request->argv[0], request->argv);
+  int err = errno;
+  if (err == ENOENT || err == ENOTDIR) {
+    fprintf(stderr, "fod: %s: not found in image %s (check the mapping's entrypoint)\n",
+            request->argv[0], request->image);
+    _exit(127);
+  }
+  fprintf(stderr, "fod: %s: cannot run in image %s: %s\n", request->argv[0], request->image,
+          strerror(err));
+  _exit(126);
+}
+
+/* Opens a pseudo-terminal pair like the caller's terminal; returns the master. */
+static int open_pty(const struct fod_agent_request *request, int caller_tty, int *slave_out) {
+  int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0 || unlockpt(master) != 0) {
+    return -1;
+  }
+  int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave < 0) {
+    const char *name = ptsname(master);
+    slave = name != NULL ? open(name, O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
+  }
+  if (slave < 0) {
+    close(master);
+    return -1;
+  }
+  struct termios modes;
+  if (tcgetattr(caller_tty, &modes) == 0) {
+    tcsetattr(slave, TCSANOW, &modes);
+  }
+  if (request->rows > 0 && request->cols > 0) {
+    struct winsize ws;
+    memset(&ws, 0, sizeof ws);
+    ws.ws_row = request->rows;
+    ws.ws_col = request->cols;
+    ioctl(slave, TIOCSWINSZ, &ws);
+  }
+  if (ioctl(slave, TIOCSCTTY, 0) != 0) {
+    close(slave);
+    close(master);
+    return -1;
+  }
+  *slave_out = slave;
+  return master;
+}
+
+/* Reports the command's state changes until it has ended. */
+static void supervise(int sock, pid_t pid, int sigfd) {
+  int peer_open = 1;
+  for (;;) {
+    struct pollfd fds[2] = {{sigfd, POLLIN, 0}, {peer_open ? sock : -1, POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      _exit(1);
+    }
+    if (fds[1].revents != 0) {
+      struct fod_agent_message m;
+      ssize_t n = recv(sock, &m, sizeof m, MSG_WAITALL);
+      if (n == (ssize_t)sizeof m && m.type == FOD_AGENT_SIGNAL && m.a > 0 && m.a < NSIG) {
+        if (kill(-pid, m.a) != 0) {
+          kill(pid, m.a);
+        }
+      } else if (n <= 0 || n != (ssize_t)sizeof m) {
+        /* fod is gone: the command lost its caller, as on a terminal's hangup. */
+        peer_open = 0;
+        kill(-pid, SIGHUP);
+        kill(-pid, SIGCONT);
+      }
+    }
+    if (fds[0].revents != 0) {
+      struct signalfd_siginfo info;
+      while (read(sigfd, &info, sizeof info) > 0) {
+      }
+      int status;
+      pid_t done;
+      while ((done = waitpid(pid, &status, WNOHANG | WUNTRACED | WCONTINUED)) == pid) {
+        if (WIFEXITED(status)) {
+          send_message(sock, FOD_AGENT_EXITED, WEXITSTATUS(status), 0, -1);
+          _exit(0);
+        }
+        if (WIFSIGNALED(status)) {
+          send_message(sock, FOD_AGENT_SIGNALED, WTERMSIG(status), 0, -1);
+          _exit(0);
+        }
+        if (WIFSTOPPED(status)) {
+          send_message(sock, FOD_AGENT_STOPPED, WSTOPSIG(status), 0, -1);
+        } else if (WIFCONTINUED(status)) {
+          send_message(sock, FOD_AGENT_CONTINUED, 0, 0, -1);
+        }
+      }
+      if (done < 0 && errno == ECHILD) {
+        _exit(0);
+      }
+    }
+  }
+}
+
+static void handle(int sock) {
+  signal(SIGPIPE, SIG_IGN);
+  signal(SIGHUP, SIG_IGN); /* as a terminal's controlling process */
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  signal(SIGCHLD, SIG_DFL);
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, NULL);
+  int sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+
+  struct timeval timeout = {10, 0};
+  setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+
+  struct fod_agent_header header;
+  struct iovec iov = {&header, sizeof header};
+  union {
+    char buf[CMSG_SPACE(3 * sizeof(int))];
+    struct cmsghdr align;
+  } control;
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.buf;
+  msg.msg_controllen = sizeof control.buf;
+  ssize_t n;
+  while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_WAITALL)) < 0 && errno == EINTR) {
+  }
+  int stdio[3] = {-1, -1, -1};
+  int nfds = 0;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+      int count = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+      for (int i = 0; i < count; ++i) {
+        int fd;
+        memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+        if (nfds < 3) {
+          stdio[nfds++] = fd;
+        } else {
+          close(fd);
+        }
+      }
+    }
+  }
+  if (n != (ssize_t)sizeof header || header.magic != FOD_AGENT_MAGIC) {
+    fail(sock, FOD_AGENT_E_MALFORMED);
+  }
+  if (header.version != FOD_AGENT_VERSION) {
+    fail(sock, FOD_AGENT_E_VERSION);
+  }
+  if (header.length > FOD_AGENT_MAX_PAYLOAD || nfds != 3 || (msg.msg_flags & MSG_CTRUNC)) {
+    fail(sock, FOD_AGENT_E_MALFORMED);
+  }
+  char *payload = malloc(header.length + 1);
+  if (payload == NULL || read_all(sock, payload, header.length) != 0) {
+    fail(sock, FOD_AGENT_E_MALFORMED);
+  }
+  struct fod_agent_request request;
+  const char *why = NULL;
+  if (fod_agent_parse(payload, header.length, &request, &why) != 0) {
+    fail(sock, FOD_AGENT_E_MALFORMED);
+  }
+  timeout.tv_sec = 0;
+  setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+
+  setsid();
+  int master = -1, slave = -1;
+  if (request.tty) {
+    master = open_pty(&request, stdio[0], &slave);
+    if (master < 0) {
+      fail(sock, FOD_AGENT_E_SETUP);
+    }
+  }
+  pid_t pid = fork();
+  if (pid < 0) {
+    fail(sock, FOD_AGENT_E_SETUP);
+  }
+  if (pid == 0) {
+    exec_command(&request, stdio, slave);
+  }
+  setpgid(pid, pid); /* also here, so signals find the group at once */
+  for (int i = 0; i < 3; ++i) {
+    close(stdio[i]);
+  }
+  if (slave >= 0) {
+    close(slave);
+  }
+  send_message(sock, FOD_AGENT_STARTED, (int32_t)pid, 0, master);
+  if (master >= 0) {
+    close(master);
+  }
+  supervise(sock, pid, sigfd);
+}
+
+void agent_accept(int listen_fd) {
+  int sock = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+  if (sock < 0) {
+    return;
+  }
+  struct ucred cred;
+  socklen_t len = sizeof cred;
+  if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != geteuid()) {
+    send_message(sock, FOD_AGENT_ERROR, FOD_AGENT_E_REFUSED, (int32_t)FOD_AGENT_VERSION, -1);
+    close(sock);
+    return;
+  }
+  pid_t pid = fork();
+  if (pid == 0) {
+    handle(sock);
+    _exit(0);
+  }
+  close(sock);
+}

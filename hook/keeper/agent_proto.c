@@ -1,0 +1,148 @@
+#include "agent_proto.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int parse_size(const char *text, unsigned short *rows, unsigned short *cols) {
+  unsigned long value[2] = {0, 0};
+  int part = 0;
+  int digits = 0;
+  for (const char *p = text;; ++p) {
+    if (*p >= '0' && *p <= '9') {
+      value[part] = value[part] * 10 + (unsigned long)(*p - '0');
+      if (value[part] > 65535 || ++digits > 5) {
+        return -1;
+      }
+    } else if (*p == 'x' && part == 0 && digits > 0) {
+      part = 1;
+      digits = 0;
+    } else if (*p == '\0' && part == 1 && digits > 0) {
+      break;
+    } else {
+      return -1;
+    }
+  }
+  *rows = (unsigned short)value[0];
+  *cols = (unsigned short)value[1];
+  return 0;
+}
+
+int fod_agent_parse(const char *payload, size_t length, struct fod_agent_request *request,
+                    const char **why) {
+  memset(request, 0, sizeof *request);
+  if (length == 0 || length > FOD_AGENT_MAX_PAYLOAD || payload[length - 1] != '\0') {
+    *why = "the request is empty, too long or not terminated";
+    return -1;
+  }
+  /* First pass: check every item and count arguments and variables. */
+  size_t nargs = 0, nenv = 0, items = 0;
+  int have_cwd = 0, have_image = 0, have_size = 0, have_tty = 0;
+  for (size_t at = 0; at < length;) {
+    char tag = payload[at];
+    const char *text = payload + at + 1;
+    if (at + 1 >= length) {
+      *why = "an item without text";
+      return -1;
+    }
+    size_t len = strlen(text); /* bounded: payload[length - 1] is NUL */
+    if (++items > FOD_AGENT_MAX_ITEMS) {
+      *why = "too many items";
+      return -1;
+    }
+    switch (tag) {
+    case 'A':
+      ++nargs;
+      break;
+    case 'E': {
+      const char *eq = strchr(text, '=');
+      if (eq == NULL || eq == text) {
+        *why = "an environment item is not NAME=VALUE";
+        return -1;
+      }
+      ++nenv;
+      break;
+    }
+    case 'D':
+      if (have_cwd++ || text[0] != '/') {
+        *why = "the working directory is repeated or not absolute";
+        return -1;
+      }
+      break;
+    case 'I':
+      if (have_image++) {
+        *why = "the image is repeated";
+        return -1;
+      }
+      break;
+    case 'T':
+      if (have_tty++ || strcmp(text, "1") != 0) {
+        *why = "a bad terminal item";
+        return -1;
+      }
+      break;
+    case 'W': {
+      unsigned short r, c;
+      if (have_size++ || parse_size(text, &r, &c) != 0) {
+        *why = "a bad window size";
+        return -1;
+      }
+      break;
+    }
+    default:
+      *why = "an unknown item";
+      return -1;
+    }
+    at += 1 + len + 1;
+  }
+  if (nargs == 0 || !have_cwd) {
+    *why = "no command or no working directory";
+    return -1;
+  }
+  request->argv = calloc(nargs + 1, sizeof *request->argv);
+  request->env = calloc(nenv + 1, sizeof *request->env);
+  if (request->argv == NULL || request->env == NULL) {
+    fod_agent_request_free(request);
+    *why = "out of memory";
+    return -1;
+  }
+  request->image = "";
+  size_t ia = 0, ie = 0;
+  for (size_t at = 0; at < length;) {
+    char tag = payload[at];
+    char *text = (char *)payload + at + 1;
+    switch (tag) {
+    case 'A':
+      request->argv[ia++] = text;
+      break;
+    case 'E':
+      request->env[ie++] = text;
+      break;
+    case 'D':
+      request->cwd = text;
+      break;
+    case 'I':
+      request->image = text;
+      break;
+    case 'T':
+      request->tty = 1;
+      break;
+    case 'W':
+      parse_size(text, &request->rows, &request->cols);
+      break;
+    }
+    at += 1 + strlen(text) + 1;
+  }
+  if (request->argv[0][0] == '\0') {
+    fod_agent_request_free(request);
+    *why = "an empty command name";
+    return -1;
+  }
+  return 0;
+}
+
+void fod_agent_request_free(struct fod_agent_request *request) {
+  free(request->argv);
+  free(request->env);
+  request->argv = NULL;
+  request->env = NULL;
+}

@@ -1,0 +1,86 @@
+/* The wire format between fod and the agent in its warm containers (fod-keeper
+ * keep). Shared by both sides, and by the fuzz test of the parser: this header
+ * and agent_proto.c need nothing but libc.
+ *
+ * A connection carries one run. fod sends a header (magic, version, payload
+ * length) with its stdin, stdout and stderr attached (SCM_RIGHTS), then the
+ * payload: items of one tag byte and a NUL-terminated string each:
+ *   'A' an argument (argv[0] first; at least one)
+ *   'D' the working directory (exactly one, absolute)
+ *   'E' NAME=VALUE, merged over the container's own environment
+ *   'I' the image, named in messages
+ *   'T' "1": run the command on a pseudo-terminal of its own
+ *   'W' ROWSxCOLS, the window size of that terminal
+ * Both sides then exchange fixed-size messages (struct fod_agent_message). The
+ * agent answers STARTED (with the pty master attached when one was asked for),
+ * then STOPPED and CONTINUED as they happen, and EXITED or SIGNALED last; or a
+ * single ERROR. fod sends SIGNAL messages for the command's process group.
+ */
+#ifndef FOD_AGENT_PROTO_H
+#define FOD_AGENT_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FOD_AGENT_MAGIC 0x41444f46u /* "FODA" */
+#define FOD_AGENT_VERSION 1u
+#define FOD_AGENT_SOCKET "agent.sock"
+#define FOD_AGENT_MAX_PAYLOAD (4u << 20)
+#define FOD_AGENT_MAX_ITEMS 65536u
+
+struct fod_agent_header {
+  uint32_t magic;
+  uint32_t version;
+  uint32_t length; /* of the payload that follows */
+};
+
+enum fod_agent_type {
+  FOD_AGENT_STARTED = 1,   /* a: the command's pid in the container */
+  FOD_AGENT_EXITED = 2,    /* a: exit status */
+  FOD_AGENT_SIGNALED = 3,  /* a: the signal that killed it */
+  FOD_AGENT_STOPPED = 4,   /* a: the signal that stopped it */
+  FOD_AGENT_CONTINUED = 5, /* the command was continued */
+  FOD_AGENT_ERROR = 6,     /* a: enum fod_agent_error; b: the agent's version */
+  FOD_AGENT_SIGNAL = 7,    /* from fod: a: a signal for the command's process group */
+};
+
+enum fod_agent_error {
+  FOD_AGENT_E_VERSION = 1,   /* another version of the protocol */
+  FOD_AGENT_E_MALFORMED = 2, /* the request could not be parsed */
+  FOD_AGENT_E_REFUSED = 3,   /* the peer is not the container's user */
+  FOD_AGENT_E_SETUP = 4,     /* the agent could not set the command up */
+};
+
+struct fod_agent_message {
+  uint32_t type;
+  int32_t a;
+  int32_t b;
+};
+
+/* A parsed request. Its strings point into the payload it was parsed from. */
+struct fod_agent_request {
+  char **argv; /* NULL-terminated, at least one entry */
+  char **env;  /* NULL-terminated NAME=VALUE */
+  const char *cwd;
+  const char *image; /* "" when not given */
+  int tty;
+  unsigned short rows, cols; /* 0: not given */
+};
+
+/* Parses payload[0..length). Returns 0 and fills *request (release it with
+ * fod_agent_request_free), or -1 with a static reason in *why. Never reads
+ * outside the payload, whatever it holds. */
+int fod_agent_parse(const char *payload, size_t length, struct fod_agent_request *request,
+                    const char **why);
+
+void fod_agent_request_free(struct fod_agent_request *request);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,29 @@
+#pragma once
+
+#include "engine/argv.hpp"
+#include "mapping/entry.hpp"
+#include "warm/session.hpp"
+#include "warm/state.hpp"
+
+#include <optional>
+#include <string>
+
+namespace fod::warm {
+
+// Why runs with this config and engine cannot take the fast path (the agent in
+// the warm container), or nullopt when they can: `fast_path: false`, or an
+// engine on another machine (DOCKER_HOST / CONTAINER_HOST not a unix socket).
+std::optional<std::string> fast_path_unusable(const mapping::Config &config,
+                                              const engine::Engine &engine);
+
+// The agent's socket on the host.
+std::string agent_socket(const ContainerPaths &paths);
+
+// Runs spec.command through the agent of the container at paths, with fod's
+// own stdin, stdout and stderr, and waits for it like run_session. nullopt when
+// the agent did not take the run (no socket, no listener, another version):
+// the command has not started and the caller may run it another way.
+std::optional<SessionResult> run_via_agent(const ContainerPaths &paths,
+                                           const engine::ExecSpec &spec);
+
+} // namespace fod::warm
