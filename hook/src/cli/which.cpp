@@ -55,9 +55,10 @@ int which_command(const std::string &name) {
     }
     // The way a run here takes: the agent (the fast path) or the engine's exec CLI.
     if (auto off = warm::fast_path_unusable(mapping.config, *engine)) {
-      fmt::print("  runs via:    {} exec ({})\n", engine->cli, *off);
+      fmt::print("  runs via:    {} exec ({})\n", engine::to_string(engine->kind), *off);
     } else if (warm && access(warm::agent_socket(paths).c_str(), F_OK) != 0) {
-      fmt::print("  runs via:    {} exec (the warm container has no agent)\n", engine->cli);
+      fmt::print("  runs via:    {} exec (the warm container has no agent)\n",
+                 engine::to_string(engine->kind));
     } else {
       fmt::print("  runs via:    agent (fast path)\n");
     }
