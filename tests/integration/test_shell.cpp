@@ -26,6 +26,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <sstream>
 #include <thread>
 
@@ -272,6 +273,8 @@ public:
             {"XDG_RUNTIME_DIR", root() + "/run"},
             {"FOD_DATADIR", root() + "/data"},
             {"FOD_SYSCONFDIR", root() + "/sysconf"},
+            // Each run appends the way it took ("agent" or "exec: ...").
+            {"FOD_TRACE", root() + "/trace"},
         };
         for (const auto& [k, v] : engine_env(e)) m_env[k] = v;
         write_mappings({"tool", "bbsh"});
@@ -292,6 +295,13 @@ public:
     std::string work() const { return root() + "/work"; }
     std::string shims() const { return root() + "/cache/fod/shims"; }
     std::string mappings_file() const { return root() + "/config/fod/mappings.yaml"; }
+    // The ways the runs took so far, one line each (see FOD_TRACE).
+    std::vector<std::string> trace() const {
+        std::ifstream in(root() + "/trace");
+        std::vector<std::string> lines;
+        for (std::string line; std::getline(in, line);) lines.push_back(line);
+        return lines;
+    }
     // The fod the shells load their integration from.
     const std::string& fod() const { return m_fod; }
     void use_fod(const std::string& path) { m_fod = path; }
@@ -875,6 +885,7 @@ void terminal_ctrl_c(Shell s, Engine e) {
     CHECK(has_line(screen, "st=130"));
     CHECK(has(screen, "tool: got signal 2"));
     CHECK_ON_SCREEN(t, wait_until([&] { return find_processes({"/tool", "sleep", secs}, env.work()).empty(); }, 10));
+    CHECK(env.trace() == std::vector<std::string>{"agent"});
 }
 
 // 12. At a terminal: the window size, after a resize, and a resize made while
@@ -912,6 +923,78 @@ void terminal_window_size(Shell s, Engine e) {
     const std::string screen = t.screen();
     INFO("tmux screen:\n" << screen);
     CHECK(has_line(screen, "25 90"));
+    CHECK(env.trace() == std::vector<std::string>(5, "agent"));
+}
+
+// The state letter of a process (R, S, T, ...), or '?' when it is gone.
+char process_state(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto paren = all.rfind(')');
+    return paren == std::string::npos || paren + 2 >= all.size() ? '?' : all[paren + 2];
+}
+
+// 13. At a terminal, through the agent: Ctrl-Z stops the command and the shell
+// shows the job stopped with its prompt back; `fg` continues it, and Ctrl-C
+// then ends it with 130.
+void terminal_ctrl_z_and_fg(Shell s, Engine e) {
+    if (!require_shell(s) || !require_tmux()) return;
+    ShellEnv env(e);
+    Tmux t(env, s);
+    t.init(env.fod());
+    const std::string secs = "62." + std::to_string(getpid()) + std::to_string(next_id());
+    const int before = t.prompts();
+    t.type("tool sleep " + secs);
+    std::vector<pid_t> pids;
+    {
+        INFO("tmux screen:\n" << t.screen());
+        REQUIRE(wait_until([&] { return !(pids = find_processes({"/tool", "sleep", secs}, env.work())).empty(); },
+                           30));
+    }
+    t.key("C-z");
+    CHECK_ON_SCREEN(t, wait_until([&] { return t.prompts() > before; }, 15));
+    CHECK_ON_SCREEN(t, has(t.screen(), s == Shell::zsh ? "suspended" : "Stopped"));
+    CHECK_ON_SCREEN(t, wait_until([&] { return process_state(pids[0]) == 'T'; }, 10));
+    CHECK_ON_SCREEN(t, t.run_line("jobs"));
+    CHECK_ON_SCREEN(t, has(t.screen(), "tool sleep " + secs));
+
+    const int stopped = t.prompts();
+    t.type("fg");
+    CHECK_ON_SCREEN(t, wait_until([&] { return process_state(pids[0]) == 'S'; }, 10));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    CHECK_ON_SCREEN(t, t.prompts() == stopped);  // in the foreground again
+    t.key("C-c");
+    CHECK_ON_SCREEN(t, wait_until([&] { return t.prompts() > stopped; }, 15));
+    CHECK_ON_SCREEN(t, t.run_line("echo \"st=" + status_var(s) + "\""));
+    const std::string screen = t.screen();
+    INFO("tmux screen:\n" << screen);
+    CHECK(has_line(screen, "st=130"));
+    CHECK(has(screen, "tool: got signal 2"));
+    CHECK(process_state(pids[0]) == '?');
+    CHECK(env.trace() == std::vector<std::string>{"agent"});
+}
+
+// 14. At a terminal, through the agent: the command has a terminal of its own
+// that /dev/tty opens, and its keyboard input comes through it.
+void terminal_dev_tty(Shell s, Engine e) {
+    if (!require_shell(s) || !require_tmux()) return;
+    ShellEnv env(e);
+    Tmux t(env, s);
+    t.init(env.fod());
+    CHECK_ON_SCREEN(t, t.run_line("bbsh -c 'echo TO-DEV''-TTY >/dev/tty && tty'; echo \"st=" +
+                                  status_var(s) + "\""));
+    t.type("bbsh -c 'printf \"as\"\"k? \" >/dev/tty; read x </dev/tty; echo \"tty-got [$x]\"'");
+    CHECK_ON_SCREEN(t, wait_until([&] { return has(t.screen(), "ask?"); }, 30));
+    t.type("secret words");
+    CHECK_ON_SCREEN(t, t.wait_for_line("tty-got [secret words]"));
+    const std::string screen = t.screen();
+    INFO("tmux screen:\n" << screen);
+    CHECK(has_line(screen, "TO-DEV-TTY"));
+    CHECK(has_line(screen, "st=0"));
+    bool pts = false;
+    for (const auto& l : split_lines(screen)) pts = pts || rtrim(l).rfind("/dev/pts/", 0) == 0;
+    CHECK(pts);
+    CHECK(env.trace() == std::vector<std::string>(2, "agent"));
 }
 
 }  // namespace
@@ -925,6 +1008,16 @@ void terminal_window_size(Shell s, Engine e) {
     TEST_CASE(shell ": " title " (docker)", "[integration][shell][" shell "][docker]") {   \
         FOD_REQUIRE_ENGINE(Engine::docker);                                                 \
         body(__VA_ARGS__ __VA_OPT__(, ) Engine::docker);                                   \
+    }
+// The same, tagged [agent]: terminal behaviour of the fast path.
+#define FOD_AGENT_SHELL_CASE(shell, title, body, ...)                                               \
+    TEST_CASE(shell ": " title " (podman)", "[integration][shell][agent][" shell "][podman]") {   \
+        FOD_REQUIRE_ENGINE(Engine::podman);                                                        \
+        body(__VA_ARGS__ __VA_OPT__(, ) Engine::podman);                                          \
+    }                                                                                             \
+    TEST_CASE(shell ": " title " (docker)", "[integration][shell][agent][" shell "][docker]") {   \
+        FOD_REQUIRE_ENGINE(Engine::docker);                                                        \
+        body(__VA_ARGS__ __VA_OPT__(, ) Engine::docker);                                          \
     }
 #define FOD_ALL_SHELLS(title, body)                     \
     FOD_SHELL_CASE("bash", title, body, Shell::bash)    \
@@ -960,3 +1053,13 @@ FOD_ALL_SHELLS("terminal: a mapped command prints to the terminal and has it", t
 FOD_ALL_SHELLS("terminal: a mapped command reads the keyboard", terminal_keyboard_input)
 FOD_ALL_SHELLS("terminal: Ctrl-C stops a long command quickly with status 130", terminal_ctrl_c)
 FOD_ALL_SHELLS("terminal: the command sees the window size and its changes", terminal_window_size)
+FOD_AGENT_SHELL_CASE("bash", "terminal: a program opening /dev/tty gets the command's terminal",
+                     terminal_dev_tty, Shell::bash)
+FOD_AGENT_SHELL_CASE("zsh", "terminal: a program opening /dev/tty gets the command's terminal",
+                     terminal_dev_tty, Shell::zsh)
+FOD_AGENT_SHELL_CASE("fish", "terminal: a program opening /dev/tty gets the command's terminal",
+                     terminal_dev_tty, Shell::fish)
+FOD_AGENT_SHELL_CASE("bash", "terminal: Ctrl-Z stops the command, fg continues it",
+                     terminal_ctrl_z_and_fg, Shell::bash)
+FOD_AGENT_SHELL_CASE("zsh", "terminal: Ctrl-Z stops the command, fg continues it",
+                     terminal_ctrl_z_and_fg, Shell::zsh)
