@@ -923,7 +923,7 @@ void terminal_window_size(Shell s, Engine e) {
     const std::string screen = t.screen();
     INFO("tmux screen:\n" << screen);
     CHECK(has_line(screen, "25 90"));
-    CHECK(env.trace() == std::vector<std::string>(5, "agent"));
+    CHECK(env.trace() == std::vector<std::string>(3, "agent"));
 }
 
 // The state letter of a process (R, S, T, ...), or '?' when it is gone.

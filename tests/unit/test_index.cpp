@@ -233,7 +233,7 @@ TEST_CASE("mapping::load_indexed round-trips every field of entries and config",
   TempDir root;
   std::vector<Layer> layers = {{"package", root / "share"}, {"user", root / "config"}};
   root.write("share/mappings.yaml", "commands:\n  plain:\n    image: plain:1\n");
-  root.write("config/config.yaml", "engine: docker\nttl: 1h\nmemory: 3g\npids: 77\n");
+  root.write("config/config.yaml", "engine: docker\nttl: 1h\nmemory: 3g\npids: 77\nfast_path: false\n");
   root.write("config/mappings.d/full.yaml", R"(commands:
   full:
     image: localhost:5000/team/full:1@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
@@ -271,6 +271,7 @@ TEST_CASE("mapping::load_indexed round-trips every field of entries and config",
   CHECK(cached.mapping.config.ttl == 3600s);
   CHECK(cached.mapping.config.memory == "3g");
   CHECK(cached.mapping.config.pids == 77);
+  CHECK_FALSE(cached.mapping.config.fast_path);
 }
 
 TEST_CASE("mapping::load_indexed with only reads one command from a current index", "[unit][index]") {

@@ -456,15 +456,27 @@ TEST_CASE("mapping::apply_config_text applies each setting on its own", "[unit][
     CHECK(m.config.ttl == 600s);
     CHECK(m.config.memory == "2g");
     CHECK(m.config.pids == 1024);
+    CHECK(m.config.fast_path);
   }
   SECTION("every setting") {
     Mapping m;
-    fod::mapping::apply_config_text("engine: docker\nttl: 30m\nmemory: 4g\npids: 256\n", "c.yaml", m);
+    fod::mapping::apply_config_text(
+        "engine: docker\nttl: 30m\nmemory: 4g\npids: 256\nfast_path: false\n", "c.yaml", m);
     CHECK(m.diagnostics.empty());
     CHECK(m.config.engine == "docker");
     CHECK(m.config.ttl == 1800s);
     CHECK(m.config.memory == "4g");
     CHECK(m.config.pids == 256);
+    CHECK_FALSE(m.config.fast_path);
+  }
+  SECTION("fast_path takes true or false only") {
+    Mapping m;
+    fod::mapping::apply_config_text("fast_path: false\n", "c.yaml", m);
+    fod::mapping::apply_config_text("ttl: 1m\nfast_path: maybe\n", "d.yaml", m);
+    CHECK_FALSE(m.config.fast_path);
+    REQUIRE(m.diagnostics.size() == 1);
+    CHECK(diagnostics_at(m, "d.yaml:2:").size() == 1);
+    CHECK(mentions(m.diagnostics[0], "maybe"));
   }
   SECTION("a bad value is reported on its line and leaves the other settings applied") {
     Mapping m;
