@@ -116,6 +116,15 @@ private:
     }
     return m_text.substr(start, m_pos - start);
   }
+  // A value that should have been a token but, as some servers send URLs unquoted, runs to
+  // the next comma or space.
+  std::string unquoted() {
+    std::size_t start = m_pos;
+    while (!at_end() && peek() != ',' && !is_space(peek()) && peek() != '"') {
+      ++m_pos;
+    }
+    return std::string(m_text.substr(start, m_pos - start));
+  }
   // A quoted-string at m_pos (which is '"'), unescaped; an unterminated one runs to the end.
   std::string quoted() {
     std::string value;
@@ -126,7 +135,10 @@ private:
       if (c == '"') {
         return value;
       }
-      if (c == '\\' && !at_end()) {
+      if (c == '\\') {
+        if (at_end()) {
+          break;
+        }
         c = peek();
         ++m_pos;
       }
@@ -216,7 +228,7 @@ private:
       skip_spaces();
       ++m_pos; // '='
       skip_spaces();
-      std::string value = peek() == '"' ? quoted() : std::string(token());
+      std::string value = peek() == '"' ? quoted() : unquoted();
       challenge.params.emplace(std::move(name), std::move(value));
     }
   }
