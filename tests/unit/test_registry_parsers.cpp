@@ -1,5 +1,6 @@
 // The registry client's parsers: WWW-Authenticate, credentials files, manifests and indexes.
 #include "registry/auth_file.hpp"
+#include "registry/locate.hpp"
 #include "registry/manifest.hpp"
 #include "registry/www_authenticate.hpp"
 #include "temp_dir.hpp"
@@ -248,4 +249,14 @@ TEST_CASE("registry::select_platform picks this machine's entry of an index", "[
     CHECK(host_platform().os == "linux");
     CHECK_FALSE(host_platform().architecture.empty());
   }
+}
+
+TEST_CASE("registry::helper_path finds fod-registry as fod finds fod-keeper", "[unit][registry]") {
+  fod::test::EnvGuard env;
+  env.set("FOD_REGISTRY", "/opt/x/fod-registry");
+  CHECK(fod::registry::helper_path() == "/opt/x/fod-registry");
+  env.unset("FOD_REGISTRY");
+  // The unit test binary is not installed: the helper is looked for beside it.
+  CHECK(fod::registry::helper_path() ==
+        fod::util::join(fod::util::dirname(fod::util::executable_path()), "fod-registry"));
 }
