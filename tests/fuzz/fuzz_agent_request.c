@@ -1,7 +1,7 @@
 /* libFuzzer target for the agent's request parser (hook/keeper/agent_proto.c),
  * which reads whatever any process of the container's user sends to the agent.
- * Built with clang -fsanitize=fuzzer,address,undefined by tests/CMakeLists.txt
- * and run for a bounded time by ctest (fuzz:agent_request). */
+ * Built with clang -fsanitize=fuzzer,address,undefined and run for a bounded
+ * time by tests/fuzz/run (ctest fuzz:agent_request). */
 #include "agent_proto.h"
 
 #include <stdlib.h>
