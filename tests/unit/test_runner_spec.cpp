@@ -1,9 +1,11 @@
 #include "error.hpp"
 #include "temp_dir.hpp"
+#include "warm/agent_client.hpp"
 #include "warm/runner.hpp"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <unistd.h>
 
 using fod::engine::BindMount;
@@ -235,4 +237,38 @@ TEST_CASE("warm::container_spec sets the user and limits", "[unit][runner]") {
     CHECK(fod::engine::container_key(f.request.engine, f.spec()) !=
           fod::engine::container_key(f.request.engine, f.spec(f.home)));
   }
+}
+
+TEST_CASE("warm::fast_path_unusable: config, local and remote engines", "[unit][agent]") {
+  fod::mapping::Config config;
+  Engine podman{Kind::podman, "podman", false};
+  Engine docker{Kind::docker, "docker", false};
+  unsetenv("DOCKER_HOST");
+  unsetenv("CONTAINER_HOST");
+
+  SECTION("on by default with a local engine") {
+    CHECK_FALSE(fod::warm::fast_path_unusable(config, podman));
+    CHECK_FALSE(fod::warm::fast_path_unusable(config, docker));
+    setenv("DOCKER_HOST", "unix:///var/run/docker.sock", 1);
+    setenv("CONTAINER_HOST", "", 1);
+    CHECK_FALSE(fod::warm::fast_path_unusable(config, docker));
+    CHECK_FALSE(fod::warm::fast_path_unusable(config, podman));
+  }
+  SECTION("off in config") {
+    config.fast_path = false;
+    auto why = fod::warm::fast_path_unusable(config, podman);
+    REQUIRE(why);
+    CHECK(*why == "fast_path: false in config.yaml");
+  }
+  SECTION("a remote engine: the engine's own variable decides") {
+    setenv("DOCKER_HOST", "tcp://10.0.0.1:2376", 1);
+    auto why = fod::warm::fast_path_unusable(config, docker);
+    REQUIRE(why);
+    CHECK(why->find("DOCKER_HOST") != std::string::npos);
+    CHECK_FALSE(fod::warm::fast_path_unusable(config, podman));
+    setenv("CONTAINER_HOST", "ssh://user@host/run/podman/podman.sock", 1);
+    CHECK(fod::warm::fast_path_unusable(config, podman));
+  }
+  unsetenv("DOCKER_HOST");
+  unsetenv("CONTAINER_HOST");
 }
