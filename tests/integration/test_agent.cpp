@@ -48,6 +48,19 @@ std::string agent_socket(const FodEnv& env) {
     return dirs[0] + "/box/agent.sock";
 }
 
+// Sends SIGTERM to fod `delay` after it started.
+RunOptions terminate_after(pid_t& target, std::thread& thread, std::chrono::milliseconds delay,
+                           RunOptions base) {
+    base.on_start = [&target, &thread, delay](pid_t pid) {
+        thread = std::thread([pid, &target, delay] {
+            std::this_thread::sleep_for(delay);
+            target = fod_pid_from(pid);
+            kill(target, SIGTERM);
+        });
+    };
+    return base;
+}
+
 void fast_path_is_taken(Engine e) {
     FodEnv env(e);
     env.write_mappings(env.entry("tool-agent", scratch_image, {"/tool"}, "91s"));
@@ -91,8 +104,17 @@ void fast_path_off_in_config(Engine e) {
     CHECK(r.out == "via exec\n");
     Result seven = env.run_cmd("tool-noagent", {"exit", "7"}, traced(env));
     CHECK(seven.status == 7);
-    CHECK(trace_lines(env) == std::vector<std::string>{"exec: fast_path: false in config.yaml",
-                                                       "exec: fast_path: false in config.yaml"});
+    // Signals still reach the command through the keeper's FIFO.
+    pid_t target = -1;
+    std::thread t;
+    Result term = env.run_cmd("tool-noagent", {"sleep", "30"},
+                              terminate_after(target, t, std::chrono::seconds(3),
+                                              traced(env, {.close_stdin = true, .timeout_s = 30})));
+    t.join();
+    INFO("stderr: " << term.err);
+    CHECK(term.status == 128 + SIGTERM);
+    CHECK(contains(term.err, "tool: got signal 15"));
+    CHECK(trace_lines(env) == std::vector<std::string>(3, "exec: fast_path: false in config.yaml"));
     Result which = env.fod({"which", "tool-noagent"});
     INFO("fod which: " << which.out << which.err);
     CHECK(contains(which.out, "runs via:    " + engine_cli(e) + " exec (fast_path: false"));
@@ -167,19 +189,6 @@ void caller_streams_are_passed(Engine e) {
     CHECK(trace_lines(env) == std::vector<std::string>(4, "agent"));
 
     env.stop_all_checked();
-}
-
-// Sends SIGTERM to fod `delay` after it started.
-RunOptions terminate_after(pid_t& target, std::thread& thread, std::chrono::milliseconds delay,
-                           RunOptions base) {
-    base.on_start = [&target, &thread, delay](pid_t pid) {
-        thread = std::thread([pid, &target, delay] {
-            std::this_thread::sleep_for(delay);
-            target = fod_pid_from(pid);
-            kill(target, SIGTERM);
-        });
-    };
-    return base;
 }
 
 void status_and_signals(Engine e) {
