@@ -388,7 +388,62 @@ void malformed_requests_get_errors(Engine e) {
     env.stop_all_checked();
 }
 
+// An agent of another protocol version: a stand-in on the socket answers as a
+// newer agent would (a real one cannot be made to on demand); fod runs the
+// command through the engine's exec instead.
+void other_version_falls_back(Engine e) {
+    FodEnv env(e);
+    env.write_mappings(env.entry("tool-version", scratch_image, {"/tool"}, "98s"));
+    Result warm = env.run_cmd("tool-version", {"echo", "warm"}, traced(env));
+    INFO("stderr: " << warm.err);
+    REQUIRE(warm.status == 0);
+    const std::string path = agent_socket(env);
+    REQUIRE(unlink(path.c_str()) == 0);
+    int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+    REQUIRE(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(listen(listener, 4) == 0);
+    fod_agent_header seen{};
+    std::thread newer([&] {
+        int conn = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+        if (conn < 0) return;
+        if (recv(conn, &seen, sizeof seen, MSG_WAITALL) == static_cast<ssize_t>(sizeof seen)) {
+            fod_agent_message m{FOD_AGENT_ERROR, FOD_AGENT_E_VERSION,
+                                static_cast<int32_t>(FOD_AGENT_VERSION + 1)};
+            send(conn, &m, sizeof m, MSG_NOSIGNAL);
+        }
+        close(conn);
+    });
+    clear_trace(env);
+    Result r = env.run_cmd("tool-version", {"echo", "via", "exec"}, traced(env));
+    shutdown(listener, SHUT_RDWR);
+    newer.join();
+    close(listener);
+    INFO("stderr: " << r.err);
+    CHECK(seen.magic == FOD_AGENT_MAGIC);
+    CHECK(seen.version == FOD_AGENT_VERSION);
+    CHECK(r.status == 0);
+    CHECK(r.out == "via exec\n");
+    CHECK(trace_lines(env) ==
+          std::vector<std::string>{"exec: the container has no agent that takes the run"});
+
+    env.stop_all_checked();
+}
+
 }  // namespace
+
+TEST_CASE("an agent of another version makes fod take the engine's exec (podman)",
+          "[integration][podman][agent]") {
+    FOD_REQUIRE_ENGINE(Engine::podman);
+    other_version_falls_back(Engine::podman);
+}
+TEST_CASE("an agent of another version makes fod take the engine's exec (docker)",
+          "[integration][docker][agent]") {
+    FOD_REQUIRE_ENGINE(Engine::docker);
+    other_version_falls_back(Engine::docker);
+}
 
 FOD_TEST_ALL_ENGINES("runs take the fast path through the agent and fod which says so", "[agent]",
                      fast_path_is_taken)
