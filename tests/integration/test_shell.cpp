@@ -936,15 +936,16 @@ char process_state(pid_t pid) {
 
 // 13. At a terminal, through the agent: Ctrl-Z stops the command and the shell
 // shows the job stopped with its prompt back; `fg` continues it, and Ctrl-C
-// then ends it with 130.
-void terminal_ctrl_z_and_fg(Shell s, Engine e) {
+// then ends it with 130. Piped into cat, the command has no terminal of its
+// own: fod passes the stop and the continue on.
+void terminal_ctrl_z_and_fg(Shell s, Engine e, bool piped) {
     if (!require_shell(s) || !require_tmux()) return;
     ShellEnv env(e);
     Tmux t(env, s);
     t.init(env.fod());
     const std::string secs = "62." + std::to_string(getpid()) + std::to_string(next_id());
     const int before = t.prompts();
-    t.type("tool sleep " + secs);
+    t.type("tool sleep " + secs + (piped ? " | cat" : ""));
     std::vector<pid_t> pids;
     {
         INFO("tmux screen:\n" << t.screen());
@@ -970,9 +971,12 @@ void terminal_ctrl_z_and_fg(Shell s, Engine e) {
     INFO("tmux screen:\n" << screen);
     CHECK(has_line(screen, "st=130"));
     CHECK(has(screen, "tool: got signal 2"));
-    CHECK(process_state(pids[0]) == '?');
+    CHECK(wait_until([&] { return process_state(pids[0]) == '?'; }, 10));
     CHECK(env.trace() == std::vector<std::string>{"agent"});
 }
+
+void terminal_ctrl_z_own_tty(Shell s, Engine e) { terminal_ctrl_z_and_fg(s, e, false); }
+void terminal_ctrl_z_piped(Shell s, Engine e) { terminal_ctrl_z_and_fg(s, e, true); }
 
 // 14. At a terminal, through the agent: the command has a terminal of its own
 // that /dev/tty opens, and its keyboard input comes through it.
@@ -1060,6 +1064,10 @@ FOD_AGENT_SHELL_CASE("zsh", "terminal: a program opening /dev/tty gets the comma
 FOD_AGENT_SHELL_CASE("fish", "terminal: a program opening /dev/tty gets the command's terminal",
                      terminal_dev_tty, Shell::fish)
 FOD_AGENT_SHELL_CASE("bash", "terminal: Ctrl-Z stops the command, fg continues it",
-                     terminal_ctrl_z_and_fg, Shell::bash)
+                     terminal_ctrl_z_own_tty, Shell::bash)
 FOD_AGENT_SHELL_CASE("zsh", "terminal: Ctrl-Z stops the command, fg continues it",
-                     terminal_ctrl_z_and_fg, Shell::zsh)
+                     terminal_ctrl_z_own_tty, Shell::zsh)
+FOD_AGENT_SHELL_CASE("bash", "terminal: Ctrl-Z stops a piped command, fg continues it",
+                     terminal_ctrl_z_piped, Shell::bash)
+FOD_AGENT_SHELL_CASE("zsh", "terminal: Ctrl-Z stops a piped command, fg continues it",
+                     terminal_ctrl_z_piped, Shell::zsh)
