@@ -66,9 +66,9 @@ std::string HttpAnswer::header(const std::string &lowercase_name) const {
   return it == headers.end() ? std::string() : it->second;
 }
 
-HttpClient::HttpClient(std::chrono::milliseconds connect_timeout, Clock::time_point deadline)
-    : m_curl(nullptr), m_connect_timeout(connect_timeout), m_deadline(deadline),
-      m_total_seconds(std::chrono::duration<double>(deadline - Clock::now()).count()) {
+HttpClient::HttpClient(std::chrono::milliseconds connect_timeout, std::chrono::milliseconds timeout)
+    : m_curl(nullptr), m_connect_timeout(connect_timeout), m_deadline(Clock::now() + timeout),
+      m_total_seconds(static_cast<double>(timeout.count()) / 1000.0) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   m_curl = curl_easy_init();
   if (m_curl == nullptr) {

@@ -29,8 +29,8 @@ struct HttpAnswer {
 class HttpClient {
 public:
   using Clock = std::chrono::steady_clock;
-  // connect_timeout bounds each connection; every request ends by `deadline`.
-  HttpClient(std::chrono::milliseconds connect_timeout, Clock::time_point deadline);
+  // connect_timeout bounds each connection; every request ends within `timeout` from now.
+  HttpClient(std::chrono::milliseconds connect_timeout, std::chrono::milliseconds timeout);
   ~HttpClient();
   HttpClient(const HttpClient &) = delete;
   HttpClient &operator=(const HttpClient &) = delete;

@@ -64,8 +64,7 @@ bool has_error_code(const std::string &body, std::initializer_list<std::string_v
 class Session {
 public:
   Session(const Reference &reference, const ProbeOptions &options)
-      : m_ref(reference), m_options(options),
-        m_http(options.connect_timeout, HttpClient::Clock::now() + options.timeout),
+      : m_ref(reference), m_options(options), m_http(options.connect_timeout, options.timeout),
         m_insecure(is_insecure(reference.registry)),
         m_base(fmt::format("{}://{}/v2/{}", m_insecure ? "http" : "https",
                            api_host(reference.registry), reference.repository)),
