@@ -1,5 +1,6 @@
 #include "http.hpp"
 
+#include "util/fs.hpp"
 #include "version.hpp"
 
 #include <curl/curl.h>
@@ -7,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 
 namespace fod::registry {
 namespace {
@@ -64,9 +66,9 @@ std::string HttpAnswer::header(const std::string &lowercase_name) const {
   return it == headers.end() ? std::string() : it->second;
 }
 
-HttpClient::HttpClient(std::chrono::milliseconds connect_timeout, Clock::time_point deadline)
-    : m_curl(nullptr), m_connect_timeout(connect_timeout), m_deadline(deadline),
-      m_total_seconds(std::chrono::duration<double>(deadline - Clock::now()).count()) {
+HttpClient::HttpClient(std::chrono::milliseconds connect_timeout, std::chrono::milliseconds timeout)
+    : m_curl(nullptr), m_connect_timeout(connect_timeout), m_deadline(Clock::now() + timeout),
+      m_total_seconds(static_cast<double>(timeout.count()) / 1000.0) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   m_curl = curl_easy_init();
   if (m_curl == nullptr) {
@@ -80,7 +82,8 @@ HttpClient::~HttpClient() {
 }
 
 HttpAnswer HttpClient::get(const std::string &url, const std::vector<std::string> &headers,
-                           bool allow_http, const std::string &what, std::size_t max_body) {
+                           bool allow_http, const std::string &what,
+                           const std::vector<std::string> &ca_files, std::size_t max_body) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(m_deadline - Clock::now());
   if (left.count() <= 0) {
     throw ProbeFailure(fmt::format("timed out: {} took longer than {} (timeout)", what,
@@ -114,6 +117,19 @@ HttpAnswer HttpClient::get(const std::string &url, const std::vector<std::string
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  std::string ca_blob;
+  if (!ca_files.empty()) {
+    // libcurl takes one bundle: the system's and the host's certificates together.
+    const curl_version_info_data *info = curl_version_info(CURLVERSION_NOW);
+    const char *system_bundle =
+        info->cainfo != nullptr ? info->cainfo : "/etc/ssl/certs/ca-certificates.crt";
+    ca_blob = util::read_file(system_bundle).value_or("");
+    for (const std::string &file : ca_files) {
+      ca_blob += "\n" + util::read_file(file).value_or("");
+    }
+    curl_blob blob{ca_blob.data(), ca_blob.size(), CURL_BLOB_NOCOPY};
+    curl_easy_setopt(curl, CURLOPT_CAINFO_BLOB, &blob);
+  }
   CURLcode code = curl_easy_perform(curl);
   curl_slist_free_all(list);
   if (code != CURLE_OK) {
@@ -146,10 +162,14 @@ HttpAnswer HttpClient::get(const std::string &url, const std::vector<std::string
       }
       break;
     case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CACERT_BADFILE:
       throw ProbeFailure(fmt::format("TLS failed for {}: {} (a registry serving plain HTTP must be "
                                      "listed as insecure)",
+                                     what, detail));
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+      throw ProbeFailure(fmt::format("TLS certificate not trusted for {}: {} (a registry's own CA "
+                                     "goes into /etc/containers/certs.d/HOST:PORT/ca.crt, as for "
+                                     "podman)",
                                      what, detail));
     default:
       break;
@@ -158,6 +178,30 @@ HttpAnswer HttpClient::get(const std::string &url, const std::vector<std::string
   }
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &transfer.answer.status);
   return std::move(transfer.answer);
+}
+
+std::vector<std::string> ca_files_in(const std::string &directory) {
+  std::vector<std::string> files;
+  std::error_code error;
+  for (const auto &entry : std::filesystem::directory_iterator(directory, error)) {
+    if (entry.path().extension() == ".crt" && entry.is_regular_file(error)) {
+      files.push_back(entry.path().string());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::vector<std::string> host_ca_files(const std::vector<std::string> &roots,
+                                       const std::string &authority) {
+  for (const std::string &root : roots) {
+    std::string directory = util::join(root, authority);
+    std::error_code error;
+    if (std::filesystem::is_directory(directory, error)) {
+      return ca_files_in(directory);
+    }
+  }
+  return {};
 }
 
 std::string url_escape(const std::string &text) {

@@ -29,8 +29,8 @@ struct HttpAnswer {
 class HttpClient {
 public:
   using Clock = std::chrono::steady_clock;
-  // connect_timeout bounds each connection; every request ends by `deadline`.
-  HttpClient(std::chrono::milliseconds connect_timeout, Clock::time_point deadline);
+  // connect_timeout bounds each connection; every request ends within `timeout` from now.
+  HttpClient(std::chrono::milliseconds connect_timeout, std::chrono::milliseconds timeout);
   ~HttpClient();
   HttpClient(const HttpClient &) = delete;
   HttpClient &operator=(const HttpClient &) = delete;
@@ -39,8 +39,10 @@ public:
   // https only unless allow_http; curl sends an Authorization header only to the first
   // host. `what` names the request in errors ("the manifest of x"). Bodies over
   // max_body bytes fail. Throws ProbeFailure for transport errors.
+  // ca_files: PEM certificates trusted in addition to the system's for this request.
   HttpAnswer get(const std::string &url, const std::vector<std::string> &headers, bool allow_http,
-                 const std::string &what, std::size_t max_body = 4U << 20U);
+                 const std::string &what, const std::vector<std::string> &ca_files = {},
+                 std::size_t max_body = 4U << 20U);
 
 private:
   void *m_curl; // CURL*
@@ -48,6 +50,13 @@ private:
   Clock::time_point m_deadline;
   double m_total_seconds;
 };
+
+// The certificates the engines trust for a registry host (host[:port]): the *.crt files of
+// the first of ROOT/HOST that exists, for ROOT in `roots`, as podman's certs.d lookup does.
+std::vector<std::string> host_ca_files(const std::vector<std::string> &roots,
+                                       const std::string &authority);
+// The *.crt files of one directory, sorted.
+std::vector<std::string> ca_files_in(const std::string &directory);
 
 // Percent-encodes a query parameter value.
 std::string url_escape(const std::string &text);

@@ -2,7 +2,7 @@
 // needs the network, so that fod itself never loads libcurl. See README.md, "Registry".
 //
 //   fod-registry probe [--insecure HOST[:PORT]]... [--connect-timeout S] [--timeout S]
-//                      [--platform OS/ARCH[/VARIANT]] REFERENCE
+//                      [--platform OS/ARCH[/VARIANT]] [--cert-dir DIR] REFERENCE
 //
 // Prints one JSON line on stdout. Exit 0 found, 1 not found, 2 usage or invalid reference
 // (nothing sent), 3 any other failure.
@@ -78,6 +78,9 @@ int main(int argc, char **argv) {
       ->check(CLI::Range(0.001, 3600.0));
   probe_command->add_option("--timeout", timeout, "Seconds for the whole probe")
       ->check(CLI::Range(0.001, 3600.0));
+  std::string cert_dir;
+  probe_command->add_option("--cert-dir", cert_dir,
+                            "Trust the *.crt certificates of DIR (default: the engines' certs.d)");
   probe_command->add_option("--platform", platform_text,
                             "OS/ARCH[/VARIANT], default: this machine");
   probe_command->add_option("reference", reference_text, "Image reference")->required();
@@ -97,6 +100,7 @@ int main(int argc, char **argv) {
   }
   ProbeOptions options;
   options.insecure = insecure;
+  options.cert_dir = cert_dir;
   options.connect_timeout = std::chrono::milliseconds(static_cast<long>(connect_timeout * 1000));
   options.timeout = std::chrono::milliseconds(static_cast<long>(timeout * 1000));
   if (!platform_text.empty()) {

@@ -1,6 +1,8 @@
 #include "probe.hpp"
 
 #include "registry/www_authenticate.hpp"
+#include "util/environment.hpp"
+#include "util/fs.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -62,11 +64,11 @@ bool has_error_code(const std::string &body, std::initializer_list<std::string_v
 class Session {
 public:
   Session(const Reference &reference, const ProbeOptions &options)
-      : m_ref(reference), m_options(options),
-        m_http(options.connect_timeout, HttpClient::Clock::now() + options.timeout),
+      : m_ref(reference), m_options(options), m_http(options.connect_timeout, options.timeout),
         m_insecure(is_insecure(reference.registry)),
         m_base(fmt::format("{}://{}/v2/{}", m_insecure ? "http" : "https",
-                           api_host(reference.registry), reference.repository)) {}
+                           api_host(reference.registry), reference.repository)),
+        m_registry_cas(ca_files(reference.registry)) {}
 
   ProbeResult run() {
     ProbeResult result;
@@ -117,6 +119,11 @@ private:
     std::string digest;
     ParsedManifest parsed;
   };
+
+  std::vector<std::string> ca_files(const std::string &authority) const {
+    return m_options.cert_dir.empty() ? host_ca_files(m_options.cert_roots, authority)
+                                      : ca_files_in(m_options.cert_dir);
+  }
 
   bool is_insecure(const std::string &authority) const {
     return std::find(m_options.insecure.begin(), m_options.insecure.end(), authority) !=
@@ -171,7 +178,7 @@ private:
   }
 
   HttpAnswer get_with_auth(const std::string &url, const std::string &what) {
-    HttpAnswer answer = m_http.get(url, headers(), m_insecure, what);
+    HttpAnswer answer = m_http.get(url, headers(), m_insecure, what, m_registry_cas);
     if (answer.status != 401 || m_authenticated) {
       return answer;
     }
@@ -196,7 +203,7 @@ private:
       throw ProbeFailure(fmt::format("{}: {} answered 401 without a Bearer or Basic challenge",
                                      what, m_ref.registry));
     }
-    return m_http.get(url, headers(), m_insecure, what);
+    return m_http.get(url, headers(), m_insecure, what, m_registry_cas);
   }
 
   std::string fetch_token(const Challenge &challenge) {
@@ -218,7 +225,8 @@ private:
       lines.push_back("Authorization: Basic " +
                       base64_encode(m_credentials->username + ":" + m_credentials->password));
     }
-    HttpAnswer answer = m_http.get(url, lines, parts.scheme == "http", what);
+    HttpAnswer answer =
+        m_http.get(url, lines, parts.scheme == "http", what, ca_files(parts.authority));
     if (answer.status == 401 || answer.status == 403) {
       std::string why = error_summary(answer.body);
       throw ProbeFailure(
@@ -251,12 +259,18 @@ private:
   HttpClient m_http;
   bool m_insecure;
   std::string m_base;
+  std::vector<std::string> m_registry_cas;
   bool m_authenticated = false;
   std::optional<Credentials> m_credentials;
   std::string m_authorization;
 };
 
 } // namespace
+
+std::vector<std::string> default_cert_roots() {
+  return {util::join(util::home_directory(), ".config/containers/certs.d"),
+          "/etc/containers/certs.d", "/etc/docker/certs.d"};
+}
 
 std::string api_host(const std::string &registry) {
   return registry == "docker.io" ? "registry-1.docker.io" : registry;

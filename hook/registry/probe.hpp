@@ -15,12 +15,19 @@
 
 namespace fod::registry {
 
+// ~/.config/containers/certs.d, /etc/containers/certs.d, /etc/docker/certs.d.
+std::vector<std::string> default_cert_roots();
+
 struct ProbeOptions {
   std::vector<std::string> insecure; // "host[:port]" spoken to over plain HTTP
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds timeout{5000}; // the whole probe
   Platform platform = host_platform();
   std::vector<std::string> auth_files = auth_file_paths();
+  // Where the engines keep per-registry CA certificates (ROOT/HOST[:PORT]/*.crt).
+  std::vector<std::string> cert_roots = default_cert_roots();
+  // When set, the *.crt files of this directory instead (podman's --cert-dir).
+  std::string cert_dir;
 };
 
 struct ProbeResult {

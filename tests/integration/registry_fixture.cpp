@@ -274,7 +274,7 @@ bool require_registry() {
     return require_or_skip(why.empty(), "loopback registry: " + why);
 }
 
-TestRegistry::TestRegistry(RegistryAuth auth) : m_auth(auth) {
+TestRegistry::TestRegistry(RegistryAuth auth, bool tls) : m_auth(auth), m_tls(tls) {
     std::string program = find_program("docker-registry");
     if (program.empty()) throw std::runtime_error("docker-registry is not installed");
     std::string config = "version: 0.1\n"
@@ -291,11 +291,20 @@ TestRegistry::TestRegistry(RegistryAuth auth) : m_auth(auth) {
         config += "auth: { token: { realm: \"" + m_token->realm() + "\", service: " + token_service_name +
                   ", issuer: " + token_issuer + ", rootcertbundle: " + m_token->cert_path + " } }\n";
     }
+    std::string tls_config;
+    if (tls) {
+        // A self-signed certificate for 127.0.0.1: its own CA.
+        auto made = run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                         m_dir.path() + "/tls.key", "-out", ca_cert_path(), "-days", "2", "-subj",
+                         "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"});
+        if (made.status != 0) throw std::runtime_error("openssl req (TLS) failed: " + made.err);
+        tls_config = ", tls: { certificate: " + ca_cert_path() + ", key: " + m_dir.path() + "/tls.key }";
+    }
     // A port picked now may be taken by the time the registry binds it: try a few.
     for (int attempt = 0; attempt < 5; ++attempt) {
         m_port = free_port();
         std::string config_path =
-            m_dir.write("config.yml", config + "http: { addr: " + host() + ", secret: fod-test-secret }\n");
+            m_dir.write("config.yml", config + "http: { addr: " + host() + ", secret: fod-test-secret" + tls_config + " }\n");
         std::string log_path = m_dir.path() + "/registry.log";
         pid_t pid = fork();
         if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
@@ -402,7 +411,7 @@ std::string TestRegistry::skopeo_digest(const std::string& repo_tag) const {
 
 std::string TestRegistry::put_manifest(const std::string& repo, const std::string& reference,
                                        const std::string& media_type, const std::string& body) const {
-    if (m_auth != RegistryAuth::none) throw std::logic_error("put_manifest: auth none only");
+    if (m_auth != RegistryAuth::none || m_tls) throw std::logic_error("put_manifest: auth none, no TLS only");
     auto response = http_request(m_port, "PUT", "/v2/" + repo + "/manifests/" + reference,
                                  {{"Content-Type", media_type}}, body);
     if (response.status != 201) {

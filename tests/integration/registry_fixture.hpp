@@ -35,7 +35,8 @@ enum class RegistryAuth {
 class TestRegistry {
 public:
     // Starts the registry and waits until it answers; throws if it does not.
-    explicit TestRegistry(RegistryAuth auth = RegistryAuth::none);
+    // tls: HTTPS with a self-signed certificate for 127.0.0.1 (ca_cert_path()).
+    explicit TestRegistry(RegistryAuth auth = RegistryAuth::none, bool tls = false);
     ~TestRegistry();  // stops the registry (and the token service)
     TestRegistry(const TestRegistry&) = delete;
     TestRegistry& operator=(const TestRegistry&) = delete;
@@ -44,6 +45,8 @@ public:
     std::string host() const;
     int port() const { return m_port; }
     RegistryAuth auth() const { return m_auth; }
+    // The PEM certificate the registry serves with tls (its own CA).
+    std::string ca_cert_path() const { return m_dir.path() + "/tls.crt"; }
     // The account of basic and token auth.
     std::string user() const { return "fod-tester"; }
     std::string password() const { return "s3cret-pass"; }
@@ -70,6 +73,7 @@ public:
 
 private:
     RegistryAuth m_auth;
+    bool m_tls = false;
     TempDir m_dir;
     int m_port = 0;
     pid_t m_pid = -1;

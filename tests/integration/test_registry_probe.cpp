@@ -433,3 +433,43 @@ TEST_CASE("fod-registry probe sends nothing for an invalid reference or usage (e
     CHECK(bad_timeout.status == 2);
     CHECK(server.requests().empty());
 }
+
+TEST_CASE("fod-registry probe verifies TLS and trusts the CA certificates the engines trust",
+          "[integration][registry]") {
+    FOD_REQUIRE_REGISTRY();
+    FOD_REQUIRE_ENGINE(Engine::podman);
+    TestRegistry registry(RegistryAuth::none, true);
+    TempDir home;
+    registry.push(busybox_image, "secure/bb:1");
+    const std::string ref = registry.host() + "/secure/bb:1";
+    const std::string digest = registry.skopeo_digest("secure/bb:1");
+    std::string ca = run({"cat", registry.ca_cert_path()}).out;
+    REQUIRE_THAT(ca, Catch::Contains("BEGIN CERTIFICATE"));
+
+    SECTION("a certificate no one vouches for: exit 3 naming TLS") {
+        auto p = probe({ref}, home);
+        CHECK(p.status == 3);
+        CHECK_THAT(error_of(p), Catch::Contains("TLS") && Catch::Contains("certificate"));
+    }
+    SECTION("the registry's CA in certs.d/HOST:PORT (here ~/.config/containers/certs.d)") {
+        home.write(".config/containers/certs.d/" + registry.host() + "/ca.crt", ca);
+        auto p = probe({ref}, home);
+        REQUIRE(p.status == 0);
+        CHECK(p.out["digest"] == digest);
+    }
+    SECTION("a certs.d directory of another host does not count") {
+        home.write(".config/containers/certs.d/127.0.0.1:1/ca.crt", ca);
+        auto p = probe({ref}, home);
+        CHECK(p.status == 3);
+    }
+    SECTION("--cert-dir") {
+        home.write("certs/ca.crt", ca);
+        auto p = probe({"--cert-dir", home.path() + "/certs", ref}, home);
+        REQUIRE(p.status == 0);
+        CHECK(p.out["digest"] == digest);
+    }
+    SECTION("an HTTPS registry listed as insecure is spoken to in plain HTTP, which fails") {
+        auto p = probe({"--insecure", registry.host(), ref}, home);
+        CHECK(p.status == 3);
+    }
+}
