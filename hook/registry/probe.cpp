@@ -139,6 +139,16 @@ private:
       throw NotFound(fmt::format("{} not found in {}{}", m_ref.canonical(), m_ref.registry,
                                  why.empty() ? "" : " (" + why + ")"));
     }
+    const bool anonymous_token = !m_credentials && m_authorization.rfind("Bearer ", 0) == 0;
+    if ((answer.status == 401 || answer.status == 403) && anonymous_token) {
+      // Docker Hub answers an anonymous pull of a repository that does not exist with 401, so
+      // this is a miss as podman reports it ("does not exist or may require authorization"),
+      // not an error: a catalog on such a registry must treat a missing name as a miss.
+      std::string why = error_summary(answer.body);
+      throw NotFound(fmt::format("{} does not exist in {} or requires a login (HTTP {}{})",
+                                 m_ref.canonical(), m_ref.registry, answer.status,
+                                 why.empty() ? "" : ": " + why));
+    }
     if (answer.status == 401 || answer.status == 403) {
       std::string why = error_summary(answer.body);
       throw ProbeFailure(fmt::format(

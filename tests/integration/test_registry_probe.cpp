@@ -339,6 +339,21 @@ TEST_CASE("fod-registry probe turns server failures into one line and exit 3", "
         CHECK(p.status == 3);
         CHECK_THAT(error_of(p), Catch::Contains("token") && Catch::Contains("malformed"));
     }
+    SECTION("401 to an anonymous token, as Docker Hub answers for a missing repository: a miss") {
+        std::unique_ptr<HttpListener> server;
+        server = std::make_unique<HttpListener>([&server](const HttpRequest& r) {
+            if (r.path.rfind("/token", 0) == 0)
+                return HttpResponse{200, {{"Content-Type", "application/json"}}, R"({"token":"t"})"};
+            return HttpResponse{401,
+                                {{"Content-Type", "application/json"},
+                                 {"WWW-Authenticate", "Bearer realm=\"http://" + server->host() +
+                                                          "/token\",service=\"s\""}},
+                                R"({"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]})"};
+        });
+        auto p = probe({"--insecure", server->host(), server->host() + "/x/y:1"}, home);
+        CHECK(p.status == 1);
+        CHECK_THAT(error_of(p), Catch::Contains("does not exist") && Catch::Contains("401"));
+    }
     SECTION("a body whose digest is not the one the registry announces") {
         HttpListener server([](const HttpRequest&) {
             return HttpResponse{200,
