@@ -540,3 +540,70 @@ TEST_CASE(
     CHECK(run_prewarm_helper("report", s, ceiling, hooks) == 0);
   }
 }
+
+#include "mapping/index.hpp"
+#include "mapping/loader.hpp"
+#include "warm/state.hpp"
+
+TEST_CASE("adaptive: ttl auto and its settings in config.yaml, mappings, the index and info.json",
+          "[unit][adaptive]") {
+  using namespace fod::mapping;
+  Mapping m;
+  CHECK(m.config.adaptive.ttl_auto); // the default when nothing sets a ttl
+  apply_config_text("ttl_min: 30s\nttl_max: 1h\nprewarm: false\nmax_warm: 2\nmemory_ceiling: 4g\n",
+                    "c.yaml", m);
+  CHECK(m.diagnostics.empty());
+  CHECK(m.config.adaptive.ttl_min.count() == 30);
+  CHECK(m.config.adaptive.ttl_max.count() == 3600);
+  CHECK_FALSE(m.config.adaptive.prewarm);
+  CHECK(m.config.adaptive.max_warm == 2);
+  apply_config_text("ttl: 10m\n", "c.yaml", m);
+  CHECK_FALSE(m.config.adaptive.ttl_auto);
+  CHECK(m.config.ttl.count() == 600);
+  apply_config_text("ttl: auto\nttl_min: soon\nprewarm: maybe\n", "c.yaml", m);
+  CHECK(m.config.adaptive.ttl_auto);
+  REQUIRE(m.diagnostics.size() == 2);
+  CHECK(m.diagnostics[0].rfind("c.yaml:2: 'ttl_min: soon'", 0) == 0);
+
+  apply_mapping_text("commands:\n"
+                     "  a: {image: 'localhost/a:1', ttl: auto}\n"
+                     "  b: {image: 'localhost/b:1', ttl: 5m}\n"
+                     "  c: {image: 'localhost/c:1'}\n",
+                     "user", "m.yaml", m);
+  REQUIRE(m.find("a"));
+  CHECK(m.find("a")->ttl_auto);
+  CHECK(uses_auto_ttl(*m.find("a"), m.config));
+  CHECK_FALSE(uses_auto_ttl(*m.find("b"), m.config));
+  CHECK(uses_auto_ttl(*m.find("c"), m.config));
+  m.config.adaptive.ttl_auto = false;
+  CHECK(uses_auto_ttl(*m.find("a"), m.config));
+  CHECK_FALSE(uses_auto_ttl(*m.find("c"), m.config));
+
+  SECTION("the index keeps them") {
+    fod::test::TempDir dir;
+    dir.write("user/config.yaml", "ttl_max: 2h\nprewarm: false\n");
+    dir.write("user/mappings.yaml", "commands:\n  a: {image: 'localhost/a:1', ttl: auto}\n");
+    std::vector<Layer> layers{{"user", dir / "user"}};
+    auto built = load_indexed(layers, dir / "cache");
+    auto cached = load_indexed(layers, dir / "cache");
+    CHECK(built.rebuilt);
+    REQUIRE_FALSE(cached.rebuilt);
+    CHECK(cached.mapping.config.adaptive == built.mapping.config.adaptive);
+    CHECK(cached.mapping.config.adaptive.ttl_max.count() == 7200);
+    CHECK(cached.mapping.find("a")->ttl_auto);
+  }
+  SECTION("a container's record keeps them") {
+    fod::test::TempDir dir;
+    fod::warm::ContainerPaths paths(dir.path());
+    fod::warm::Info info;
+    info.key = "k";
+    info.container = "c";
+    info.image = "localhost/a:1";
+    info.root = "/tmp";
+    REQUIRE(fod::warm::write_info(paths, info));
+    CHECK_FALSE(fod::warm::read_info(paths)->adaptive);
+    info.adaptive = m.config.adaptive;
+    REQUIRE(fod::warm::write_info(paths, info));
+    CHECK(fod::warm::read_info(paths)->adaptive == m.config.adaptive);
+  }
+}
