@@ -191,7 +191,7 @@ TEST_CASE("adaptive::settings: config keys, their errors, and the JSON round tri
 
 TEST_CASE("adaptive::auto_ttl: long enough for frequent calls, short for rare ones, within bounds",
           "[unit][adaptive]") {
-  Settings s; // ttl_min 1m, ttl_max 30m
+  Settings s; // ttl_min 1m, ttl_max 1h
   std::vector<Record> h;
 
   SECTION("learning: fewer than four gaps give the learning ttl") {
@@ -224,6 +224,7 @@ TEST_CASE("adaptive::auto_ttl: long enough for frequent calls, short for rare on
   }
   SECTION("the bounds hold") {
     every(h, "jq", t0, 50 * 60, 20);
+    s.ttl_max = std::chrono::seconds(30 * 60);
     CHECK(auto_ttl(h, "img/jq:1", s).seconds == Approx(60)); // 50 minute gaps exceed ttl_max
     s.ttl_max = std::chrono::seconds(3600);
     CHECK(auto_ttl(h, "img/jq:1", s).seconds == Approx(3600));
@@ -366,6 +367,7 @@ TEST_CASE("adaptive::reaper_ttl: holds pre-warmed containers, cuts predicted one
 
   SECTION("without pre-warming, the gap rule alone: hourly calls exceed ttl_max") {
     s.prewarm = false;
+    s.ttl_max = std::chrono::seconds(30 * 60);
     CHECK(reaper_ttl(h, "img/report:1", last_end, last_end + 1, s) == Approx(60));
   }
   SECTION("with pre-warming, a container whose next call is predicted is kept ttl_min") {
@@ -394,6 +396,43 @@ TEST_CASE("adaptive::reaper_ttl: holds pre-warmed containers, cuts predicted one
     double in_flight = frequent.back().end() + 200;
     CHECK(reaper_ttl(frequent, "img/jq:1", in_flight, in_flight + 1, s) == Approx(60));
     CHECK(reaper_ttl(frequent, "img/jq:1", frequent.back().end(), in_flight, s) > 290);
+  }
+}
+
+TEST_CASE("adaptive::reaper_ttl: quiet hours end a container when earlier days had no call then",
+          "[unit][adaptive]") {
+  Settings s;
+  s.prewarm = false;
+  const double day = 86400;
+  std::vector<Record> h;
+  // Three working days: jq every 20 minutes from 09:00 to 17:00.
+  for (int d = 0; d < 3; ++d) {
+    every(h, "jq", t0 + d * day + 9 * 3600, 1200, 25);
+  }
+  // The fourth day, up to 13:00, and up to 17:00.
+  std::vector<Record> noon = h;
+  every(noon, "jq", t0 + 3 * day + 9 * 3600, 1200, 13);
+  every(h, "jq", t0 + 3 * day + 9 * 3600, 1200, 25);
+  const double base = auto_ttl(h, "img/jq:1", s).seconds;
+  REQUIRE(base > 1200);
+
+  SECTION("mid-day, earlier days had calls in the stretch: the gap rule's ttl") {
+    const double last = noon.back().end();
+    CHECK(reaper_ttl(noon, "img/jq:1", last, last + 120, s) ==
+          Approx(auto_ttl(noon, "img/jq:1", s).seconds));
+  }
+  SECTION("after the day's last call, no earlier day had one then: removed at the next look") {
+    const double last = h.back().end();
+    CHECK(reaper_ttl(h, "img/jq:1", last, last + 120, s) == Approx(120));
+    CHECK(reaper_ttl(h, "img/jq:1", last, last + 10, s) == Approx(60)); // never below ttl_min
+  }
+  SECTION("only one earlier day: not evidence enough") {
+    std::vector<Record> two;
+    every(two, "jq", t0 + 9 * 3600, 1200, 25);
+    every(two, "jq", t0 + day + 9 * 3600, 1200, 25);
+    const double last = two.back().end();
+    CHECK(reaper_ttl(two, "img/jq:1", last, last + 120, s) ==
+          Approx(auto_ttl(two, "img/jq:1", s).seconds));
   }
 }
 

@@ -98,6 +98,10 @@ int reap(const ContainerPaths &paths) {
     }
     double remaining = ttl_now(paths, *info) - idle_seconds(paths, *info);
     if (remaining > 0) {
+      if (info->adaptive) {
+        // `ttl: auto` may shorten as the record grows: look again at least every ttl_min.
+        remaining = std::min(remaining, static_cast<double>(info->adaptive->ttl_min.count()));
+      }
       wait_for_record_change(inotify_fd, remaining + 0.05);
       continue;
     }
