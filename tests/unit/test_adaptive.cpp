@@ -578,6 +578,13 @@ TEST_CASE(
     hooks.claim_periodic = [](const std::string &) { return false; };
     CHECK(run_prewarm_helper("report", s, ceiling, hooks) == 0);
   }
+  SECTION("cancelled by fod stop while it slept: it ends without starting anything") {
+    const double cancel_at = clock + 1;
+    hooks.cancelled = [&] { return clock >= cancel_at; };
+    CHECK(run_prewarm_helper("report", s, ceiling, hooks) == 0);
+    CHECK(started.empty());
+    CHECK(appended.empty());
+  }
 }
 
 #include "mapping/index.hpp"

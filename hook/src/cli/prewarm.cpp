@@ -1,4 +1,6 @@
+#include "adaptive/history.hpp"
 #include "adaptive/live.hpp"
+#include "adaptive/policy.hpp"
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
 #include "warm/runner.hpp"
@@ -7,6 +9,18 @@
 namespace fod::cli {
 
 int prewarm_command(const std::string &trigger) {
+  {
+    // Most runs predict nothing: find out from the record and the config alone.
+    const auto settings = load_mapping_for(trigger).config.adaptive;
+    const bool nothing =
+        adaptive::plan_prewarm(adaptive::read_history(adaptive::default_history_path()), trigger,
+                               warm::now_seconds(), settings)
+            .empty();
+    adaptive::mark_prewarm_idle(trigger, nothing);
+    if (nothing) {
+      return 0;
+    }
+  }
   auto mapping = load_mapping();
   const auto &settings = mapping.config.adaptive;
   if (!settings.prewarm) {

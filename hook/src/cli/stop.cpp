@@ -30,6 +30,7 @@ void remove_warm(const warm::ContainerPaths &paths, const warm::Info &info) {
 } // namespace
 
 int stop_command(const std::string &name, bool all) {
+  adaptive::cancel_prewarm_helpers(); // or they would start containers again
   std::string image;
   if (!all) {
     auto mapping = load_mapping();

@@ -373,7 +373,7 @@ int run(const RunRequest &request) {
   adaptive::record_run(entry.name, entry.image, target.key, started, cold ? ready - started : 0,
                        finished - ready, cold);
   if (request.config->adaptive.prewarm && request.config->adaptive.max_warm > 0) {
-    adaptive::spawn_prewarm_helper(entry.name);
+    adaptive::spawn_prewarm_helper(entry.name, request.config->adaptive);
   }
   if (result.raise_signal != 0) {
     die_of_signal(result.raise_signal);
