@@ -159,9 +159,10 @@ void auto_ttl_container_is_reaped(Engine e) {
     env.stop_all_checked();
 }
 
-// Six times before, adaptive-seq-b (another image) came 5 s after adaptive-seq-a,
-// at irregular times (no period, so no helper waits for a next periodic call).
-std::string sequence_history() {
+// Six times before, adaptive-seq-b (another image) came `delay` s after the end
+// of adaptive-seq-a, at irregular times (no period, so no helper waits for a
+// next periodic call).
+std::string sequence_history(double delay = 5) {
     const double now = static_cast<double>(std::time(nullptr));
     std::string text;
     char line[256];
@@ -169,8 +170,8 @@ std::string sequence_history() {
         const double a = now - hours_ago * 3600.0;
         std::snprintf(line, sizeof line, "C %.3f 0.800 1.000 adaptive-seq-a %s -\n", a, busybox_image);
         text += line;
-        std::snprintf(line, sizeof line, "C %.3f 0.800 1.000 adaptive-seq-b %s -\n", a + 6.8,
-                      scratch_image);
+        std::snprintf(line, sizeof line, "C %.3f 0.800 1.000 adaptive-seq-b %s -\n",
+                      a + 1.8 + delay, scratch_image);
         text += line;
     }
     return text;
@@ -231,6 +232,30 @@ void prewarm_respects_its_bounds(Engine e, const std::string& config) {
     env.stop_all_checked();
 }
 
+// b usually comes 20 s after a, so the helper sleeps before it starts b's
+// container; `fod stop --all` meanwhile cancels it.
+void stop_cancels_a_pending_prewarm(Engine e) {
+    FodEnv env(e);
+    env.write_mappings(sequence_mappings(env));
+    seed_history(env, sequence_history(20));
+
+    Result a = env.run_cmd("adaptive-seq-a", {"hello"});
+    INFO("stderr: " << a.err);
+    REQUIRE(a.status == 0);
+    // The helper is there, waiting for b's time.
+    CHECK_FALSE(prewarm_helpers("adaptive-seq-a").empty());
+    Result stop = env.fod({"stop", "--all"});
+    CHECK(stop.status == 0);
+    CHECK(wait_for([] { return prewarm_helpers("adaptive-seq-a").empty(); }, 40));
+    CHECK(env.containers().empty());
+    auto records = records_of(env, "adaptive-seq-b");
+    INFO("history:\n" << read_text(history_path(env)));
+    REQUIRE_FALSE(records.empty());
+    CHECK(records.back().rfind("C ", 0) == 0);  // no pre-warm
+
+    env.stop_all_checked();
+}
+
 void prewarm_off(Engine e) { prewarm_respects_its_bounds(e, "prewarm: false\n"); }
 void prewarm_max_warm(Engine e) { prewarm_respects_its_bounds(e, "max_warm: 1\n"); }
 
@@ -242,6 +267,8 @@ FOD_TEST_ALL_ENGINES("a ttl: auto container is removed by the reaper after the p
                      "[adaptive][reaper]", auto_ttl_container_is_reaped)
 FOD_TEST_ALL_ENGINES("pre-warm starts the follower of a strong sequence, and its call is warm",
                      "[adaptive][prewarm]", prewarm_starts_the_follower_of_a_strong_sequence)
+FOD_TEST_ALL_ENGINES("fod stop --all cancels a pre-warm that is still waiting", "[adaptive][prewarm]",
+                     stop_cancels_a_pending_prewarm)
 FOD_TEST_ALL_ENGINES("prewarm: false starts no container ahead of time", "[adaptive][prewarm]",
                      prewarm_off)
 FOD_TEST_ALL_ENGINES("pre-warm stops at max_warm warm containers", "[adaptive][prewarm]",

@@ -343,8 +343,8 @@ int run(const RunRequest &request) {
       if (!current) {
         unlink(paths.info().c_str());
         start_container(request.engine, target.spec, paths);
-        cold = true;
       }
+      cold = true; // started it, or waited for the run that did
       // Touched before the lock is downgraded: a reaper that slips in between
       // re-checks the stamp and finds the container in use.
       util::touch(paths.stamp());
