@@ -153,6 +153,7 @@ void auto_ttl_container_is_reaped(Engine e) {
     // The reaper recorded the removal and its idle time.
     auto records = records_of(env, "adaptive-reaped");
     INFO("history:\n" << read_text(history_path(env)));
+    INFO("reaper.log:\n" << read_text(env.root() + "/state/fod/reaper.log"));
     REQUIRE(records.size() == 2);
     CHECK(records[1].rfind("R ", 0) == 0);
 
