@@ -12,12 +12,11 @@
 // image's container is up and ready at t; otherwise it waits for a container
 // being started, or starts one (its setup time). Each container has a reaper
 // that behaves as fod's: it wakes when the container has been idle for the ttl
-// it last computed, waits while a run is in flight, re-computes the ttl and
-// removes the container once idle that long. With pre-warming, each run's end
-// starts a helper that follows adaptive::plan_prewarm/recheck/may_prewarm as
-// `fod _prewarm` does. The record each policy writes (runs, pre-warms,
-// removals) is what the policy reads back, bounded as fod bounds it, and the
-// table is adaptive::summarize() of it, as `fod stats` shows it.
+// it last computed (under ttl auto at least every ttl_min), waits while a run is in flight,
+// re-computes the ttl and removes the container once idle that long. With pre-warming, each run's
+// end starts a helper that follows adaptive::plan_prewarm/recheck/may_prewarm as `fod _prewarm`
+// does. The record each policy writes (runs, pre-warms, removals) is what the policy reads back,
+// bounded as fod bounds it, and the table is adaptive::summarize() of it, as `fod stats` shows it.
 
 #include "adaptive/history.hpp"
 #include "adaptive/policy.hpp"
@@ -485,7 +484,11 @@ private:
     const double limit = ttl(image, box);
     const double idle = m_now - box.last_use;
     if (idle < limit) {
-      box.reaper_wake = push(box.last_use + limit + 0.05, Event::reaper, 0, image, box.generation);
+      double wake = box.last_use + limit;
+      if (!m_policy.fixed_ttl) {
+        wake = std::min(wake, m_now + static_cast<double>(m_settings.ttl_min.count()));
+      }
+      box.reaper_wake = push(wake + 0.05, Event::reaper, 0, image, box.generation);
       return;
     }
     if (box.inflight > 0) {

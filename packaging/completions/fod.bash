@@ -18,7 +18,7 @@ _fod() {
     COMPREPLY=()
 
     if ((cword == 1)); then
-        COMPREPLY=($(compgen -W "run which ps stop gc init --version --help" -- "$cur"))
+        COMPREPLY=($(compgen -W "run which ps stop gc stats init --version --help" -- "$cur"))
         return
     fi
 
@@ -48,7 +48,7 @@ _fod() {
     init)
         ((cword == 2)) && COMPREPLY=($(compgen -W "bash zsh fish --help" -- "$cur"))
         ;;
-    ps | gc)
+    ps | gc | stats)
         ((cword == 2)) && COMPREPLY=($(compgen -W "--help" -- "$cur"))
         ;;
     esac

@@ -28,6 +28,7 @@ complete -c fod -n __fish_use_subcommand -a which -d 'Show where a command is ma
 complete -c fod -n __fish_use_subcommand -a ps -d 'List warm containers'
 complete -c fod -n __fish_use_subcommand -a stop -d 'Remove the warm containers of a command'
 complete -c fod -n __fish_use_subcommand -a gc -d 'Remove containers whose reaper is gone'
+complete -c fod -n __fish_use_subcommand -a stats -d 'Per command: calls, MTBC, MTTS, MTTE, epsilon, warm hits, idle time'
 complete -c fod -n __fish_use_subcommand -a init -d 'Print the shell integration'
 
 complete -c fod -n '__fish_seen_subcommand_from run which stop; and __fod_completing_first_argument' \

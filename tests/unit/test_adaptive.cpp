@@ -191,7 +191,7 @@ TEST_CASE("adaptive::settings: config keys, their errors, and the JSON round tri
 
 TEST_CASE("adaptive::auto_ttl: long enough for frequent calls, short for rare ones, within bounds",
           "[unit][adaptive]") {
-  Settings s; // ttl_min 1m, ttl_max 30m
+  Settings s; // ttl_min 1m, ttl_max 1h
   std::vector<Record> h;
 
   SECTION("learning: fewer than four gaps give the learning ttl") {
@@ -224,6 +224,7 @@ TEST_CASE("adaptive::auto_ttl: long enough for frequent calls, short for rare on
   }
   SECTION("the bounds hold") {
     every(h, "jq", t0, 50 * 60, 20);
+    s.ttl_max = std::chrono::seconds(30 * 60);
     CHECK(auto_ttl(h, "img/jq:1", s).seconds == Approx(60)); // 50 minute gaps exceed ttl_max
     s.ttl_max = std::chrono::seconds(3600);
     CHECK(auto_ttl(h, "img/jq:1", s).seconds == Approx(3600));
@@ -366,6 +367,7 @@ TEST_CASE("adaptive::reaper_ttl: holds pre-warmed containers, cuts predicted one
 
   SECTION("without pre-warming, the gap rule alone: hourly calls exceed ttl_max") {
     s.prewarm = false;
+    s.ttl_max = std::chrono::seconds(30 * 60);
     CHECK(reaper_ttl(h, "img/report:1", last_end, last_end + 1, s) == Approx(60));
   }
   SECTION("with pre-warming, a container whose next call is predicted is kept ttl_min") {
@@ -394,6 +396,43 @@ TEST_CASE("adaptive::reaper_ttl: holds pre-warmed containers, cuts predicted one
     double in_flight = frequent.back().end() + 200;
     CHECK(reaper_ttl(frequent, "img/jq:1", in_flight, in_flight + 1, s) == Approx(60));
     CHECK(reaper_ttl(frequent, "img/jq:1", frequent.back().end(), in_flight, s) > 290);
+  }
+}
+
+TEST_CASE("adaptive::reaper_ttl: quiet hours end a container when earlier days had no call then",
+          "[unit][adaptive]") {
+  Settings s;
+  s.prewarm = false;
+  const double day = 86400;
+  std::vector<Record> h;
+  // Three working days: jq every 20 minutes from 09:00 to 17:00.
+  for (int d = 0; d < 3; ++d) {
+    every(h, "jq", t0 + d * day + 9 * 3600, 1200, 25);
+  }
+  // The fourth day, up to 13:00, and up to 17:00.
+  std::vector<Record> noon = h;
+  every(noon, "jq", t0 + 3 * day + 9 * 3600, 1200, 13);
+  every(h, "jq", t0 + 3 * day + 9 * 3600, 1200, 25);
+  const double base = auto_ttl(h, "img/jq:1", s).seconds;
+  REQUIRE(base > 1200);
+
+  SECTION("mid-day, earlier days had calls in the stretch: the gap rule's ttl") {
+    const double last = noon.back().end();
+    CHECK(reaper_ttl(noon, "img/jq:1", last, last + 120, s) ==
+          Approx(auto_ttl(noon, "img/jq:1", s).seconds));
+  }
+  SECTION("after the day's last call, no earlier day had one then: removed at the next look") {
+    const double last = h.back().end();
+    CHECK(reaper_ttl(h, "img/jq:1", last, last + 120, s) == Approx(120));
+    CHECK(reaper_ttl(h, "img/jq:1", last, last + 10, s) == Approx(60)); // never below ttl_min
+  }
+  SECTION("only one earlier day: not evidence enough") {
+    std::vector<Record> two;
+    every(two, "jq", t0 + 9 * 3600, 1200, 25);
+    every(two, "jq", t0 + day + 9 * 3600, 1200, 25);
+    const double last = two.back().end();
+    CHECK(reaper_ttl(two, "img/jq:1", last, last + 120, s) ==
+          Approx(auto_ttl(two, "img/jq:1", s).seconds));
   }
 }
 
@@ -538,5 +577,79 @@ TEST_CASE(
   SECTION("another helper already follows the period") {
     hooks.claim_periodic = [](const std::string &) { return false; };
     CHECK(run_prewarm_helper("report", s, ceiling, hooks) == 0);
+  }
+  SECTION("cancelled by fod stop while it slept: it ends without starting anything") {
+    const double cancel_at = clock + 1;
+    hooks.cancelled = [&] { return clock >= cancel_at; };
+    CHECK(run_prewarm_helper("report", s, ceiling, hooks) == 0);
+    CHECK(started.empty());
+    CHECK(appended.empty());
+  }
+}
+
+#include "mapping/index.hpp"
+#include "mapping/loader.hpp"
+#include "warm/state.hpp"
+
+TEST_CASE("adaptive: ttl auto and its settings in config.yaml, mappings, the index and info.json",
+          "[unit][adaptive]") {
+  using namespace fod::mapping;
+  Mapping m;
+  CHECK(m.config.adaptive.ttl_auto); // the default when nothing sets a ttl
+  apply_config_text("ttl_min: 30s\nttl_max: 1h\nprewarm: false\nmax_warm: 2\nmemory_ceiling: 4g\n",
+                    "c.yaml", m);
+  CHECK(m.diagnostics.empty());
+  CHECK(m.config.adaptive.ttl_min.count() == 30);
+  CHECK(m.config.adaptive.ttl_max.count() == 3600);
+  CHECK_FALSE(m.config.adaptive.prewarm);
+  CHECK(m.config.adaptive.max_warm == 2);
+  apply_config_text("ttl: 10m\n", "c.yaml", m);
+  CHECK_FALSE(m.config.adaptive.ttl_auto);
+  CHECK(m.config.ttl.count() == 600);
+  apply_config_text("ttl: auto\nttl_min: soon\nprewarm: maybe\n", "c.yaml", m);
+  CHECK(m.config.adaptive.ttl_auto);
+  REQUIRE(m.diagnostics.size() == 2);
+  CHECK(m.diagnostics[0].rfind("c.yaml:2: 'ttl_min: soon'", 0) == 0);
+
+  apply_mapping_text("commands:\n"
+                     "  a: {image: 'localhost/a:1', ttl: auto}\n"
+                     "  b: {image: 'localhost/b:1', ttl: 5m}\n"
+                     "  c: {image: 'localhost/c:1'}\n",
+                     "user", "m.yaml", m);
+  REQUIRE(m.find("a"));
+  CHECK(m.find("a")->ttl_auto);
+  CHECK(uses_auto_ttl(*m.find("a"), m.config));
+  CHECK_FALSE(uses_auto_ttl(*m.find("b"), m.config));
+  CHECK(uses_auto_ttl(*m.find("c"), m.config));
+  m.config.adaptive.ttl_auto = false;
+  CHECK(uses_auto_ttl(*m.find("a"), m.config));
+  CHECK_FALSE(uses_auto_ttl(*m.find("c"), m.config));
+
+  SECTION("the index keeps them") {
+    fod::test::TempDir dir;
+    dir.write("user/config.yaml", "ttl_max: 2h\nprewarm: false\n");
+    dir.write("user/mappings.yaml", "commands:\n  a: {image: 'localhost/a:1', ttl: auto}\n");
+    std::vector<Layer> layers{{"user", dir / "user"}};
+    auto built = load_indexed(layers, dir / "cache");
+    auto cached = load_indexed(layers, dir / "cache");
+    CHECK(built.rebuilt);
+    REQUIRE_FALSE(cached.rebuilt);
+    CHECK(cached.mapping.config.adaptive == built.mapping.config.adaptive);
+    CHECK(cached.mapping.config.adaptive.ttl_max.count() == 7200);
+    CHECK(cached.mapping.find("a")->ttl_auto);
+  }
+  SECTION("a container's record keeps them") {
+    fod::test::TempDir dir;
+    fod::warm::ContainerPaths paths(dir.path());
+    fod::warm::Info info;
+    info.key = "k";
+    info.container = "c";
+    info.image = "localhost/a:1";
+    info.root = "/tmp";
+    REQUIRE(fod::warm::write_info(paths, info));
+    CHECK_FALSE(fod::warm::read_info(paths)->adaptive);
+    info.adaptive = m.config.adaptive;
+    REQUIRE(fod::warm::write_info(paths, info));
+    CHECK(fod::warm::read_info(paths)->adaptive == m.config.adaptive);
   }
 }

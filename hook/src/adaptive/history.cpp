@@ -175,9 +175,12 @@ bool append_record(const std::string &path, const Record &record, const HistoryL
   if (!line) {
     return false;
   }
-  util::make_directories(util::dirname(path), 0700);
   for (int attempt = 0; attempt < 3; ++attempt) {
     int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == ENOENT) {
+      util::make_directories(util::dirname(path), 0700); // the first record
+      fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    }
     if (fd < 0) {
       return false;
     }

@@ -12,8 +12,10 @@
 #include <cmath>
 #include <ctime>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <map>
 #include <memory>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace fod::adaptive {
@@ -38,6 +40,16 @@ void sleep_seconds(double seconds) {
               static_cast<long>((seconds - std::floor(seconds)) * 1e9)};
   while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
   }
+}
+
+// Its mtime is when `fod stop` last cancelled the pending pre-warms.
+std::string cancel_marker() {
+  return util::join(util::join(warm::runtime_dir(), "prewarm"), "cancel");
+}
+
+// Its mtime is when a helper for command last found nothing to pre-warm.
+std::string idle_marker(const std::string &command) {
+  return util::join(util::join(warm::runtime_dir(), "prewarm"), command + ".idle");
 }
 
 } // namespace
@@ -69,8 +81,29 @@ double current_ttl(const std::string &image, double last_use, const Settings &se
                     settings);
 }
 
-void spawn_prewarm_helper(const std::string &command) {
+void cancel_prewarm_helpers() {
+  std::string dir = util::join(warm::runtime_dir(), "prewarm");
+  util::make_directories(dir, 0700);
+  util::write_file_atomic(cancel_marker(), fmt::format("{:.3f}\n", warm::now_seconds()), 0600);
+}
+
+void spawn_prewarm_helper(const std::string &command, const Settings &settings) {
+  struct stat st {};
+  if (stat(idle_marker(command).c_str(), &st) == 0 &&
+      static_cast<double>(st.st_mtim.tv_sec) >
+          warm::now_seconds() - static_cast<double>(settings.ttl_min.count())) {
+    return;
+  }
   warm::spawn_detached({"_prewarm", command});
+}
+
+void mark_prewarm_idle(const std::string &command, bool nothing_to_do) {
+  if (!nothing_to_do) {
+    unlink(idle_marker(command).c_str());
+    return;
+  }
+  util::make_directories(util::join(warm::runtime_dir(), "prewarm"), 0700);
+  util::touch(idle_marker(command));
 }
 
 PrewarmHooks default_prewarm_hooks(std::function<std::uint64_t(const std::string &)> memory_of) {
@@ -90,6 +123,15 @@ PrewarmHooks default_prewarm_hooks(std::function<std::uint64_t(const std::string
     return warm;
   };
   hooks.append = [](const Record &r) { return append_record(default_history_path(), r); };
+  hooks.cancelled = [started = warm::now_seconds()] {
+    struct stat st {};
+    if (stat(cancel_marker().c_str(), &st) != 0) {
+      return false;
+    }
+    return static_cast<double>(st.st_mtim.tv_sec) +
+               static_cast<double>(st.st_mtim.tv_nsec) * 1e-9 >=
+           started;
+  };
   auto held = std::make_shared<std::map<std::string, std::unique_ptr<util::FileLock>>>();
   hooks.claim_periodic = [held](const std::string &command) {
     std::string dir = util::join(warm::runtime_dir(), "prewarm");

@@ -28,7 +28,17 @@ double current_ttl(const std::string &image, double last_use, const Settings &se
 // Starts `fod _prewarm COMMAND` detached: its own session, stdin on /dev/null,
 // output appended to the reaper log. The caller's directory and environment
 // carry over, so pre-warmed containers are the ones its next run would use.
-void spawn_prewarm_helper(const std::string &command);
+// Skipped (one stat) while a helper for command found nothing to do less than
+// settings.ttl_min ago: calls in a burst spawn one helper, not one each.
+void spawn_prewarm_helper(const std::string &command, const Settings &settings);
+
+// Marks that a helper for command found nothing to pre-warm now (nothing_to_do),
+// or clears the mark.
+void mark_prewarm_idle(const std::string &command, bool nothing_to_do);
+
+// Cancels the pre-warms pending now: helpers started before this call end when
+// they wake (`fod stop`). The next run spawns new ones.
+void cancel_prewarm_helpers();
 
 // Hooks for run_prewarm_helper on this machine: the record, the clock, a lock
 // per command in the runtime directory for periodic waits (held until the

@@ -185,6 +185,32 @@ bool worth_prewarming(const Prediction &p, double last_end, const Settings &s) {
   return p.prewarm_at > last_end + 2 * lower(s);
 }
 
+// True when the user's day looks over: on at least rules::quiet_days of the
+// previous rules::day_lookback days that were active at this time of day (a run
+// in the rules::active_window before it), no run of any command started
+// between last_use + lo and last_use + ttl at the same time of day.
+bool quiet_time_of_day(const std::vector<Record> &history, double from_time, double to_time) {
+  int quiet = 0;
+  for (int k = 1; k <= rules::day_lookback; ++k) {
+    const double shift = k * rules::day;
+    const double from = from_time - shift;
+    const double to = to_time - shift;
+    const double active_from = from - rules::active_window;
+    bool active = false;
+    for (const auto &r : history) {
+      if (!r.is_run()) {
+        continue;
+      }
+      if (r.time > from && r.time <= to) {
+        return false;
+      }
+      active = active || (r.time >= active_from && r.time <= from);
+    }
+    quiet += active ? 1 : 0;
+  }
+  return quiet >= rules::quiet_days;
+}
+
 } // namespace
 
 std::vector<double> idle_gaps(const std::vector<Record> &history, const std::string &image,
@@ -404,6 +430,9 @@ double reaper_ttl(const std::vector<Record> &history, const std::string &image, 
     return lo;
   }
   const double base = auto_ttl(history, image, s).seconds;
+  if (base > lo && quiet_time_of_day(history, std::max(now, last_use + lo), last_use + base)) {
+    return std::max(lo, now - last_use);
+  }
   if (!s.prewarm || s.max_warm <= 0 || base <= lo) {
     return base;
   }

@@ -42,6 +42,13 @@ inline constexpr double sequence_lift = 3;
 // The setup estimate of an image never started, and how much earlier than
 // needed a pre-warm starts.
 inline constexpr double default_setup = 2;
+// Quiet hours: a ttl is cut to ttl_min when on quiet_days of the previous
+// day_lookback days that had a run in the active_window before this time of
+// day, no run came in the stretch the ttl would cover.
+inline constexpr double day = 86400;
+inline constexpr int day_lookback = 7;
+inline constexpr int quiet_days = 2;
+inline constexpr double active_window = 4 * 3600;
 inline constexpr double lead_margin = 2;
 } // namespace rules
 

@@ -22,6 +22,9 @@ int run_prewarm_helper(const std::string &trigger, const Settings &settings,
     if (double wait = p.prewarm_at - hooks.now(); wait > 0) {
       hooks.sleep(wait);
     }
+    if (hooks.cancelled && hooks.cancelled()) {
+      break;
+    }
     const double now = hooks.now();
     auto q = recheck(hooks.read_history(), p, now, settings);
     if (!q) {

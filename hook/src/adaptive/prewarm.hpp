@@ -28,11 +28,14 @@ struct PrewarmHooks {
   // Becomes the one helper that waits for command's next periodic call; false
   // when another helper already does (it re-plans when it wakes).
   std::function<bool(const std::string &command)> claim_periodic;
+  // True once `fod stop` cancelled the pending pre-warms (unset: never).
+  std::function<bool()> cancelled;
 };
 
 // The body of `fod _prewarm TRIGGER`, run detached after a run of trigger:
 // carries out plan_prewarm(), sleeping until each prediction's prewarm_at and
 // re-checking it then; a container already up is kept for the call instead.
+// Ends when hooks.cancelled() says so after a sleep.
 // After a periodic pre-warm it looks again when the call's window has passed,
 // so one helper follows a command's period for as long as it holds. Appends a
 // pre-warm record for each container started or kept, and returns how many.

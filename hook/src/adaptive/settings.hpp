@@ -13,7 +13,7 @@ namespace fod::adaptive {
 struct Settings {
   bool ttl_auto = true;                  // `ttl: auto`, the default when nothing sets a ttl
   std::chrono::seconds ttl_min{60};      // the shortest ttl auto gives, and the re-check interval
-  std::chrono::seconds ttl_max{30 * 60}; // the longest ttl auto gives
+  std::chrono::seconds ttl_max{60 * 60}; // the longest ttl auto gives
   bool prewarm = true;                   // start predicted containers ahead of time
   int max_warm = 8;                      // no pre-warm while this many containers are warm
   std::string memory_ceiling =

@@ -1,6 +1,7 @@
 #include "cli/main.hpp"
 
 #include "cli/commands.hpp"
+#include "cli/stats.hpp"
 #include "error.hpp"
 #include "util/fs.hpp"
 #include "version.hpp"
@@ -19,7 +20,7 @@ constexpr const char *description =
     "keeping each container warm for the next call.";
 
 constexpr const char *usage = "usage: fod run NAME [ARGS...] | which NAME | ps | stop NAME|--all | "
-                              "gc | init bash|zsh|fish   (fod --help for more)";
+                              "gc | stats | init bash|zsh|fish   (fod --help for more)";
 
 int dispatch(int argc, char **argv) {
   std::string invoked = util::basename(argv[0]);
@@ -35,6 +36,9 @@ int dispatch(int argc, char **argv) {
     }
     return run_command(argv[2], std::vector<std::string>(argv + 3, argv + argc));
   }
+  if (argc == 3 && std::string_view(argv[1]) == "_prewarm") {
+    return prewarm_command(argv[2]);
+  }
   if (argc == 3 && std::string_view(argv[1]) == "_reap") {
     return reap_command(argv[2]);
   }
@@ -42,8 +46,8 @@ int dispatch(int argc, char **argv) {
     return sync_command();
   }
 
-  static const std::set<std::string_view> subcommands = {"run",  "which", "ps",
-                                                         "stop", "gc",    "init"};
+  static const std::set<std::string_view> subcommands = {"run", "which", "ps",   "stop",
+                                                         "gc",  "init",  "stats"};
   if (argc >= 2 && argv[1][0] != '-' && subcommands.count(argv[1]) == 0) {
     throw UserError(2, fmt::format("unknown subcommand '{}'\n{}", argv[1], usage));
   }
@@ -72,6 +76,8 @@ int dispatch(int argc, char **argv) {
   init->add_option("SHELL", init_shell, "bash, zsh or fish")->required();
   auto *gc = app.add_subcommand(
       "gc", "Remove fod's containers whose reaper is gone (after a crash or reboot)");
+  auto *stats = app.add_subcommand(
+      "stats", "Per command: calls, MTBC, MTTS, MTTE, epsilon, warm-hit rate, idle time");
 
   try {
     app.parse(argc, argv);
@@ -98,6 +104,9 @@ int dispatch(int argc, char **argv) {
   }
   if (gc->parsed()) {
     return gc_command();
+  }
+  if (stats->parsed()) {
+    return stats_command();
   }
   throw UserError(2, "usage: fod run NAME [ARGS...]");
 }

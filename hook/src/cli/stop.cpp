@@ -1,3 +1,4 @@
+#include "adaptive/live.hpp"
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
 #include "engine/argv.hpp"
@@ -15,6 +16,8 @@ namespace fod::cli {
 namespace {
 
 void remove_warm(const warm::ContainerPaths &paths, const warm::Info &info) {
+  adaptive::record_removal(info.commands.empty() ? "-" : info.commands.front(), info.image,
+                           info.key, warm::idle_seconds(paths, info));
   // Removing first ends any run in flight, which then releases its lock.
   util::capture(engine::remove_argv(info.engine, info.container));
   util::FileLock lock(paths.lock());
@@ -27,6 +30,7 @@ void remove_warm(const warm::ContainerPaths &paths, const warm::Info &info) {
 } // namespace
 
 int stop_command(const std::string &name, bool all) {
+  adaptive::cancel_prewarm_helpers(); // or they would start containers again
   std::string image;
   if (!all) {
     auto mapping = load_mapping();

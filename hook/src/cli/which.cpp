@@ -1,3 +1,5 @@
+#include "adaptive/history.hpp"
+#include "adaptive/policy.hpp"
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
 #include "error.hpp"
@@ -28,7 +30,17 @@ int which_command(const std::string &name) {
   if (!entry->capabilities.empty()) {
     fmt::print("  capabilities: {}\n", fmt::join(entry->capabilities, ", "));
   }
-  fmt::print("  ttl:         {}\n", util::format_duration(entry->ttl.value_or(mapping.config.ttl)));
+  if (mapping::uses_auto_ttl(*entry, mapping.config)) {
+    const auto &s = mapping.config.adaptive;
+    auto now = adaptive::auto_ttl(adaptive::read_history(adaptive::default_history_path()),
+                                  entry->image, s);
+    fmt::print("  ttl:         auto, now {} ({}), within {}..{}\n",
+               util::format_duration(std::chrono::seconds(std::lround(now.seconds))), now.rule,
+               util::format_duration(s.ttl_min), util::format_duration(s.ttl_max));
+  } else {
+    fmt::print("  ttl:         {}\n",
+               util::format_duration(entry->ttl.value_or(mapping.config.ttl)));
+  }
 
   std::string why;
   auto engine = engine::select_engine(mapping.config.engine, &why);
@@ -49,7 +61,7 @@ int which_command(const std::string &name) {
     if (warm) {
       fmt::print("  warm here:   yes, {} idle {}s of {}\n", info->container,
                  static_cast<long>(warm::idle_seconds(paths, *info)),
-                 util::format_duration(info->ttl));
+                 info->adaptive ? std::string("auto") : util::format_duration(info->ttl));
     } else {
       fmt::print("  warm here:   no (the next run starts a container)\n");
     }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "adaptive/settings.hpp"
+
 #include <chrono>
 #include <map>
 #include <optional>
@@ -37,6 +39,7 @@ struct Entry {
   std::vector<Mount> mounts;
   std::vector<std::string> capabilities; // upper case, without "CAP_"
   std::optional<std::chrono::seconds> ttl;
+  bool ttl_auto = false; // `ttl: auto`
   std::optional<std::string> memory;
   std::optional<int> pids;
   Origin origin;
@@ -49,7 +52,15 @@ struct Config {
   std::string memory = "2g";
   int pids = 1024;
   bool fast_path = true; // runs go through the agent in the warm container
+  // `ttl: auto` (the default; ttl applies when it is off), its bounds, pre-warming.
+  adaptive::Settings adaptive;
 };
+
+// Whether runs of entry use `ttl: auto`: the entry says so, or it sets no ttl
+// and neither does the config.
+inline bool uses_auto_ttl(const Entry &entry, const Config &config) {
+  return !entry.ttl && (entry.ttl_auto || config.adaptive.ttl_auto);
+}
 
 // The merged result of every layer: what fod knows.
 struct Mapping {

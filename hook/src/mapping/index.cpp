@@ -1,5 +1,6 @@
 #include "mapping/index.hpp"
 
+#include "adaptive/settings.hpp"
 #include "util/environment.hpp"
 #include "util/fs.hpp"
 #include "util/hash.hpp"
@@ -15,7 +16,7 @@ using nlohmann::json;
 
 // Format 3: a header line of JSON (sources, config, diagnostics), then one line
 // per command: its name, a tab, its entry as JSON.
-constexpr int index_format = 3;
+constexpr int index_format = 4;
 
 // What a source looks like now; "-" when it does not exist.
 std::string signature(const std::string &path) {
@@ -62,6 +63,9 @@ json entry_to_json(const Entry &e) {
   if (e.ttl) {
     j["ttl"] = e.ttl->count();
   }
+  if (e.ttl_auto) {
+    j["ttl_auto"] = true;
+  }
   if (e.memory) {
     j["memory"] = *e.memory;
   }
@@ -87,6 +91,7 @@ Entry entry_from_json(const std::string &name, const json &j) {
   if (j.contains("ttl")) {
     e.ttl = std::chrono::seconds(j["ttl"].get<long>());
   }
+  e.ttl_auto = j.value("ttl_auto", false);
   if (j.contains("memory")) {
     e.memory = j["memory"].get<std::string>();
   }
@@ -130,6 +135,7 @@ std::optional<Mapping> read_index(const std::string &path, const std::optional<s
     mapping.config.memory = c.at("memory").get<std::string>();
     mapping.config.pids = c.at("pids").get<int>();
     mapping.config.fast_path = c.at("fast_path").get<bool>();
+    mapping.config.adaptive = adaptive::settings_from_json(c.at("adaptive"));
     mapping.diagnostics = header.at("diagnostics").get<std::vector<std::string>>();
 
     auto parse_line = [&](size_t start) {
@@ -168,7 +174,8 @@ void write_index(const std::string &path, const json &signatures, const Mapping 
                       {"ttl", mapping.config.ttl.count()},
                       {"memory", mapping.config.memory},
                       {"pids", mapping.config.pids},
-                      {"fast_path", mapping.config.fast_path}};
+                      {"fast_path", mapping.config.fast_path},
+                      {"adaptive", adaptive::settings_to_json(mapping.config.adaptive)}};
   header["diagnostics"] = mapping.diagnostics;
   std::string text = header.dump() + "\n";
   for (const auto &[name, entry] : mapping.entries) {

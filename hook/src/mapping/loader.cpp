@@ -1,5 +1,6 @@
 #include "mapping/loader.hpp"
 
+#include "adaptive/settings.hpp"
 #include "mapping/validate.hpp"
 #include "util/duration.hpp"
 #include "util/environment.hpp"
@@ -196,7 +197,11 @@ std::optional<Entry> parse_entry(const std::string &name, const YAML::Node &node
         entry.capabilities.push_back(normalize_capability(cap));
       }
     } else if (key == "ttl") {
-      entry.ttl = duration_field(value, key);
+      if (value.IsScalar() && value.Scalar() == "auto") {
+        entry.ttl_auto = true;
+      } else {
+        entry.ttl = duration_field(value, key);
+      }
     } else if (key == "memory") {
       entry.memory = memory_field(value);
     } else if (key == "pids") {
@@ -308,7 +313,17 @@ void apply_config_text(const std::string &text, const std::string &file, Mapping
         }
         mapping.config.engine = engine;
       } else if (key == "ttl") {
-        mapping.config.ttl = duration_field(value, key);
+        if (value.IsScalar() && value.Scalar() == "auto") {
+          mapping.config.adaptive.ttl_auto = true;
+        } else {
+          mapping.config.ttl = duration_field(value, key);
+          mapping.config.adaptive.ttl_auto = false;
+        }
+      } else if (adaptive::is_setting(key)) {
+        if (auto problem =
+                adaptive::apply_setting(mapping.config.adaptive, key, scalar(value, key))) {
+          throw FieldError{line_of(value), *problem};
+        }
       } else if (key == "memory") {
         mapping.config.memory = memory_field(value);
       } else if (key == "pids") {

@@ -1,5 +1,6 @@
 #include "warm/reaper.hpp"
 
+#include "adaptive/live.hpp"
 #include "engine/argv.hpp"
 #include "util/fs.hpp"
 #include "util/lock.hpp"
@@ -40,6 +41,15 @@ void wait_for_record_change(int inotify_fd, double seconds) {
     while (read(inotify_fd, buffer, sizeof buffer) > 0) {
     }
   }
+}
+
+// The ttl in force now: the mapping's, or what `ttl: auto` decides from the record.
+double ttl_now(const ContainerPaths &paths, const Info &info) {
+  if (!info.adaptive) {
+    return static_cast<double>(info.ttl.count());
+  }
+  return adaptive::current_ttl(info.image, now_seconds() - idle_seconds(paths, info),
+                               *info.adaptive);
 }
 
 } // namespace
@@ -86,8 +96,12 @@ int reap(const ContainerPaths &paths) {
     if (!info) {
       return 0; // stopped by `fod stop` or removed by another reaper
     }
-    double remaining = static_cast<double>(info->ttl.count()) - idle_seconds(paths, *info);
+    double remaining = ttl_now(paths, *info) - idle_seconds(paths, *info);
     if (remaining > 0) {
+      if (info->adaptive) {
+        // `ttl: auto` may shorten as the record grows: look again at least every ttl_min.
+        remaining = std::min(remaining, static_cast<double>(info->adaptive->ttl_min.count()));
+      }
       wait_for_record_change(inotify_fd, remaining + 0.05);
       continue;
     }
@@ -98,15 +112,18 @@ int reap(const ContainerPaths &paths) {
     if (!info) {
       return 0;
     }
-    if (idle_seconds(paths, *info) < static_cast<double>(info->ttl.count())) {
+    const double idle = idle_seconds(paths, *info);
+    if (idle < ttl_now(paths, *info)) {
       continue;
     }
     auto removed = util::capture(engine::remove_argv(info->engine, info->container));
     if (removed.status != 0) {
       log_line(fmt::format("removing {} failed: {}", info->container, removed.err));
     } else {
-      log_line(fmt::format("removed {} ({}) after {}s idle", info->container, info->image,
-                           info->ttl.count()));
+      log_line(
+          fmt::format("removed {} ({}) after {:.0f}s idle", info->container, info->image, idle));
+      adaptive::record_removal(info->commands.empty() ? "-" : info->commands.front(), info->image,
+                               info->key, idle);
     }
     unlink(paths.info().c_str());
     unlink(paths.stamp().c_str());

@@ -1,5 +1,6 @@
 #include "warm/runner.hpp"
 
+#include "adaptive/live.hpp"
 #include "error.hpp"
 #include "util/environment.hpp"
 #include "util/fs.hpp"
@@ -172,7 +173,7 @@ void record_use(const ContainerPaths &paths, const std::optional<Info> &current,
   }
   bool known =
       std::find(info.commands.begin(), info.commands.end(), command) != info.commands.end();
-  if (current && known && current->ttl == ttl) {
+  if (current && known && current->ttl == ttl && current->adaptive == info.adaptive) {
     return;
   }
   if (!known) {
@@ -180,6 +181,21 @@ void record_use(const ContainerPaths &paths, const std::optional<Info> &current,
   }
   info.ttl = ttl;
   write_info(paths, info);
+}
+
+// fod's record of the container target for a run in cwd.
+Info info_for(const RunRequest &request, const Target &target, const std::string &cwd) {
+  Info info;
+  info.key = target.key;
+  info.container = target.spec.name;
+  info.image = request.entry->image;
+  info.root = cwd;
+  info.engine = request.engine;
+  info.created = now_seconds();
+  if (mapping::uses_auto_ttl(*request.entry, *request.config)) {
+    info.adaptive = request.config->adaptive;
+  }
+  return info;
 }
 
 [[noreturn]] void die_of_signal(int sig) {
@@ -332,14 +348,12 @@ int run(const RunRequest &request) {
   target.spec.box_dir = paths.box();
   util::make_directories(paths.dir, 0700);
 
-  Info info;
-  info.key = target.key;
-  info.container = target.spec.name;
-  info.image = entry.image;
-  info.root = cwd;
-  info.engine = request.engine;
-  info.created = now_seconds();
+  Info info = info_for(request, target, cwd);
   const auto ttl = entry.ttl.value_or(request.config->ttl);
+  const double started = info.created;
+  double ready = started;
+  double finished = started;
+  bool cold = false;
 
   engine::ExecSpec exec;
   exec.container = target.spec.name;
@@ -371,6 +385,7 @@ int run(const RunRequest &request) {
         unlink(paths.info().c_str());
         start_container(request.engine, target.spec, paths);
       }
+      cold = true; // started it, or waited for the run that did
       // Touched before the lock is downgraded: a reaper that slips in between
       // re-checks the stamp and finds the container in use.
       util::touch(paths.stamp());
@@ -380,7 +395,9 @@ int run(const RunRequest &request) {
     if (!reaper_alive(paths)) {
       spawn_reaper(paths);
     }
+    ready = now_seconds();
     result = run_once(request, exec, paths, fast_path_off);
+    finished = now_seconds();
     util::touch(paths.stamp());
     // A container removed behind fod's back: the command never ran, so start
     // a new container and run it there, once.
@@ -394,10 +411,37 @@ int run(const RunRequest &request) {
     break;
   }
   lock.unlock();
+  adaptive::record_run(entry.name, entry.image, target.key, started, cold ? ready - started : 0,
+                       finished - ready, cold);
+  if (request.config->adaptive.prewarm && request.config->adaptive.max_warm > 0) {
+    adaptive::spawn_prewarm_helper(entry.name, request.config->adaptive);
+  }
   if (result.raise_signal != 0) {
     die_of_signal(result.raise_signal);
   }
   return result.status;
+}
+
+std::string prewarm(const RunRequest &request) {
+  const std::string cwd = current_directory();
+  Target target = target_for(request, cwd);
+  ContainerPaths paths = paths_for_key(target.key);
+  target.spec.box_dir = paths.box();
+  util::make_directories(paths.dir, 0700);
+  util::FileLock lock(paths.lock());
+  lock.lock(util::FileLock::Mode::exclusive);
+  if (!live_record(paths)) {
+    unlink(paths.info().c_str());
+    start_container(request.engine, target.spec, paths);
+    record_use(paths, std::nullopt, info_for(request, target, cwd), request.entry->name,
+               request.entry->ttl.value_or(request.config->ttl));
+    util::touch(paths.stamp());
+  }
+  lock.unlock();
+  if (!reaper_alive(paths)) {
+    spawn_reaper(paths);
+  }
+  return target.key;
 }
 
 } // namespace fod::warm

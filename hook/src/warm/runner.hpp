@@ -35,6 +35,11 @@ std::string keeper_path();
 // when the command died of a signal that fod re-raises on itself.
 int run(const RunRequest &request);
 
+// Starts (or finds up) the warm container a run in the current directory would
+// use, and its reaper, without running anything; returns its key. Throws
+// UserError as run() does when the container cannot start.
+std::string prewarm(const RunRequest &request);
+
 // The key and engine record of the warm container a run in cwd would use.
 struct Target {
   std::string key;

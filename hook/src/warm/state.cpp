@@ -58,6 +58,9 @@ std::optional<Info> read_info(const ContainerPaths &paths) {
     info.commands = j.at("commands").get<std::vector<std::string>>();
     info.ttl = std::chrono::seconds(j.at("ttl").get<long>());
     info.created = j.at("created").get<double>();
+    if (j.contains("adaptive")) {
+      info.adaptive = adaptive::settings_from_json(j["adaptive"]);
+    }
     return info;
   } catch (const json::exception &) {
     return std::nullopt;
@@ -75,6 +78,9 @@ bool write_info(const ContainerPaths &paths, const Info &info) {
             {"commands", info.commands},
             {"ttl", info.ttl.count()},
             {"created", info.created}};
+  if (info.adaptive) {
+    j["adaptive"] = adaptive::settings_to_json(*info.adaptive);
+  }
   return util::write_file_atomic(paths.info(), j.dump(), 0600);
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "adaptive/settings.hpp"
 #include "engine/engine.hpp"
 
 #include <chrono>
@@ -43,6 +44,7 @@ struct Info {
   engine::Engine engine;
   std::vector<std::string> commands; // the commands that have run in it
   std::chrono::seconds ttl{600};
+  std::optional<adaptive::Settings> adaptive; // set for `ttl: auto`: the reaper asks the policy
   double created = 0;
 };
 

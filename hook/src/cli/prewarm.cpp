@@ -1,0 +1,72 @@
+#include "adaptive/history.hpp"
+#include "adaptive/live.hpp"
+#include "adaptive/policy.hpp"
+#include "cli/commands.hpp"
+#include "cli/context.hpp"
+#include "warm/runner.hpp"
+#include "warm/state.hpp"
+
+namespace fod::cli {
+
+int prewarm_command(const std::string &trigger) {
+  {
+    // Most runs predict nothing: find out from the record and the config alone.
+    const auto settings = load_mapping_for(trigger).config.adaptive;
+    const bool nothing =
+        adaptive::plan_prewarm(adaptive::read_history(adaptive::default_history_path()), trigger,
+                               warm::now_seconds(), settings)
+            .empty();
+    adaptive::mark_prewarm_idle(trigger, nothing);
+    if (nothing) {
+      return 0;
+    }
+  }
+  auto mapping = load_mapping();
+  const auto &settings = mapping.config.adaptive;
+  if (!settings.prewarm) {
+    return 0;
+  }
+  const auto engine = require_engine(mapping.config);
+  auto request_for = [&](const std::string &command) -> std::optional<warm::RunRequest> {
+    const auto *entry = mapping.find(command);
+    if (entry == nullptr) {
+      return std::nullopt;
+    }
+    return warm::RunRequest{entry, &mapping.config, engine, {}};
+  };
+  auto hooks = adaptive::default_prewarm_hooks([&](const std::string &command) {
+    const auto *entry = mapping.find(command);
+    return adaptive::parse_memory(entry != nullptr ? entry->memory.value_or(mapping.config.memory)
+                                                   : mapping.config.memory)
+        .value_or(0);
+  });
+  hooks.warm_key = [&](const std::string &command) -> std::optional<std::string> {
+    auto request = request_for(command);
+    if (!request) {
+      return std::nullopt;
+    }
+    auto key = warm::target_for(*request, warm::current_directory()).key;
+    auto paths = warm::paths_for_key(key);
+    if (warm::keeper_alive(paths) && warm::read_info(paths)) {
+      return key;
+    }
+    return std::nullopt;
+  };
+  hooks.start = [&](const std::string &command) -> std::optional<std::string> {
+    auto request = request_for(command);
+    if (!request) {
+      return std::nullopt;
+    }
+    try {
+      return warm::prewarm(*request);
+    } catch (const std::exception &) {
+      return std::nullopt; // not startable now: the call starts it as usual
+    }
+  };
+  adaptive::run_prewarm_helper(
+      trigger, settings, adaptive::memory_ceiling_bytes(settings, adaptive::physical_memory()),
+      hooks);
+  return 0;
+}
+
+} // namespace fod::cli
