@@ -42,13 +42,30 @@ struct Entry {
   Origin origin;
 };
 
+// Whether fod asks before pulling an image.
+enum class Confirm { ask, never };
+// What fod does when a tag resolves to another digest than the one approved.
+enum class OnDigestChange { ask, allow, refuse };
+
 // Settings from config.yaml, merged over the layers.
 struct Config {
   std::string engine = "auto"; // auto | podman | docker
   std::chrono::seconds ttl{600};
   std::string memory = "2g";
   int pids = 1024;
+  Confirm confirm = Confirm::ask;
+  OnDigestChange on_digest_change = OnDigestChange::ask;
+  std::vector<std::string> insecure_registries; // host[:port] spoken to over plain HTTP
+  std::vector<std::string> catalogs;            // registry/prefix probed for unmapped names
+  std::chrono::seconds registry_connect_timeout{2};
+  std::chrono::seconds registry_timeout{5};
+  std::chrono::seconds negative_cache_ttl{86400};
 };
+
+const char *to_string(Confirm confirm);
+const char *to_string(OnDigestChange change);
+std::optional<Confirm> parse_confirm(const std::string &text);
+std::optional<OnDigestChange> parse_on_digest_change(const std::string &text);
 
 // The merged result of every layer: what fod knows.
 struct Mapping {

@@ -15,7 +15,7 @@ using nlohmann::json;
 
 // Format 2: a header line of JSON (sources, config, diagnostics), then one line
 // per command: its name, a tab, its entry as JSON.
-constexpr int index_format = 2;
+constexpr int index_format = 3;
 
 // What a source looks like now; "-" when it does not exist.
 std::string signature(const std::string &path) {
@@ -129,6 +129,19 @@ std::optional<Mapping> read_index(const std::string &path, const std::optional<s
     mapping.config.ttl = std::chrono::seconds(c.at("ttl").get<long>());
     mapping.config.memory = c.at("memory").get<std::string>();
     mapping.config.pids = c.at("pids").get<int>();
+    mapping.config.confirm =
+        parse_confirm(c.at("confirm").get<std::string>()).value_or(Confirm::ask);
+    mapping.config.on_digest_change =
+        parse_on_digest_change(c.at("on_digest_change").get<std::string>())
+            .value_or(OnDigestChange::ask);
+    mapping.config.insecure_registries =
+        c.at("insecure_registries").get<std::vector<std::string>>();
+    mapping.config.catalogs = c.at("catalogs").get<std::vector<std::string>>();
+    mapping.config.registry_connect_timeout =
+        std::chrono::seconds(c.at("registry_connect_timeout").get<long>());
+    mapping.config.registry_timeout = std::chrono::seconds(c.at("registry_timeout").get<long>());
+    mapping.config.negative_cache_ttl =
+        std::chrono::seconds(c.at("negative_cache_ttl").get<long>());
     mapping.diagnostics = header.at("diagnostics").get<std::vector<std::string>>();
 
     auto parse_line = [&](size_t start) {
@@ -166,7 +179,14 @@ void write_index(const std::string &path, const json &signatures, const Mapping 
   header["config"] = {{"engine", mapping.config.engine},
                       {"ttl", mapping.config.ttl.count()},
                       {"memory", mapping.config.memory},
-                      {"pids", mapping.config.pids}};
+                      {"pids", mapping.config.pids},
+                      {"confirm", to_string(mapping.config.confirm)},
+                      {"on_digest_change", to_string(mapping.config.on_digest_change)},
+                      {"insecure_registries", mapping.config.insecure_registries},
+                      {"catalogs", mapping.config.catalogs},
+                      {"registry_connect_timeout", mapping.config.registry_connect_timeout.count()},
+                      {"registry_timeout", mapping.config.registry_timeout.count()},
+                      {"negative_cache_ttl", mapping.config.negative_cache_ttl.count()}};
   header["diagnostics"] = mapping.diagnostics;
   std::string text = header.dump() + "\n";
   for (const auto &[name, entry] : mapping.entries) {
