@@ -26,6 +26,17 @@ int run_command(const std::string &name, const std::vector<std::string> &args) {
   request.config = &mapping.config;
   request.engine = require_engine(mapping.config);
   request.args = args;
+  if (from_catalog && from_catalog->entrypoint.empty()) {
+    // First use of a catalog name: the image (pulled with consent if absent) says what runs.
+    auto entrypoint = pull::image_entrypoint(request.engine, entry->image);
+    if (!entrypoint) {
+      pull::obtain_image(*entry, mapping.config, request.engine);
+      entrypoint = pull::image_entrypoint(request.engine, entry->image);
+    }
+    from_catalog->entrypoint =
+        entrypoint && !entrypoint->empty() ? *entrypoint : std::vector<std::string>{name};
+    pull::record_entrypoint(name, from_catalog->entrypoint);
+  }
   try {
     return warm::run(request);
   } catch (const warm::ImageAbsent &) {

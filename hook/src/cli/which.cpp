@@ -58,7 +58,11 @@ int which_command(const std::string &name) {
                    ? "confirm: never, pulls without asking"
                    : "asks before the first pull");
   }
-  fmt::print("  runs:        {}\n", fmt::join(entry->entrypoint, " "));
+  if (entry->entrypoint.empty()) {
+    fmt::print("  runs:        the image's entrypoint (read at the first run)\n");
+  } else {
+    fmt::print("  runs:        {}\n", fmt::join(entry->entrypoint, " "));
+  }
   fmt::print("  network:     {}\n", mapping::to_string(entry->network));
   if (!entry->capabilities.empty()) {
     fmt::print("  capabilities: {}\n", fmt::join(entry->capabilities, ", "));

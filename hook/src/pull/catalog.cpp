@@ -5,9 +5,11 @@
 #include "registry/reference.hpp"
 #include "util/fs.hpp"
 #include "util/lock.hpp"
+#include "util/process.hpp"
 #include "warm/state.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <ctime>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -78,8 +80,10 @@ bool recently_missed(const std::string &name, const mapping::Config &config) {
   } else if (*text != miss_record(config, "miss")) {
     return false; // recorded for other catalogs
   }
-  double age = static_cast<double>(std::time(nullptr)) - *mtime;
-  return age >= 0 && age < static_cast<double>(ttl);
+  double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  double age = now - *mtime;
+  return age > -1 && age < static_cast<double>(ttl); // -1: a clock a moment behind the file's
 }
 
 } // namespace
@@ -96,7 +100,6 @@ mapping::Entry catalog_entry(const std::string &name, const std::string &catalog
   mapping::Entry entry;
   entry.name = name;
   entry.image = catalog_image(catalog, name);
-  entry.entrypoint = {name};
   entry.origin = {"catalog", catalog, 0};
   return entry;
 }
@@ -114,7 +117,43 @@ std::optional<mapping::Entry> resolved_entry(const std::string &name,
   if (!configured(config, catalog)) {
     return std::nullopt;
   }
-  return catalog_entry(name, catalog);
+  auto entry = catalog_entry(name, catalog);
+  if (store[name].contains("entrypoint") && store[name]["entrypoint"].is_array()) {
+    try {
+      entry.entrypoint = store[name]["entrypoint"].get<std::vector<std::string>>();
+    } catch (const json::exception &) {
+      entry.entrypoint.clear();
+    }
+  }
+  return entry;
+}
+
+std::optional<std::vector<std::string>> image_entrypoint(const engine::Engine &engine,
+                                                         const std::string &image) {
+  auto inspected = util::capture(
+      {engine.cli, "image", "inspect", "--format", "{{json .Config.Entrypoint}}", image});
+  if (inspected.status != 0) {
+    return std::nullopt;
+  }
+  try {
+    auto j = json::parse(inspected.out);
+    if (j.is_array()) {
+      return j.get<std::vector<std::string>>();
+    }
+  } catch (const json::exception &) {
+  }
+  return std::vector<std::string>{};
+}
+
+void record_entrypoint(const std::string &name, const std::vector<std::string> &entrypoint) {
+  std::string path = resolutions_path();
+  util::FileLock lock(path + ".lock");
+  lock.lock(util::FileLock::Mode::exclusive);
+  json store = read_resolutions();
+  if (store.contains(name) && store[name].is_object()) {
+    store[name]["entrypoint"] = entrypoint;
+    util::write_file_atomic(path, store.dump(2) + "\n", 0600);
+  }
 }
 
 std::vector<std::string> resolved_names(const mapping::Config &config) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "engine/engine.hpp"
 #include "mapping/entry.hpp"
 
 #include <optional>
@@ -11,9 +12,17 @@ namespace fod::pull {
 // The image a catalog would hold for name: <catalog>/<name>:latest.
 std::string catalog_image(const std::string &catalog, const std::string &name);
 
-// The mapping entry a catalog image gives name: the image's program `name` (looked up in
-// the image's PATH), the default network, the config's limits and ttl.
+// The mapping entry a catalog image gives name: the default network, the config's limits
+// and ttl, and an empty entrypoint until the image's own is known (see image_entrypoint).
 mapping::Entry catalog_entry(const std::string &name, const std::string &catalog);
+
+// The image's own ENTRYPOINT from the engine (empty when it has none); nullopt when the
+// engine does not have the image.
+std::optional<std::vector<std::string>> image_entrypoint(const engine::Engine &engine,
+                                                         const std::string &image);
+
+// Remembers what a catalog name runs in its image, so later runs ask the engine nothing.
+void record_entrypoint(const std::string &name, const std::vector<std::string> &entrypoint);
 
 // The entry name resolved to in an earlier catalog lookup, while that catalog is still
 // configured. Reads one small state file; no network.

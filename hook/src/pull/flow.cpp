@@ -167,17 +167,24 @@ void obtain_image(const mapping::Entry &entry, const mapping::Config &config,
                     fmt::format("{}: you declined to pull {}; to allow it: fod allow {}", name,
                                 entry.image, name));
   }
+  if (!recorded && config.confirm == mapping::Confirm::ask && !can_ask()) {
+    // Nobody to ask: say how to allow it, without asking the registry anything.
+    throw UserError(status_not_found,
+                    fmt::format("{}: pulling {} needs your consent and there is no terminal to "
+                                "ask on; allow it with `fod allow {}` (or `confirm: never` in "
+                                "config.yaml)",
+                                name, entry.image, name));
+  }
   auto result = probe(entry.image, config);
   if (result.kind == ProbeResult::Kind::not_found) {
     throw UserError(status_engine_failure,
-                    fmt::format("image {} of {} is not in its registry{}", entry.image, name,
-                                result.error.empty() ? "" : ": " + result.error));
+                    fmt::format("cannot pull {} for {}: not found in its registry{}", entry.image,
+                                name, result.error.empty() ? "" : ": " + result.error));
   }
   if (result.kind != ProbeResult::Kind::found) {
     throw UserError(status_engine_failure,
-                    fmt::format("image {} of {} is not present and its registry is "
-                                "unreachable: {}",
-                                entry.image, name, result.error));
+                    fmt::format("cannot pull {} for {}: registry unreachable: {}", entry.image,
+                                name, result.error));
   }
   const bool pinned = !ref->digest.empty();
   const std::string digest = pinned ? ref->digest : result.remote.digest;
