@@ -76,6 +76,11 @@ private:
     std::optional<std::string> m_as_user;
 };
 
+// Rootless podman here cannot use its default network (see ENVIRONMENT.md).
+std::string rootless_network(Engine e) {
+    return e == Engine::rootless ? "catalog_network: none\n" : "";
+}
+
 // Whether the engine has an image by that name.
 bool has_image(const FodEnv& env, const std::string& image) {
     return env.engine_cli({"image", "inspect", image}).status == 0;
@@ -292,7 +297,7 @@ void catalog_hit_and_miss(Engine e) {
     s.env.write_config("config.yaml", "insecure_registries: [\"" + s.registry.host() + "\", \"" +
                                           counter.host() + "\"]\nconfirm: never\ncatalogs: [\"" +
                                           counter.host() + "/tools\", \"" + s.registry.host() +
-                                          "/cat\"]\n");
+                                          "/cat\"]\n" + rootless_network(e));
     s.env.write_mappings("");
 
     // A hit in the second catalog runs the image's own entrypoint.
@@ -338,7 +343,8 @@ void catalog_in_bash(Engine e) {
     s.registry.push(scratch_image, "cat/tool-shcat:latest");
     const std::string image = s.image("cat/tool-shcat:latest");
     remove_image(s.env, image);
-    s.config("confirm: never\ncatalogs: [\"" + s.registry.host() + "/cat\"]\n");
+    s.config("confirm: never\ncatalogs: [\"" + s.registry.host() + "/cat\"]\n" +
+             rootless_network(e));
     s.env.write_mappings("");
     std::string script = "eval \"$('" + fod_binary() +
                          "' init bash)\"\n"

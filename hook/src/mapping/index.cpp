@@ -137,6 +137,8 @@ std::optional<Mapping> read_index(const std::string &path, const std::optional<s
     mapping.config.insecure_registries =
         c.at("insecure_registries").get<std::vector<std::string>>();
     mapping.config.catalogs = c.at("catalogs").get<std::vector<std::string>>();
+    mapping.config.catalog_network =
+        parse_network(c.at("catalog_network").get<std::string>()).value_or(Network::standard);
     mapping.config.registry_connect_timeout =
         std::chrono::seconds(c.at("registry_connect_timeout").get<long>());
     mapping.config.registry_timeout = std::chrono::seconds(c.at("registry_timeout").get<long>());
@@ -184,6 +186,7 @@ void write_index(const std::string &path, const json &signatures, const Mapping 
                       {"on_digest_change", to_string(mapping.config.on_digest_change)},
                       {"insecure_registries", mapping.config.insecure_registries},
                       {"catalogs", mapping.config.catalogs},
+                      {"catalog_network", to_string(mapping.config.catalog_network)},
                       {"registry_connect_timeout", mapping.config.registry_connect_timeout.count()},
                       {"registry_timeout", mapping.config.registry_timeout.count()},
                       {"negative_cache_ttl", mapping.config.negative_cache_ttl.count()}};

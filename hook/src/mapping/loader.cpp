@@ -351,6 +351,15 @@ void apply_config_text(const std::string &text, const std::string &file, Mapping
           }
         }
         mapping.config.catalogs = catalogs;
+      } else if (key == "catalog_network") {
+        auto text = scalar(value, key);
+        auto network = parse_network(text);
+        if (!network) {
+          throw FieldError{
+              line_of(value),
+              fmt::format("'catalog_network: {}' must be none, default or host", text)};
+        }
+        mapping.config.catalog_network = *network;
       } else if (key == "registry_connect_timeout") {
         mapping.config.registry_connect_timeout = positive_duration_field(value, key);
       } else if (key == "registry_timeout") {

@@ -96,10 +96,12 @@ std::string catalog_image(const std::string &catalog, const std::string &name) {
   return catalog + "/" + name + ":latest";
 }
 
-mapping::Entry catalog_entry(const std::string &name, const std::string &catalog) {
+mapping::Entry catalog_entry(const std::string &name, const std::string &catalog,
+                             const mapping::Config &config) {
   mapping::Entry entry;
   entry.name = name;
   entry.image = catalog_image(catalog, name);
+  entry.network = config.catalog_network;
   entry.origin = {"catalog", catalog, 0};
   return entry;
 }
@@ -117,7 +119,7 @@ std::optional<mapping::Entry> resolved_entry(const std::string &name,
   if (!configured(config, catalog)) {
     return std::nullopt;
   }
-  auto entry = catalog_entry(name, catalog);
+  auto entry = catalog_entry(name, catalog, config);
   if (store[name].contains("entrypoint") && store[name]["entrypoint"].is_array()) {
     try {
       entry.entrypoint = store[name]["entrypoint"].get<std::vector<std::string>>();
@@ -189,7 +191,7 @@ std::optional<mapping::Entry> lookup_catalogs(const std::string &name,
     if (result.kind == ProbeResult::Kind::found) {
       record_resolution(name, catalog);
       unlink(negative_cache_path(name).c_str());
-      return catalog_entry(name, catalog);
+      return catalog_entry(name, catalog, config);
     }
     if (result.kind == ProbeResult::Kind::failed) {
       unreachable = true;

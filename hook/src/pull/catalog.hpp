@@ -12,9 +12,10 @@ namespace fod::pull {
 // The image a catalog would hold for name: <catalog>/<name>:latest.
 std::string catalog_image(const std::string &catalog, const std::string &name);
 
-// The mapping entry a catalog image gives name: the default network, the config's limits
-// and ttl, and an empty entrypoint until the image's own is known (see image_entrypoint).
-mapping::Entry catalog_entry(const std::string &name, const std::string &catalog);
+// The mapping entry a catalog image gives name: the config's catalog_network, limits and
+// ttl, and an empty entrypoint until the image's own is known (see image_entrypoint).
+mapping::Entry catalog_entry(const std::string &name, const std::string &catalog,
+                             const mapping::Config &config);
 
 // The image's own ENTRYPOINT from the engine (empty when it has none); nullopt when the
 // engine does not have the image.
