@@ -20,6 +20,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <mutex>
@@ -251,6 +252,13 @@ struct TestRegistry::TokenService {
         return {200, {{"Content-Type", "application/json"}}, body.dump()};
     }
 };
+
+std::string fod_registry_binary() {
+    if (const char* prefix = std::getenv("FOD_TEST_PREFIX"); prefix && *prefix) {
+        return std::string(prefix) + "/libexec/fod/fod-registry";
+    }
+    return FOD_BUILD_REGISTRY_HELPER;
+}
 
 std::string registry_unavailable_reason() {
     std::string missing;

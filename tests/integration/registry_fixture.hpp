@@ -77,6 +77,10 @@ private:
     std::unique_ptr<TokenService> m_token;
 };
 
+// $FOD_TEST_PREFIX/libexec/fod/fod-registry when FOD_TEST_PREFIX is set, else the
+// build-tree binary.
+std::string fod_registry_binary();
+
 // Empty when docker-registry, skopeo and htpasswd are installed, else what is missing.
 std::string registry_unavailable_reason();
 // true: go on; false: skipped (WARN) outside CI; FAIL under CI=true.

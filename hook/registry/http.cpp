@@ -1,0 +1,200 @@
+#include "http.hpp"
+
+#include "version.hpp"
+
+#include <curl/curl.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace fod::registry {
+namespace {
+
+struct Transfer {
+  HttpAnswer answer;
+  std::size_t max_body = 0;
+  bool too_large = false;
+};
+
+std::size_t on_body(char *data, std::size_t size, std::size_t count, void *user) {
+  auto *transfer = static_cast<Transfer *>(user);
+  std::size_t bytes = size * count;
+  if (transfer->answer.body.size() + bytes > transfer->max_body) {
+    transfer->too_large = true;
+    return 0;
+  }
+  transfer->answer.body.append(data, bytes);
+  return bytes;
+}
+
+std::size_t on_header(char *data, std::size_t size, std::size_t count, void *user) {
+  auto *transfer = static_cast<Transfer *>(user);
+  std::string line(data, size * count);
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) {
+    line.pop_back();
+  }
+  if (line.rfind("HTTP/", 0) == 0) {
+    // A new response (after a redirect or a 100): keep only the last one's headers.
+    transfer->answer.headers.clear();
+    return size * count;
+  }
+  auto colon = line.find(':');
+  if (colon == std::string::npos) {
+    return size * count;
+  }
+  std::string name = line.substr(0, colon);
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string value = line.substr(colon + 1);
+  value.erase(0, value.find_first_not_of(" \t"));
+  std::string &slot = transfer->answer.headers[name];
+  slot = slot.empty() ? value : slot + ", " + value;
+  return size * count;
+}
+
+std::string seconds_text(double seconds) {
+  return fmt::format("{:g} s", seconds);
+}
+
+} // namespace
+
+std::string HttpAnswer::header(const std::string &lowercase_name) const {
+  auto it = headers.find(lowercase_name);
+  return it == headers.end() ? std::string() : it->second;
+}
+
+HttpClient::HttpClient(std::chrono::milliseconds connect_timeout, Clock::time_point deadline)
+    : m_curl(nullptr), m_connect_timeout(connect_timeout), m_deadline(deadline),
+      m_total_seconds(std::chrono::duration<double>(deadline - Clock::now()).count()) {
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  m_curl = curl_easy_init();
+  if (m_curl == nullptr) {
+    throw ProbeFailure("libcurl failed to initialize");
+  }
+}
+
+HttpClient::~HttpClient() {
+  curl_easy_cleanup(static_cast<CURL *>(m_curl));
+  curl_global_cleanup();
+}
+
+HttpAnswer HttpClient::get(const std::string &url, const std::vector<std::string> &headers,
+                           bool allow_http, const std::string &what, std::size_t max_body) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(m_deadline - Clock::now());
+  if (left.count() <= 0) {
+    throw ProbeFailure(fmt::format("timed out: {} took longer than {} (timeout)", what,
+                                   seconds_text(m_total_seconds)));
+  }
+  CURL *curl = static_cast<CURL *>(m_curl);
+  curl_easy_reset(curl);
+  Transfer transfer;
+  transfer.max_body = max_body;
+  char error[CURL_ERROR_SIZE] = "";
+  curl_slist *list = nullptr;
+  for (const std::string &line : headers) {
+    list = curl_slist_append(list, line.c_str());
+  }
+  const char *protocols = allow_http ? "http,https" : "https";
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, protocols);
+  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, protocols);
+  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
+  curl_easy_setopt(curl, CURLOPT_UNRESTRICTED_AUTH, 0L);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(std::min(m_connect_timeout, left).count()));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(left.count()));
+  const std::string agent = std::string("fod-registry/") + fod::version;
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, agent.c_str());
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  CURLcode code = curl_easy_perform(curl);
+  curl_slist_free_all(list);
+  if (code != CURLE_OK) {
+    std::string detail = error[0] != '\0' ? error : curl_easy_strerror(code);
+    switch (code) {
+    case CURLE_OPERATION_TIMEDOUT:
+      throw ProbeFailure(fmt::format("timed out: {}: {} (connect timeout {}, timeout {})", what,
+                                     detail, seconds_text(m_connect_timeout.count() / 1000.0),
+                                     seconds_text(m_total_seconds)));
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+      throw ProbeFailure(fmt::format("cannot resolve the host of {} (offline?): {}", what, detail));
+    case CURLE_COULDNT_CONNECT: {
+      long os_errno = 0;
+      curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
+      if (os_errno != 0) {
+        detail = fmt::format("{} ({})", std::strerror(static_cast<int>(os_errno)), detail);
+      }
+      throw ProbeFailure(fmt::format("cannot connect for {}: {}", what, detail));
+    }
+    case CURLE_TOO_MANY_REDIRECTS:
+      throw ProbeFailure(fmt::format("too many redirects for {} (more than 5)", what));
+    case CURLE_UNSUPPORTED_PROTOCOL:
+      throw ProbeFailure(
+          fmt::format("{}: refused to follow a redirect to plain HTTP (or another protocol): {}",
+                      what, detail));
+    case CURLE_WRITE_ERROR:
+      if (transfer.too_large) {
+        throw ProbeFailure(fmt::format("{} is larger than {} bytes", what, max_body));
+      }
+      break;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+      throw ProbeFailure(fmt::format("TLS failed for {}: {} (a registry serving plain HTTP must be "
+                                     "listed as insecure)",
+                                     what, detail));
+    default:
+      break;
+    }
+    throw ProbeFailure(fmt::format("{} failed: {}", what, detail));
+  }
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &transfer.answer.status);
+  return std::move(transfer.answer);
+}
+
+std::string url_escape(const std::string &text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += fmt::format("%{:02X}", c);
+    }
+  }
+  return out;
+}
+
+UrlParts url_parts(const std::string &url) {
+  UrlParts parts;
+  CURLU *handle = curl_url();
+  if (curl_url_set(handle, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK) {
+    char *scheme = nullptr;
+    char *host = nullptr;
+    char *port = nullptr;
+    if (curl_url_get(handle, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK) {
+      parts.scheme = scheme;
+    }
+    if (curl_url_get(handle, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+      parts.authority = host;
+    }
+    if (curl_url_get(handle, CURLUPART_PORT, &port, 0) == CURLUE_OK) {
+      parts.authority += std::string(":") + port;
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+  }
+  curl_url_cleanup(handle);
+  return parts;
+}
+
+} // namespace fod::registry

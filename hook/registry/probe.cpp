@@ -1,0 +1,296 @@
+#include "probe.hpp"
+
+#include "registry/www_authenticate.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <openssl/evp.h>
+
+#include <algorithm>
+
+namespace fod::registry {
+namespace {
+
+std::string sha256_digest(const std::string &data) {
+  unsigned char hash[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (EVP_Digest(data.data(), data.size(), hash, &size, EVP_sha256(), nullptr) != 1) {
+    throw ProbeFailure("SHA-256 failed");
+  }
+  std::string out = "sha256:";
+  for (unsigned int i = 0; i < size; ++i) {
+    out += fmt::format("{:02x}", hash[i]);
+  }
+  return out;
+}
+
+// One line of printable text, at most `limit` characters.
+std::string one_line(std::string text, std::size_t limit = 200) {
+  for (char &c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      c = ' ';
+    }
+  }
+  text.erase(0, text.find_first_not_of(' '));
+  while (!text.empty() && text.back() == ' ') {
+    text.pop_back();
+  }
+  if (text.size() > limit) {
+    text.resize(limit);
+    text += "...";
+  }
+  return text;
+}
+
+bool has_error_code(const std::string &body, std::initializer_list<std::string_view> codes) {
+  auto doc = nlohmann::json::parse(body, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("errors") ||
+      !doc["errors"].is_array()) {
+    return false;
+  }
+  for (const auto &error : doc["errors"]) {
+    if (error.is_object() && error.contains("code") && error["code"].is_string()) {
+      auto code = error["code"].get<std::string>();
+      if (std::find(codes.begin(), codes.end(), code) != codes.end()) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+class Session {
+public:
+  Session(const Reference &reference, const ProbeOptions &options)
+      : m_ref(reference), m_options(options),
+        m_http(options.connect_timeout, HttpClient::Clock::now() + options.timeout),
+        m_insecure(is_insecure(reference.registry)),
+        m_base(fmt::format("{}://{}/v2/{}", m_insecure ? "http" : "https",
+                           api_host(reference.registry), reference.repository)) {}
+
+  ProbeResult run() {
+    ProbeResult result;
+    result.reference = m_ref.canonical();
+    result.platform = m_options.platform.text();
+    const std::string what = "the manifest of " + result.reference;
+    Fetched top = fetch_manifest(m_ref.manifest_reference(), what);
+    if (!m_ref.digest.empty() && top.digest != m_ref.digest) {
+      throw ProbeFailure(fmt::format("{}: the registry sent content with digest {}, not {}", what,
+                                     top.digest, m_ref.digest));
+    }
+    result.digest = top.digest;
+    result.media_type = top.parsed.media_type;
+    if (!top.parsed.is_index) {
+      result.manifest_digest = top.digest;
+      result.size = top.parsed.layers_size;
+      return result;
+    }
+    auto chosen = select_platform(top.parsed.manifests, m_options.platform);
+    if (!chosen) {
+      std::vector<std::string> offered;
+      for (const auto &d : top.parsed.manifests) {
+        if (d.platform && !d.platform->os.empty()) {
+          offered.push_back(d.platform->text());
+        }
+      }
+      throw NotFound(
+          fmt::format("{} has no image for {} (it has: {})", result.reference, result.platform,
+                      offered.empty() ? "none" : fmt::format("{}", fmt::join(offered, ", "))));
+    }
+    const std::string inner_what =
+        fmt::format("the {} manifest of {}", result.platform, result.reference);
+    Fetched inner = fetch_manifest(chosen->digest, inner_what);
+    if (inner.digest != chosen->digest) {
+      throw ProbeFailure(fmt::format("{}: the registry sent content with digest {}, not {}",
+                                     inner_what, inner.digest, chosen->digest));
+    }
+    if (inner.parsed.is_index) {
+      throw ProbeFailure(inner_what + " is an index inside an index, which fod does not follow");
+    }
+    result.manifest_digest = inner.digest;
+    result.size = inner.parsed.layers_size;
+    return result;
+  }
+
+private:
+  struct Fetched {
+    std::string digest;
+    ParsedManifest parsed;
+  };
+
+  bool is_insecure(const std::string &authority) const {
+    return std::find(m_options.insecure.begin(), m_options.insecure.end(), authority) !=
+           m_options.insecure.end();
+  }
+
+  Fetched fetch_manifest(const std::string &reference, const std::string &what) {
+    const std::string url = m_base + "/manifests/" + reference;
+    HttpAnswer answer = get_with_auth(url, what);
+    if (answer.status == 404 || has_error_code(answer.body, {"NAME_UNKNOWN", "MANIFEST_UNKNOWN",
+                                                             "NAME_INVALID", "TAG_INVALID"})) {
+      std::string why = error_summary(answer.body);
+      throw NotFound(fmt::format("{} not found in {}{}", m_ref.canonical(), m_ref.registry,
+                                 why.empty() ? "" : " (" + why + ")"));
+    }
+    if (answer.status == 401 || answer.status == 403) {
+      std::string why = error_summary(answer.body);
+      throw ProbeFailure(fmt::format(
+          "{}: access denied by {} (HTTP {}{}){}", what, m_ref.registry, answer.status,
+          why.empty() ? "" : ": " + why,
+          m_credentials ? " with the credentials from the auth files"
+                        : "; log in with `podman login` or `docker login` if it is private"));
+    }
+    if (answer.status != 200) {
+      std::string why = error_summary(answer.body);
+      throw ProbeFailure(fmt::format("{}: {} answered HTTP {}{}", what, m_ref.registry,
+                                     answer.status, why.empty() ? "" : ": " + why));
+    }
+    Fetched fetched;
+    fetched.digest = sha256_digest(answer.body);
+    std::string announced = answer.header("docker-content-digest");
+    if (is_sha256_digest(announced) && announced != fetched.digest) {
+      throw ProbeFailure(fmt::format("{}: the body's digest {} differs from the {} the registry "
+                                     "announced",
+                                     what, fetched.digest, announced));
+    }
+    try {
+      fetched.parsed = parse_manifest(answer.body, answer.header("content-type"));
+    } catch (const ManifestError &e) {
+      throw ProbeFailure(
+          fmt::format("{}: malformed answer from {}: {}", what, m_ref.registry, e.what()));
+    }
+    return fetched;
+  }
+
+  std::vector<std::string> headers() const {
+    std::vector<std::string> lines = {"Accept: " + manifest_accept_header()};
+    if (!m_authorization.empty()) {
+      lines.push_back("Authorization: " + m_authorization);
+    }
+    return lines;
+  }
+
+  HttpAnswer get_with_auth(const std::string &url, const std::string &what) {
+    HttpAnswer answer = m_http.get(url, headers(), m_insecure, what);
+    if (answer.status != 401 || m_authenticated) {
+      return answer;
+    }
+    m_authenticated = true;
+    auto challenges = parse_www_authenticate(answer.header("www-authenticate"));
+    m_credentials = find_credentials(m_options.auth_files, m_ref.registry, m_ref.repository);
+    auto scheme = [&](const char *name) {
+      return std::find_if(challenges.begin(), challenges.end(),
+                          [&](const Challenge &c) { return c.scheme == name; });
+    };
+    if (auto bearer = scheme("bearer"); bearer != challenges.end()) {
+      m_authorization = "Bearer " + fetch_token(*bearer);
+    } else if (auto basic = scheme("basic"); basic != challenges.end()) {
+      if (!m_credentials) {
+        throw ProbeFailure(fmt::format("{}: {} asks for a user name and password and none is in "
+                                       "the auth files; log in with `podman login {}`",
+                                       what, m_ref.registry, m_ref.registry));
+      }
+      m_authorization =
+          "Basic " + base64_encode(m_credentials->username + ":" + m_credentials->password);
+    } else {
+      throw ProbeFailure(fmt::format("{}: {} answered 401 without a Bearer or Basic challenge",
+                                     what, m_ref.registry));
+    }
+    return m_http.get(url, headers(), m_insecure, what);
+  }
+
+  std::string fetch_token(const Challenge &challenge) {
+    const std::string realm = challenge.param("realm");
+    const std::string what = "the token for " + m_ref.canonical();
+    UrlParts parts = url_parts(realm);
+    if (parts.scheme != "https" &&
+        !(parts.scheme == "http" && (m_insecure || is_insecure(parts.authority)))) {
+      throw ProbeFailure(fmt::format("{}: the token service \"{}\" of {} is not an https URL", what,
+                                     one_line(realm), m_ref.registry));
+    }
+    std::string url = realm + (realm.find('?') == std::string::npos ? "?" : "&");
+    if (auto service = challenge.param("service"); !service.empty()) {
+      url += "service=" + url_escape(service) + "&";
+    }
+    url += "scope=" + url_escape("repository:" + m_ref.repository + ":pull");
+    std::vector<std::string> lines;
+    if (m_credentials) {
+      lines.push_back("Authorization: Basic " +
+                      base64_encode(m_credentials->username + ":" + m_credentials->password));
+    }
+    HttpAnswer answer = m_http.get(url, lines, parts.scheme == "http", what);
+    if (answer.status == 401 || answer.status == 403) {
+      std::string why = error_summary(answer.body);
+      throw ProbeFailure(
+          fmt::format("{}: the token service refused {} (HTTP {}{})", what,
+                      m_credentials ? "the credentials from the auth files" : "an anonymous token",
+                      answer.status, why.empty() ? "" : ": " + why));
+    }
+    if (answer.status != 200) {
+      std::string why = error_summary(answer.body);
+      throw ProbeFailure(fmt::format("{}: the token service answered HTTP {}{}", what,
+                                     answer.status, why.empty() ? "" : ": " + why));
+    }
+    auto doc = nlohmann::json::parse(answer.body, nullptr, false);
+    if (doc.is_object()) {
+      for (const char *name : {"token", "access_token"}) {
+        if (doc.contains(name) && doc[name].is_string() && !doc[name].get<std::string>().empty()) {
+          std::string token = doc[name].get<std::string>();
+          // The token goes into a header line: no line breaks.
+          if (token.find_first_of("\r\n") == std::string::npos) {
+            return token;
+          }
+        }
+      }
+    }
+    throw ProbeFailure(what + ": the token service's answer holds no token (malformed JSON)");
+  }
+
+  const Reference &m_ref;
+  const ProbeOptions &m_options;
+  HttpClient m_http;
+  bool m_insecure;
+  std::string m_base;
+  bool m_authenticated = false;
+  std::optional<Credentials> m_credentials;
+  std::string m_authorization;
+};
+
+} // namespace
+
+std::string api_host(const std::string &registry) {
+  return registry == "docker.io" ? "registry-1.docker.io" : registry;
+}
+
+std::string error_summary(const std::string &body) {
+  auto doc = nlohmann::json::parse(body, nullptr, false);
+  if (!doc.is_discarded() && doc.is_object() && doc.contains("errors") &&
+      doc["errors"].is_array()) {
+    std::vector<std::string> parts;
+    for (const auto &error : doc["errors"]) {
+      if (!error.is_object()) {
+        continue;
+      }
+      std::string code =
+          error.value("code", nlohmann::json()).is_string() ? error["code"].get<std::string>() : "";
+      std::string message = error.value("message", nlohmann::json()).is_string()
+                                ? error["message"].get<std::string>()
+                                : "";
+      parts.push_back(code.empty() ? message : message.empty() ? code : code + ": " + message);
+    }
+    if (!parts.empty()) {
+      return one_line(fmt::format("{}", fmt::join(parts, "; ")));
+    }
+  }
+  return one_line(body.substr(0, body.find('\n')));
+}
+
+} // namespace fod::registry
+
+namespace fod::registry {
+
+ProbeResult probe(const Reference &reference, const ProbeOptions &options) {
+  return Session(reference, options).run();
+}
+
+} // namespace fod::registry
