@@ -1,5 +1,6 @@
 #include "pull/probe.hpp"
 
+#include "registry/locate.hpp"
 #include "registry/reference.hpp"
 #include "util/environment.hpp"
 #include "util/fs.hpp"
@@ -23,18 +24,6 @@ std::string first_line(const std::string &text) {
 }
 
 } // namespace
-
-std::string registry_helper_path() {
-  if (auto over = util::get_env("FOD_REGISTRY_HELPER")) {
-    return *over;
-  }
-  std::string exe_dir = util::dirname(util::executable_path());
-  std::string installed = util::join(util::dirname(exe_dir), "libexec/fod/fod-registry");
-  if (access(installed.c_str(), X_OK) == 0) {
-    return installed;
-  }
-  return util::join(exe_dir, "fod-registry");
-}
 
 bool is_insecure(const std::string &reference, const mapping::Config &config) {
   auto parsed = registry::parse_reference(reference);
@@ -103,7 +92,7 @@ ProbeResult parse_probe_output(int status, const std::string &out, const std::st
 }
 
 ProbeResult probe(const std::string &reference, const mapping::Config &config) {
-  std::string helper = registry_helper_path();
+  std::string helper = registry::helper_path();
   if (access(helper.c_str(), X_OK) != 0) {
     ProbeResult result;
     result.error = fmt::format("{} is missing; reinstall fod", helper);

@@ -23,10 +23,6 @@ struct ProbeResult {
   std::string error; // one line, when not found or failed
 };
 
-// The host path of fod-registry: <prefix>/libexec/fod/fod-registry next to the installed
-// binary, or beside it in a build tree ($FOD_REGISTRY_HELPER overrides).
-std::string registry_helper_path();
-
 // Whether the registry of reference is listed in insecure_registries.
 bool is_insecure(const std::string &reference, const mapping::Config &config);
 
