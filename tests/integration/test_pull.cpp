@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <cctype>
 #include <chrono>
 #include <fstream>
 #include <iterator>
@@ -366,8 +368,81 @@ void catalog_in_bash(Engine e) {
     remove_image(s.env, image);
 }
 
+// A proxy in front of the registry that, while `stall` is set, accepts blob
+// downloads and never answers them: a pull that hangs until Ctrl-C.
+void interrupted_pull(Engine e) {
+    FOD_REQUIRE_REGISTRY();
+    Setup s(e);
+    s.registry.push(scratch_image, "fodtest/slow:1");
+    std::atomic<bool> stall{true};
+    std::atomic<int> stalled{0};
+    const int upstream = s.registry.port();
+    HttpListener proxy([&](const HttpRequest& request) {
+        if (stall && contains(request.path, "/blobs/")) {
+            ++stalled;
+            return HttpResponse{.never_answer = true};
+        }
+        std::vector<std::pair<std::string, std::string>> headers;
+        for (const auto& [name, value] : request.headers) {
+            if (name != "host" && name != "connection" && name != "content-length" &&
+                name != "accept") {
+                headers.emplace_back(name, value);
+            }
+        }
+        // The listener keeps one header of a name; the engines send several Accept lines.
+        headers.emplace_back("Accept",
+                             "application/vnd.oci.image.manifest.v1+json, "
+                             "application/vnd.oci.image.index.v1+json, "
+                             "application/vnd.docker.distribution.manifest.v2+json, "
+                             "application/vnd.docker.distribution.manifest.list.v2+json, */*");
+        const std::string method = request.method == "HEAD" ? "GET" : request.method;
+        HttpResponse answer = http_request(upstream, method, request.target, headers, request.body);
+        HttpResponse out{.status = answer.status, .body = answer.body};
+        for (const auto& [name, value] : answer.headers) {
+            std::string lower = name;
+            for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            if (lower != "content-length" && lower != "connection" && lower != "transfer-encoding") {
+                out.headers.emplace_back(name, value);
+            }
+        }
+        return out;
+    });
+    const std::string image = proxy.host() + "/fodtest/slow:1";
+    remove_image(s.env, image);
+    s.env.write_config("config.yaml",
+                       "confirm: never\ninsecure_registries: [\"" + proxy.host() + "\"]\n");
+    s.env.write_mappings(s.env.entry("tool-slow", image, {"/tool"}, "95s"));
+
+    {
+        Pane pane(s.env, "'" + fod_binary() + "' run tool-slow echo too early");
+        auto end = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        while (stalled == 0 && std::chrono::steady_clock::now() < end) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        INFO("screen:\n" << pane.screen());
+        REQUIRE(stalled > 0);
+        pane.key("C-c");
+        CHECK(pane.wait_for("STATUS=130"));
+        CHECK_FALSE(contains(pane.screen(), "too early"));
+    }
+    CHECK(s.env.containers().empty());
+    CHECK_FALSE(has_image(s.env, image));
+
+    // The next attempt starts over and works.
+    stall = false;
+    Result r = s.env.run_cmd("tool-slow", {"echo", "second", "try"});
+    INFO("stderr: " << r.err);
+    CHECK(r.status == 0);
+    CHECK(r.out == "second try\n");
+
+    s.env.stop_all_checked();
+    remove_image(s.env, image);
+}
+
 }  // namespace
 
+FOD_TEST_ALL_ENGINES("pull: Ctrl-C during the pull exits 130, starts nothing, and the next run works",
+                     "[pull][interrupt]", interrupted_pull)
 FOD_TEST_ALL_ENGINES("pull: without a terminal 127 and how to allow; after fod allow it pulls and runs",
                      "[pull][consent]", no_terminal_then_allow)
 FOD_TEST_ALL_ENGINES("pull: the question on a terminal names command, image, digest, size; y pulls, n is remembered",
