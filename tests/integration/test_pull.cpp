@@ -9,9 +9,11 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <thread>
+#include <unistd.h>
 
 using namespace fod::test;
 
@@ -368,19 +370,41 @@ void catalog_in_bash(Engine e) {
     remove_image(s.env, image);
 }
 
-// A proxy in front of the registry that, while `stall` is set, accepts blob
-// downloads and never answers them: a pull that hangs until Ctrl-C.
+// A proxy in front of the registry that, while `stall` is set, holds blob
+// downloads: a pull that hangs until Ctrl-C.
 void interrupted_pull(Engine e) {
     FOD_REQUIRE_REGISTRY();
     Setup s(e);
-    s.registry.push(scratch_image, "fodtest/slow:1");
+    // An image of its own (busybox and a unique file): an engine that has the
+    // layers already would download nothing and there would be nothing to stop.
+    TempDir rootfs;
+    const std::string nonce = std::to_string(getpid()) + "-" +
+                              std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
+    rootfs.write("rootfs/nonce", nonce + "\n");
+    std::filesystem::create_directories(rootfs.path() + "/rootfs/bin");
+    std::filesystem::copy_file("/bin/busybox", rootfs.path() + "/rootfs/bin/busybox");
+    REQUIRE(run({"tar", "-C", rootfs.path() + "/rootfs", "-cf", rootfs.path() + "/rootfs.tar", "."}).status == 0);
+    const std::string local = "localhost/fod-test-slow:" + nonce;
+    Result imported = run({"podman", "import", "--change", "ENTRYPOINT [\"/bin/busybox\"]",
+                           rootfs.path() + "/rootfs.tar", local},
+                          engine_options(Engine::podman, {.timeout_s = 120}));
+    INFO(imported.err);
+    REQUIRE(imported.status == 0);
+    s.registry.push(local, "fodtest/slow:1");
+    run({"podman", "rmi", local}, engine_options(Engine::podman, {.timeout_s = 60}));
     std::atomic<bool> stall{true};
     std::atomic<int> stalled{0};
     const int upstream = s.registry.port();
     HttpListener proxy([&](const HttpRequest& request) {
         if (stall && contains(request.path, "/blobs/")) {
+            // Hold the download until the test lets go (then forward it: a daemon
+            // that goes on pulling after its client is gone, as dockerd does, must
+            // not block the next attempt on a transfer that never ends).
             ++stalled;
-            return HttpResponse{.never_answer = true};
+            auto end = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+            while (stall && std::chrono::steady_clock::now() < end) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            }
         }
         std::vector<std::pair<std::string, std::string>> headers;
         for (const auto& [name, value] : request.headers) {
@@ -411,7 +435,7 @@ void interrupted_pull(Engine e) {
     remove_image(s.env, image);
     s.env.write_config("config.yaml",
                        "confirm: never\ninsecure_registries: [\"" + proxy.host() + "\"]\n");
-    s.env.write_mappings(s.env.entry("tool-slow", image, {"/tool"}, "95s"));
+    s.env.write_mappings(s.env.entry("tool-slow", image, {"/bin/busybox"}, "95s"));
 
     {
         Pane pane(s.env, "'" + fod_binary() + "' run tool-slow echo too early");

@@ -244,7 +244,8 @@ void obtain_image(const mapping::Entry &entry, const mapping::Config &config,
 
   const std::string source = by_digest(*ref, digest);
   run_pull(engine, pull_argv(engine, source, is_insecure(entry.image, config)), entry.image);
-  if (source != entry.image) {
+  // A pinned reference (name@sha256:..., name:tag@sha256:...) is run by its digest: no tag.
+  if (!pinned) {
     auto tagged = util::capture(tag_argv(engine, source, entry.image));
     if (tagged.status != 0) {
       throw UserError(status_engine_failure,
