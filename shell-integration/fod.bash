@@ -75,6 +75,14 @@ __fod_handle() {
       "$__fod_bin" run "$@"
       return
     fi
+    # Catalogs configured (config.yaml `catalogs:`): fod looks the name up (a
+    # cached miss costs no network) and makes its shim on a hit. Its status says
+    # only "found or not", never the command's own.
+    if [[ -e $__fod_shims/.catalogs ]] && "$__fod_bin" _catalog "$1"; then
+      hash -r
+      "$__fod_bin" run "$@"
+      return
+    fi
   fi
   if declare -F __fod_previous_handle >/dev/null; then
     __fod_previous_handle "$@"

@@ -52,6 +52,14 @@ function __fod_sync_if_stale
 end
 
 function __fod_handle
+    # Catalogs configured: fod looks the name up and makes its shim on a hit
+    # (fish reports 127 for a handler whatever it returns).
+    if test -e $__fod_shims/.catalogs; and test -x "$__fod_bin"
+        if $__fod_bin _catalog $argv[1]
+            $__fod_bin run $argv
+            return
+        end
+    end
     if functions -q __fod_previous_handler
         __fod_previous_handler $argv
     else

@@ -57,6 +57,12 @@ __fod_handle() {
       "$__fod_bin" run "$@"
       return
     fi
+    # Catalogs configured: fod looks the name up and makes its shim on a hit.
+    if [[ -e $__fod_shims/.catalogs ]] && "$__fod_bin" _catalog "$1"; then
+      rehash
+      "$__fod_bin" run "$@"
+      return
+    fi
   fi
   if (( ${+functions[__fod_previous_handler]} )); then
     __fod_previous_handler "$@"

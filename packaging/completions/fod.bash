@@ -18,7 +18,7 @@ _fod() {
     COMPREPLY=()
 
     if ((cword == 1)); then
-        COMPREPLY=($(compgen -W "run which ps stop gc stats init --version --help" -- "$cur"))
+        COMPREPLY=($(compgen -W "run which allow ps stop gc stats init --version --help" -- "$cur"))
         return
     fi
 
@@ -33,7 +33,7 @@ _fod() {
             COMPREPLY=($(compgen -f -- "$cur"))
         fi
         ;;
-    which)
+    which | allow)
         if ((cword == 2)); then
             _fod_mapped_names "$cur"
             COMPREPLY+=($(compgen -W "--help" -- "$cur"))

@@ -25,13 +25,14 @@ complete -c fod -n __fish_use_subcommand -l help -d 'Show help and exit'
 complete -c fod -n __fish_use_subcommand -l version -d 'Show the version and exit'
 complete -c fod -n __fish_use_subcommand -a run -d 'Run a mapped command'
 complete -c fod -n __fish_use_subcommand -a which -d 'Show where a command is mapped and its container'
+complete -c fod -n __fish_use_subcommand -a allow -d 'Allow pulling the image of a command'
 complete -c fod -n __fish_use_subcommand -a ps -d 'List warm containers'
 complete -c fod -n __fish_use_subcommand -a stop -d 'Remove the warm containers of a command'
 complete -c fod -n __fish_use_subcommand -a gc -d 'Remove containers whose reaper is gone'
 complete -c fod -n __fish_use_subcommand -a stats -d 'Per command: calls, MTBC, MTTS, MTTE, epsilon, warm hits, idle time'
 complete -c fod -n __fish_use_subcommand -a init -d 'Print the shell integration'
 
-complete -c fod -n '__fish_seen_subcommand_from run which stop; and __fod_completing_first_argument' \
+complete -c fod -n '__fish_seen_subcommand_from run which allow stop; and __fod_completing_first_argument' \
     -a '(__fod_mapped_names)' -d 'Mapped command'
 # The mapped command's own arguments, completed as if it were installed.
 complete -c fod -n '__fish_seen_subcommand_from run; and not __fod_completing_first_argument' \

@@ -90,13 +90,26 @@ void image_absent(Engine e) {
     const std::string absent = "localhost/fod-test-absent:1";
     env.write_mappings(env.entry("tool-absent", absent, {"/tool"}, "93s"));
 
+    // No terminal and no consent: nothing is pulled or sent, 127 and how to allow it.
     Result r = env.run_cmd("tool-absent", {"echo", "x"});
     INFO("stderr: " << r.err);
-    CHECK(r.status == 125);
+    CHECK(r.status == 127);
     CHECK(r.out.empty());
-    CHECK(starts_with(r.err, "fod: error:"));
-    CHECK(contains(r.err, "pull"));
+    CHECK(contains(r.err, "fod allow tool-absent"));
     CHECK(contains(r.err, absent));
+    CHECK(env.containers().empty());
+
+    // Allowed, but its registry (https://localhost) does not answer: 125 and why.
+    env.write_config("config.yaml", "confirm: never\nregistry_connect_timeout: 1s\n");
+    Result u = env.run_cmd("tool-absent", {"echo", "x"});
+    INFO("stderr: " << u.err);
+    CHECK(u.status == 125);
+    CHECK(u.out.empty());
+    CHECK(starts_with(u.err, "fod: error:"));
+    CHECK(contains(u.err, "cannot pull"));
+    CHECK(contains(u.err, "unreachable"));
+    CHECK(contains(u.err, absent));
+    CHECK(lines_of(u.err).size() == 1);
     CHECK(env.containers().empty());
 
     env.stop_all_checked();
@@ -130,6 +143,6 @@ void usage(Engine e) {
 FOD_TEST_ALL_ENGINES("without an engine fod exits 125 with one error line", "[errors]", no_engine)
 FOD_TEST_ALL_ENGINES("a broken mappings file is skipped with one file:line warning", "[errors]",
                      broken_yaml)
-FOD_TEST_ALL_ENGINES("an image that is not present gives 125 and the pull command", "[errors]",
+FOD_TEST_ALL_ENGINES("an absent image: 127 and fod allow without consent, 125 when its registry is unreachable", "[errors]",
                      image_absent)
 FOD_TEST_ALL_ENGINES("fod --version prints the version, bare fod and bare fod run are usage errors", "[errors][usage]", usage)

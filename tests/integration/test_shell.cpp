@@ -12,6 +12,7 @@
 //
 // The scripts below are constants of this file plus temp-directory paths.
 #include "harness.hpp"
+#include "registry_fixture.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -553,8 +554,10 @@ void unmapped_name_gives_shells_message(Shell s, Engine e) {
     INFO(with.transcript);
     ShellResult without = env.shell(s, script);
     INFO(without.transcript);
-    // The init did load in the first run: its shims exist.
+    // The init did load in the first run: its shims exist. No catalogs are
+    // configured, so no marker: the handler decides from builtins alone.
     CHECK(exists(env.shims() + "/tool"));
+    CHECK_FALSE(exists(env.shims() + "/.catalogs"));
     if (s == Shell::fish) {
         // fish prints its message on its own stderr, whatever the redirection
         // (and gives up the pipeline at its first command).
@@ -602,6 +605,40 @@ void unmapped_name_noninteractive(Shell s, Engine e) {
         CHECK(with.out == without.out);
         CHECK(with.err == without.err);
     }
+}
+
+// 2c. With catalogs configured, the handler asks `fod _catalog`: a hit runs
+// the catalog's image (then its shim serves the name), a command's own 127 is
+// not a miss, and a miss goes to the previous handler exactly as before.
+void catalog_through_handler(Shell s, Engine e) {
+    if (!require_shell(s)) return;
+    if (!require_registry()) return;
+    ShellEnv env(e);
+    TestRegistry registry;
+    registry.push(scratch_image, "cat/tool-cat:latest");
+    std::ofstream(env.root() + "/config/fod/config.yaml")
+        << "confirm: never\ninsecure_registries: [\"" << registry.host() << "\"]\ncatalogs: [\""
+        << registry.host() << "/cat\"]\n";
+    std::string script = previous_handler(s) + init_line(s, env.fod()) + "\n" +
+                         "tool-cat echo via catalog </dev/null\necho \"st=" + status_var(s) + "\"\n" +
+                         "tool-cat exit 127 </dev/null\necho \"own=" + status_var(s) + "\"\n" +
+                         "nosuch-cat a\necho \"miss=" + status_var(s) + "\"\n";
+    ShellResult r = env.shell(s, script);
+    INFO(r.transcript);
+    const std::string all = r.out + r.err;
+    CHECK(exists(env.shims() + "/.catalogs"));
+    CHECK(exists(env.shims() + "/tool-cat"));
+    CHECK(has(all, "via catalog\n"));
+    // fish reports 127 for anything its handler did.
+    if (s != Shell::fish) CHECK(has(r.out, "via catalog\nst=0\n"));
+    CHECK(has(r.out, "own=127\n"));
+    CHECK(has(r.out, "miss=127\n"));
+    CHECK(count_of(all, "previous: nosuch-cat") == 1);
+    CHECK(count_of(all, "previous:") == 1);
+    // The image is the test's; the name it got here goes with the registry.
+    Result rm = run({engine_cli(e), "rmi", registry.host() + "/cat/tool-cat:latest"},
+                    engine_options(e, {.timeout_s = 60}));
+    (void)rm;
 }
 
 // 3. A handler defined before the init runs for an unmapped name, exactly
@@ -1042,6 +1079,8 @@ FOD_ALL_SHELLS("an unmapped name gives the shell's own message and 127",
                unmapped_name_gives_shells_message)
 FOD_ALL_SHELLS("an unmapped name gives the shell's own message when hooked non-interactively",
                unmapped_name_noninteractive)
+FOD_ALL_SHELLS("with catalogs a hit runs through the handler, a miss chains as before",
+               catalog_through_handler)
 FOD_ALL_SHELLS("the previous handler runs once for an unmapped name, init loaded once or twice",
                chains_to_previous_handler)
 FOD_ALL_SHELLS("a mapped command's own 127 is returned without the previous handler",

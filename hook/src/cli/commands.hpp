@@ -13,6 +13,13 @@ int run_command(const std::string &name, const std::vector<std::string> &args);
 // fod which NAME: where NAME is defined, its image, engine and warm state; 1 when unmapped.
 int which_command(const std::string &name);
 
+// fod allow NAME: records consent to pull NAME's image (mapped or found in a catalog).
+int allow_command(const std::string &name);
+
+// fod _catalog NAME: 0 when NAME is mapped or a configured catalog has an image for it (the
+// shim is made), 1 on a miss. The shell handlers call it for unmapped names.
+int catalog_command(const std::string &name);
+
 // fod ps: the warm containers.
 int ps_command();
 

@@ -2,6 +2,7 @@
 
 #include "error.hpp"
 #include "mapping/index.hpp"
+#include "pull/catalog.hpp"
 #include "shell/shims.hpp"
 #include "util/fs.hpp"
 
@@ -21,8 +22,8 @@ mapping::Mapping load(bool print_all_diagnostics, bool sync_shims,
     }
   }
   if (result.rebuilt || sync_shims) {
-    shell::sync_shims(result.mapping, mapping::index_sources(layers), util::executable_path(),
-                      shell::shim_dir());
+    shell::sync_shims(result.mapping, pull::resolved_names(result.mapping.config),
+                      mapping::index_sources(layers), util::executable_path(), shell::shim_dir());
   }
   return std::move(result.mapping);
 }

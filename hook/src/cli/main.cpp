@@ -19,8 +19,9 @@ constexpr const char *description =
     "fod runs commands that are not installed in containers of the images mapped to them,\n"
     "keeping each container warm for the next call.";
 
-constexpr const char *usage = "usage: fod run NAME [ARGS...] | which NAME | ps | stop NAME|--all | "
-                              "gc | stats | init bash|zsh|fish   (fod --help for more)";
+constexpr const char *usage =
+    "usage: fod run NAME [ARGS...] | which NAME | allow NAME | ps | stop NAME|--all | "
+    "gc | stats | init bash|zsh|fish   (fod --help for more)";
 
 int dispatch(int argc, char **argv) {
   std::string invoked = util::basename(argv[0]);
@@ -42,12 +43,15 @@ int dispatch(int argc, char **argv) {
   if (argc == 3 && std::string_view(argv[1]) == "_reap") {
     return reap_command(argv[2]);
   }
+  if (argc == 3 && std::string_view(argv[1]) == "_catalog") {
+    return catalog_command(argv[2]);
+  }
   if (argc == 2 && std::string_view(argv[1]) == "_sync") {
     return sync_command();
   }
 
-  static const std::set<std::string_view> subcommands = {"run", "which", "ps",   "stop",
-                                                         "gc",  "init",  "stats"};
+  static const std::set<std::string_view> subcommands = {"run",  "which", "allow", "ps",
+                                                         "stop", "gc",    "init",  "stats"};
   if (argc >= 2 && argv[1][0] != '-' && subcommands.count(argv[1]) == 0) {
     throw UserError(2, fmt::format("unknown subcommand '{}'\n{}", argv[1], usage));
   }
@@ -62,6 +66,10 @@ int dispatch(int argc, char **argv) {
   auto *which = app.add_subcommand(
       "which", "Show where NAME is mapped, its image, engine and warm container");
   which->add_option("NAME", which_name, "command name")->required();
+  std::string allow_name;
+  auto *allow = app.add_subcommand(
+      "allow", "Allow fod to pull NAME's image without asking (records its current digest)");
+  allow->add_option("NAME", allow_name, "command name")->required();
   auto *ps = app.add_subcommand("ps", "List warm containers");
   std::string stop_name;
   bool stop_all = false;
@@ -89,6 +97,9 @@ int dispatch(int argc, char **argv) {
   }
   if (which->parsed()) {
     return which_command(which_name);
+  }
+  if (allow->parsed()) {
+    return allow_command(allow_name);
   }
   if (ps->parsed()) {
     return ps_command();

@@ -1,6 +1,8 @@
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
 #include "error.hpp"
+#include "pull/catalog.hpp"
+#include "pull/flow.hpp"
 #include "warm/runner.hpp"
 
 #include <fmt/format.h>
@@ -10,16 +12,51 @@ namespace fod::cli {
 int run_command(const std::string &name, const std::vector<std::string> &args) {
   auto mapping = load_mapping_for(name);
   const auto *entry = mapping.find(name);
+  std::optional<mapping::Entry> from_catalog;
   if (entry == nullptr) {
-    throw UserError(status_not_found,
-                    fmt::format("{}: command not found (fod has no mapping for it)", name));
+    from_catalog = pull::lookup_catalogs(name, mapping.config);
+    if (!from_catalog) {
+      throw UserError(status_not_found,
+                      fmt::format("{}: command not found (fod has no mapping for it)", name));
+    }
+    entry = &*from_catalog;
   }
   warm::RunRequest request;
   request.entry = entry;
   request.config = &mapping.config;
   request.engine = require_engine(mapping.config);
   request.args = args;
+  if (from_catalog && from_catalog->entrypoint.empty()) {
+    // First use of a catalog name: the image (pulled with consent if absent) says what runs.
+    auto entrypoint = pull::image_entrypoint(request.engine, entry->image);
+    if (!entrypoint) {
+      pull::obtain_image(*entry, mapping.config, request.engine);
+      entrypoint = pull::image_entrypoint(request.engine, entry->image);
+    }
+    from_catalog->entrypoint =
+        entrypoint && !entrypoint->empty() ? *entrypoint : std::vector<std::string>{name};
+    pull::record_entrypoint(name, from_catalog->entrypoint);
+  }
+  try {
+    return warm::run(request);
+  } catch (const warm::ImageAbsent &) {
+    // The only path that reaches the network: the image is not there yet.
+  }
+  pull::obtain_image(*entry, mapping.config, request.engine);
   return warm::run(request);
+}
+
+int catalog_command(const std::string &name) {
+  auto mapping = load_mapping_for(name);
+  if (mapping.find(name) != nullptr) {
+    return 0;
+  }
+  if (!pull::lookup_catalogs(name, mapping.config)) {
+    return 1;
+  }
+  // A shim from now on: the next call needs neither the handler nor a lookup.
+  load_mapping(false, true);
+  return 0;
 }
 
 } // namespace fod::cli

@@ -3,7 +3,11 @@
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
 #include "error.hpp"
+#include "pull/catalog.hpp"
+#include "pull/consent.hpp"
+#include "pull/probe.hpp"
 #include "util/duration.hpp"
+#include "util/process.hpp"
 #include "warm/agent_client.hpp"
 #include "warm/runner.hpp"
 #include "warm/state.hpp"
@@ -17,15 +21,52 @@ namespace fod::cli {
 int which_command(const std::string &name) {
   auto mapping = load_mapping(true);
   const auto *entry = mapping.find(name);
+  std::optional<mapping::Entry> from_catalog;
   if (entry == nullptr) {
-    fmt::print(stderr, "fod: {} is not mapped\n", name);
-    return 1;
+    from_catalog = pull::lookup_catalogs(name, mapping.config);
+    if (!from_catalog) {
+      fmt::print(
+          stderr, "fod: {} is not mapped{}\n", name,
+          mapping.config.catalogs.empty() ? "" : " and no configured catalog has an image for it");
+      return 1;
+    }
+    entry = &*from_catalog;
   }
   fmt::print("{}\n", name);
-  fmt::print("  defined in:  {} layer, {}:{}\n", entry->origin.layer, entry->origin.file,
-             entry->origin.line);
+  if (from_catalog) {
+    fmt::print("  defined in:  catalog {}\n", entry->origin.file);
+  } else {
+    fmt::print("  defined in:  {} layer, {}:{}\n", entry->origin.layer, entry->origin.file,
+               entry->origin.line);
+  }
   fmt::print("  image:       {}\n", entry->image);
-  fmt::print("  runs:        {}\n", fmt::join(entry->entrypoint, " "));
+  auto remote = pull::probe(entry->image, mapping.config);
+  switch (remote.kind) {
+  case pull::ProbeResult::Kind::found:
+    fmt::print("  registry:    {}, {} to download\n", remote.remote.digest,
+               pull::human_size(remote.remote.size));
+    break;
+  case pull::ProbeResult::Kind::not_found:
+    fmt::print("  registry:    not found{}\n", remote.error.empty() ? "" : ": " + remote.error);
+    break;
+  default:
+    fmt::print("  registry:    registry unreachable: {}\n", remote.error);
+  }
+  if (auto consent = pull::recorded_consent(entry->image)) {
+    fmt::print("  consent:     {}{}\n", consent->allowed ? "allowed" : "declined",
+               consent->digest.empty() ? std::string()
+                                       : fmt::format(" ({} approved)", consent->digest));
+  } else {
+    fmt::print("  consent:     none recorded ({})\n",
+               mapping.config.confirm == mapping::Confirm::never
+                   ? "confirm: never, pulls without asking"
+                   : "asks before the first pull");
+  }
+  if (entry->entrypoint.empty()) {
+    fmt::print("  runs:        the image's entrypoint (read at the first run)\n");
+  } else {
+    fmt::print("  runs:        {}\n", fmt::join(entry->entrypoint, " "));
+  }
   fmt::print("  network:     {}\n", mapping::to_string(entry->network));
   if (!entry->capabilities.empty()) {
     fmt::print("  capabilities: {}\n", fmt::join(entry->capabilities, ", "));
@@ -50,6 +91,9 @@ int which_command(const std::string &name) {
   }
   fmt::print("  engine:      {} ({}{})\n", engine::to_string(engine->kind), engine->cli,
              engine->rootless ? ", rootless" : "");
+  auto local =
+      util::capture({engine->cli, "image", "inspect", "--format", "{{.Id}}", entry->image});
+  fmt::print("  local image: {}\n", local.status == 0 ? "yes" : "no (the first run pulls it)");
 
   warm::RunRequest request{entry, &mapping.config, *engine, {}};
   std::string cwd = warm::current_directory();

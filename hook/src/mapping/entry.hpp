@@ -45,6 +45,11 @@ struct Entry {
   Origin origin;
 };
 
+// Whether fod asks before pulling an image.
+enum class Confirm { ask, never };
+// What fod does when a tag resolves to another digest than the one approved.
+enum class OnDigestChange { ask, allow, refuse };
+
 // Settings from config.yaml, merged over the layers.
 struct Config {
   std::string engine = "auto"; // auto | podman | docker
@@ -54,7 +59,20 @@ struct Config {
   bool fast_path = true; // runs go through the agent in the warm container
   // `ttl: auto` (the default; ttl applies when it is off), its bounds, pre-warming.
   adaptive::Settings adaptive;
+  Confirm confirm = Confirm::ask;
+  OnDigestChange on_digest_change = OnDigestChange::ask;
+  std::vector<std::string> insecure_registries; // host[:port] spoken to over plain HTTP
+  std::vector<std::string> catalogs;            // registry/prefix probed for unmapped names
+  Network catalog_network = Network::standard;  // the network of commands found in a catalog
+  std::chrono::seconds registry_connect_timeout{2};
+  std::chrono::seconds registry_timeout{5};
+  std::chrono::seconds negative_cache_ttl{86400};
 };
+
+const char *to_string(Confirm confirm);
+const char *to_string(OnDigestChange change);
+std::optional<Confirm> parse_confirm(const std::string &text);
+std::optional<OnDigestChange> parse_on_digest_change(const std::string &text);
 
 // Whether runs of entry use `ttl: auto`: the entry says so, or it sets no ttl
 // and neither does the config.

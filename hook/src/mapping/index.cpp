@@ -14,7 +14,7 @@ namespace {
 
 using nlohmann::json;
 
-// Format 3: a header line of JSON (sources, config, diagnostics), then one line
+// Format 4: a header line of JSON (sources, config, diagnostics), then one line
 // per command: its name, a tab, its entry as JSON.
 constexpr int index_format = 4;
 
@@ -136,6 +136,21 @@ std::optional<Mapping> read_index(const std::string &path, const std::optional<s
     mapping.config.pids = c.at("pids").get<int>();
     mapping.config.fast_path = c.at("fast_path").get<bool>();
     mapping.config.adaptive = adaptive::settings_from_json(c.at("adaptive"));
+    mapping.config.confirm =
+        parse_confirm(c.at("confirm").get<std::string>()).value_or(Confirm::ask);
+    mapping.config.on_digest_change =
+        parse_on_digest_change(c.at("on_digest_change").get<std::string>())
+            .value_or(OnDigestChange::ask);
+    mapping.config.insecure_registries =
+        c.at("insecure_registries").get<std::vector<std::string>>();
+    mapping.config.catalogs = c.at("catalogs").get<std::vector<std::string>>();
+    mapping.config.catalog_network =
+        parse_network(c.at("catalog_network").get<std::string>()).value_or(Network::standard);
+    mapping.config.registry_connect_timeout =
+        std::chrono::seconds(c.at("registry_connect_timeout").get<long>());
+    mapping.config.registry_timeout = std::chrono::seconds(c.at("registry_timeout").get<long>());
+    mapping.config.negative_cache_ttl =
+        std::chrono::seconds(c.at("negative_cache_ttl").get<long>());
     mapping.diagnostics = header.at("diagnostics").get<std::vector<std::string>>();
 
     auto parse_line = [&](size_t start) {
@@ -175,7 +190,15 @@ void write_index(const std::string &path, const json &signatures, const Mapping 
                       {"memory", mapping.config.memory},
                       {"pids", mapping.config.pids},
                       {"fast_path", mapping.config.fast_path},
-                      {"adaptive", adaptive::settings_to_json(mapping.config.adaptive)}};
+                      {"adaptive", adaptive::settings_to_json(mapping.config.adaptive)},
+                      {"confirm", to_string(mapping.config.confirm)},
+                      {"on_digest_change", to_string(mapping.config.on_digest_change)},
+                      {"insecure_registries", mapping.config.insecure_registries},
+                      {"catalogs", mapping.config.catalogs},
+                      {"catalog_network", to_string(mapping.config.catalog_network)},
+                      {"registry_connect_timeout", mapping.config.registry_connect_timeout.count()},
+                      {"registry_timeout", mapping.config.registry_timeout.count()},
+                      {"negative_cache_ttl", mapping.config.negative_cache_ttl.count()}};
   header["diagnostics"] = mapping.diagnostics;
   std::string text = header.dump() + "\n";
   for (const auto &[name, entry] : mapping.entries) {

@@ -68,6 +68,14 @@ std::chrono::seconds duration_field(const YAML::Node &node, const std::string &f
   return *parsed;
 }
 
+std::chrono::seconds positive_duration_field(const YAML::Node &node, const std::string &field) {
+  auto duration = duration_field(node, field);
+  if (duration.count() <= 0) {
+    throw FieldError{line_of(node), fmt::format("'{}' must be at least 1s", field)};
+  }
+  return duration;
+}
+
 int positive_int_field(const YAML::Node &node, const std::string &field) {
   auto text = scalar(node, field);
   int value = 0;
@@ -330,6 +338,59 @@ void apply_config_text(const std::string &text, const std::string &file, Mapping
         mapping.config.pids = positive_int_field(value, key);
       } else if (key == "fast_path") {
         mapping.config.fast_path = bool_field(value, key);
+      } else if (key == "confirm") {
+        auto text = scalar(value, key);
+        auto confirm = parse_confirm(text);
+        if (!confirm) {
+          throw FieldError{line_of(value), fmt::format("'confirm: {}' must be ask or never", text)};
+        }
+        mapping.config.confirm = *confirm;
+      } else if (key == "on_digest_change") {
+        auto text = scalar(value, key);
+        auto change = parse_on_digest_change(text);
+        if (!change) {
+          throw FieldError{
+              line_of(value),
+              fmt::format("'on_digest_change: {}' must be ask, allow or refuse", text)};
+        }
+        mapping.config.on_digest_change = *change;
+      } else if (key == "insecure_registries") {
+        auto hosts = string_list(value, key);
+        for (const auto &host : hosts) {
+          if (host.empty() || host.find('/') != std::string::npos ||
+              host.find_first_of(" \t") != std::string::npos) {
+            throw FieldError{
+                line_of(value),
+                fmt::format("'{}' in insecure_registries must be host or host:port", host)};
+          }
+        }
+        mapping.config.insecure_registries = hosts;
+      } else if (key == "catalogs") {
+        auto catalogs = string_list(value, key);
+        for (auto &catalog : catalogs) {
+          while (!catalog.empty() && catalog.back() == '/') {
+            catalog.pop_back();
+          }
+          if (auto problem = check_catalog(catalog)) {
+            throw FieldError{line_of(value), fmt::format("catalog '{}': {}", catalog, *problem)};
+          }
+        }
+        mapping.config.catalogs = catalogs;
+      } else if (key == "catalog_network") {
+        auto text = scalar(value, key);
+        auto network = parse_network(text);
+        if (!network) {
+          throw FieldError{
+              line_of(value),
+              fmt::format("'catalog_network: {}' must be none, default or host", text)};
+        }
+        mapping.config.catalog_network = *network;
+      } else if (key == "registry_connect_timeout") {
+        mapping.config.registry_connect_timeout = positive_duration_field(value, key);
+      } else if (key == "registry_timeout") {
+        mapping.config.registry_timeout = positive_duration_field(value, key);
+      } else if (key == "negative_cache_ttl") {
+        mapping.config.negative_cache_ttl = duration_field(value, key);
       } else {
         report(line_of(item.first), fmt::format("unknown setting '{}' ignored", key));
       }

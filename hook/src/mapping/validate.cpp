@@ -1,5 +1,7 @@
 #include "mapping/validate.hpp"
 
+#include "registry/reference.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <set>
@@ -61,6 +63,22 @@ std::optional<std::string> check_command_name(const std::string &name) {
         c != '+') {
       return "a command name may hold only letters, digits and . _ - +";
     }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_catalog(const std::string &catalog) {
+  auto first_slash = catalog.find('/');
+  std::string host = catalog.substr(0, first_slash);
+  if (first_slash == std::string::npos ||
+      (host.find('.') == std::string::npos && host.find(':') == std::string::npos &&
+       host != "localhost")) {
+    return "must name a registry and a repository prefix, like registry.example.com/tools";
+  }
+  auto reference = registry::parse_reference(catalog + "/probe:latest");
+  if (!reference || catalog.find('@') != std::string::npos ||
+      reference->registry + "/" + reference->repository != catalog + "/probe") {
+    return "is not a registry and repository prefix (lowercase, no tag or digest)";
   }
   return std::nullopt;
 }

@@ -14,6 +14,10 @@ std::optional<std::string> check_command_name(const std::string &name);
 // [host[:port]/]path[:tag][@sha256:<64 hex>].
 std::optional<std::string> check_image_reference(const std::string &image);
 
+// A catalog: a registry and repository prefix under which images are named after the
+// command they provide (registry.example.com/tools: tools/jq:latest is jq).
+std::optional<std::string> check_catalog(const std::string &catalog);
+
 // A capability name such as NET_RAW (CAP_ prefix and case are normalised first).
 std::optional<std::string> check_capability(const std::string &capability);
 

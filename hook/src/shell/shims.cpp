@@ -29,10 +29,15 @@ std::string link_target(const std::string &path) {
 
 } // namespace
 
-void sync_shims(const mapping::Mapping &mapping, const std::vector<std::string> &sources,
-                const std::string &fod_path, const std::string &dir) {
+void sync_shims(const mapping::Mapping &mapping, const std::vector<std::string> &catalog_names,
+                const std::vector<std::string> &sources, const std::string &fod_path,
+                const std::string &dir) {
   if (!util::make_directories(dir, 0755)) {
     return;
+  }
+  std::set<std::string> wanted(catalog_names.begin(), catalog_names.end());
+  for (const auto &[name, entry] : mapping.entries) {
+    wanted.insert(name);
   }
   std::set<std::string> present;
   if (DIR *d = opendir(dir.c_str())) {
@@ -45,11 +50,11 @@ void sync_shims(const mapping::Mapping &mapping, const std::vector<std::string> 
   }
   for (const auto &name : present) {
     std::string path = util::join(dir, name);
-    if (mapping.entries.count(name) == 0 || link_target(path) != fod_path) {
+    if (wanted.count(name) == 0 || link_target(path) != fod_path) {
       unlink(path.c_str());
     }
   }
-  for (const auto &[name, entry] : mapping.entries) {
+  for (const auto &name : wanted) {
     std::string path = util::join(dir, name);
     if (link_target(path) == fod_path) {
       continue;
@@ -67,6 +72,12 @@ void sync_shims(const mapping::Mapping &mapping, const std::vector<std::string> 
   }
   listing += fod_path + "\n";
   util::write_file_atomic(util::join(dir, ".sources"), listing, 0644);
+  std::string marker = util::join(dir, ".catalogs");
+  if (mapping.config.catalogs.empty()) {
+    unlink(marker.c_str());
+  } else {
+    util::touch(marker);
+  }
   util::touch(util::join(dir, ".stamp"));
 }
 

@@ -110,9 +110,9 @@ std::string first_meaningful_line(const std::string &text) {
   const char *cli = engine::to_string(engine.kind);
   if (reason.find("image not known") != std::string::npos ||
       reason.find("No such image") != std::string::npos) {
-    throw UserError(status_engine_failure,
-                    fmt::format("image {} is not present in {}; pull it first: {} pull {}", image,
-                                cli, cli, image));
+    throw ImageAbsent(status_engine_failure,
+                      fmt::format("image {} is not present in {}; pull it first: {} pull {}", image,
+                                  cli, cli, image));
   }
   throw UserError(status_engine_failure,
                   fmt::format("{} could not start a container of {}: {}", cli, image,

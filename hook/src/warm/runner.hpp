@@ -1,6 +1,7 @@
 #pragma once
 
 #include "engine/argv.hpp"
+#include "error.hpp"
 #include "mapping/entry.hpp"
 
 #include <string>
@@ -29,6 +30,13 @@ engine::ContainerSpec container_spec(const RunRequest &request, const std::strin
 // The host path of fod-keeper: <prefix>/libexec/fod/fod-keeper next to the
 // installed binary, or beside it in a build tree.
 std::string keeper_path();
+
+// Thrown by run() when the engine does not have the image: nothing was started, and the
+// caller may pull it and run again. Unhandled, it is the 125 "pull it first" error.
+class ImageAbsent : public UserError {
+public:
+  using UserError::UserError;
+};
 
 // Runs the command in its warm container, starting the container (and its
 // reaper) when needed; returns the status to exit with. May not return at all

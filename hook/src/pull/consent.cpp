@@ -1,0 +1,79 @@
+#include "pull/consent.hpp"
+
+#include "registry/reference.hpp"
+#include "util/fs.hpp"
+#include "util/lock.hpp"
+#include "warm/state.hpp"
+
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+namespace fod::pull {
+
+namespace {
+
+using nlohmann::json;
+
+json read_store(const std::string &path) {
+  auto text = util::read_file(path);
+  if (!text) {
+    return json::object();
+  }
+  try {
+    auto j = json::parse(*text);
+    if (j.is_object()) {
+      return j;
+    }
+  } catch (const json::exception &) {
+  }
+  return json::object(); // a damaged file is as good as none: fod asks again
+}
+
+} // namespace
+
+std::string consent_path() {
+  return util::join(warm::state_dir(), "consent.json");
+}
+
+std::string canonical_image(const std::string &image) {
+  auto parsed = registry::parse_reference(image);
+  return parsed ? parsed->canonical() : image;
+}
+
+std::optional<Consent> recorded_consent(const std::string &image) {
+  json store = read_store(consent_path());
+  std::string key = canonical_image(image);
+  if (!store.contains("images") || !store["images"].is_object() || !store["images"].contains(key)) {
+    return std::nullopt;
+  }
+  const json &j = store["images"][key];
+  try {
+    Consent consent;
+    consent.allowed = j.at("allowed").get<bool>();
+    consent.digest = j.value("digest", "");
+    consent.command = j.value("command", "");
+    consent.time = j.value("time", 0LL);
+    return consent;
+  } catch (const json::exception &) {
+    return std::nullopt;
+  }
+}
+
+void record_consent(const std::string &image, const Consent &consent) {
+  std::string path = consent_path();
+  util::make_directories(util::dirname(path), 0700);
+  util::FileLock lock(path + ".lock");
+  lock.lock(util::FileLock::Mode::exclusive);
+  json store = read_store(path);
+  if (!store.contains("images") || !store["images"].is_object()) {
+    store["images"] = json::object();
+  }
+  store["images"][canonical_image(image)] = {
+      {"allowed", consent.allowed},
+      {"digest", consent.digest},
+      {"command", consent.command},
+      {"time", consent.time != 0 ? consent.time : static_cast<long long>(std::time(nullptr))}};
+  util::write_file_atomic(path, store.dump(2) + "\n", 0600);
+}
+
+} // namespace fod::pull

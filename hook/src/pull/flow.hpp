@@ -1,0 +1,32 @@
+#pragma once
+
+#include "engine/engine.hpp"
+#include "mapping/entry.hpp"
+
+#include <string>
+#include <vector>
+
+namespace fod::pull {
+
+// Brings entry's image into the engine's storage, as the user allows: probes the registry,
+// asks on the terminal (or uses the consent recorded, or config confirm: never), pulls the
+// approved digest through the engine CLI and tags it as the mapping names it. Throws
+// UserError: 127 without consent, 125 when the registry or the pull fails. Ctrl-C during the
+// pull exits 130 with no image tagged.
+void obtain_image(const mapping::Entry &entry, const mapping::Config &config,
+                  const engine::Engine &engine);
+
+// `fod allow NAME`: records consent for entry's image, with the digest the registry gives
+// now, or without one when the registry cannot be reached (the first pull then approves
+// the digest it finds). Returns what to print.
+std::string allow_image(const mapping::Entry &entry, const mapping::Config &config);
+
+// The engine argv that pulls image_by_digest (registry/repository@sha256:...). Pure.
+std::vector<std::string> pull_argv(const engine::Engine &engine, const std::string &by_digest,
+                                   bool insecure);
+
+// The engine argv that gives the pulled image the name the mapping uses. Pure.
+std::vector<std::string> tag_argv(const engine::Engine &engine, const std::string &by_digest,
+                                  const std::string &image);
+
+} // namespace fod::pull

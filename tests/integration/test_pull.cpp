@@ -1,0 +1,481 @@
+// Pull with consent, trust pinning and catalogs, against a real registry on
+// loopback (tests/integration/registry_fixture.hpp) and the real engines.
+// Terminal cases run fod in a detached tmux pane and answer its question.
+#include "fod_env.hpp"
+#include "registry_fixture.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <thread>
+#include <unistd.h>
+
+using namespace fod::test;
+
+namespace {
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// The text without its line breaks (tmux wraps long lines at its width).
+std::string flat(const std::string& text) {
+    std::string out;
+    for (char c : text)
+        if (c != '\n') out += c;
+    return out;
+}
+
+// fod in a detached tmux pane of 200x50 on its own socket: `bash -c LINE`, then
+// the status, then the pane stays.
+class Pane {
+public:
+    Pane(const FodEnv& env, const std::string& line) {
+        m_socket = env.root() + "/tmux-" + std::to_string(++s_count) + ".sock";
+        std::string script = line + "; echo \"STATUS=$?\"; sleep 600";
+        std::string conf = env.root() + "/tmux.conf";
+        std::ofstream(conf) << "set -g status off\nset -g default-size 200x50\n";
+        Result r = run({"tmux", "-S", m_socket, "-f", conf, "new-session", "-d", "-x", "200",
+                        "-y", "50", "bash", "--norc", "--noprofile", "-c", script},
+                       env.options({.timeout_s = 30}));
+        INFO(r.err);
+        REQUIRE(r.status == 0);
+        m_as_user = env.options().as_user;
+    }
+    ~Pane() { tmux({"kill-server"}); }
+    Pane(const Pane&) = delete;
+    Pane& operator=(const Pane&) = delete;
+
+    std::string screen() const { return tmux({"capture-pane", "-p", "-J", "-S", "-"}).out; }
+    bool wait_for(const std::string& text, double timeout_s = 60) const {
+        auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+        while (std::chrono::steady_clock::now() < end) {
+            if (contains(screen(), text)) return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        return false;
+    }
+    void type(const std::string& text) const {
+        if (!text.empty()) tmux({"send-keys", "-l", text});
+        tmux({"send-keys", "Enter"});
+    }
+    void key(const std::string& name) const { tmux({"send-keys", name}); }
+
+private:
+    Result tmux(const std::vector<std::string>& args) const {
+        std::vector<std::string> argv{"tmux", "-S", m_socket};
+        argv.insert(argv.end(), args.begin(), args.end());
+        RunOptions o{.timeout_s = 20};
+        o.as_user = m_as_user;
+        return run(argv, o);
+    }
+    static inline int s_count = 0;
+    std::string m_socket;
+    std::optional<std::string> m_as_user;
+};
+
+// Rootless podman here cannot use its default network (see ENVIRONMENT.md).
+std::string rootless_network(Engine e) {
+    return e == Engine::rootless ? "catalog_network: none\n" : "";
+}
+
+// Whether the engine has an image by that name.
+bool has_image(const FodEnv& env, const std::string& image) {
+    return env.engine_cli({"image", "inspect", image}).status == 0;
+}
+
+// Removes an image name this test pulled (podman: the name only, so a test
+// image sharing its content stays; docker: the pulled image).
+void remove_image(const FodEnv& env, const std::string& image) {
+    if (env.engine() == Engine::docker) {
+        Result id = env.engine_cli({"image", "inspect", "--format", "{{.Id}}", image});
+        if (id.status == 0) env.engine_cli({"rmi", "-f", lines_of(id.out).at(0)});
+    } else {
+        env.engine_cli({"rmi", image});
+    }
+}
+
+// A registry with the scratch image pushed as REPO:TAG, and fod's config
+// allowing plain HTTP to it.
+struct Setup {
+    explicit Setup(Engine e) : env(e) {}
+    FodEnv env;
+    TestRegistry registry;
+    std::string image(const std::string& repo_tag) const { return registry.host() + "/" + repo_tag; }
+    void config(const std::string& extra = "") const {
+        env.write_config("config.yaml",
+                         "insecure_registries: [\"" + registry.host() + "\"]\n" + extra);
+    }
+};
+
+void no_terminal_then_allow(Engine e) {
+    FOD_REQUIRE_REGISTRY();
+    Setup s(e);
+    s.registry.push(scratch_image, "fodtest/tool:1");
+    const std::string image = s.image("fodtest/tool:1");
+    const std::string digest = s.registry.skopeo_digest("fodtest/tool:1");
+    remove_image(s.env, image);
+    s.config();
+    s.env.write_mappings(s.env.entry("tool-pull", image, {"/tool"}, "91s"));
+
+    Result r = s.env.run_cmd("tool-pull", {"echo", "hi"});
+    INFO("stderr: " << r.err);
+    CHECK(r.status == 127);
+    CHECK(r.out.empty());
+    CHECK(contains(r.err, "fod allow tool-pull"));
+    CHECK(lines_of(r.err).size() == 1);
+    CHECK_FALSE(has_image(s.env, image));
+    CHECK(s.env.containers().empty());
+
+    Result allow = s.env.fod({"allow", "tool-pull"});
+    INFO("allow: " << allow.out << allow.err);
+    CHECK(allow.status == 0);
+    CHECK(contains(allow.out, digest));
+    CHECK_FALSE(has_image(s.env, image));  // allowing pulls nothing yet
+    CHECK(contains(read_text(s.env.root() + "/state/fod/consent.json"), digest));
+
+    Result run = s.env.run_cmd("tool-pull", {"echo", "pulled", "and", "ran"});
+    INFO("stderr: " << run.err);
+    CHECK(run.status == 0);
+    CHECK(run.out == "pulled and ran\n");  // the engine's pull output went to stderr
+    CHECK(has_image(s.env, image));
+
+    Result which = s.env.fod({"which", "tool-pull"});
+    INFO("which: " << which.out << which.err);
+    CHECK(contains(which.out, digest));
+    CHECK(contains(which.out, "local image: yes"));
+    CHECK(contains(which.out, "consent:     allowed"));
+
+    s.env.stop_all_checked();
+    remove_image(s.env, image);
+}
+
+void terminal_question(Engine e) {
+    FOD_REQUIRE_REGISTRY();
+    Setup s(e);
+    s.registry.push(scratch_image, "fodtest/asked:1");
+    s.registry.push(scratch_image, "fodtest/refused:1", "oci");
+    const std::string asked = s.image("fodtest/asked:1");
+    const std::string refused = s.image("fodtest/refused:1");
+    const std::string digest = s.registry.skopeo_digest("fodtest/asked:1");
+    remove_image(s.env, asked);
+    remove_image(s.env, refused);
+    s.config();
+    s.env.write_mappings(s.env.entry("tool-asked", asked, {"/tool"}, "92s") +
+                         s.env.entry("tool-refused", refused, {"/tool"}, "92s"));
+    const std::string fod = fod_binary();
+
+    {
+        Pane pane(s.env, "'" + fod + "' run tool-asked echo answered yes");
+        REQUIRE(pane.wait_for("[Y/n]"));
+        std::string question = flat(pane.screen());
+        INFO("screen:\n" << question);
+        CHECK(contains(question, "tool-asked"));
+        CHECK(contains(question, asked));
+        CHECK(contains(question, digest));
+        CHECK(contains(question, "B to"));  // B, kB or MB to download
+        pane.type("y");
+        CHECK(pane.wait_for("STATUS=0"));
+        INFO("screen:\n" << pane.screen());
+        CHECK(contains(pane.screen(), "answered yes"));
+    }
+    CHECK(has_image(s.env, asked));
+
+    {
+        Pane pane(s.env, "'" + fod + "' run tool-refused echo never");
+        REQUIRE(pane.wait_for("[Y/n]"));
+        pane.type("n");
+        CHECK(pane.wait_for("STATUS=127"));
+        INFO("screen:\n" << pane.screen());
+        CHECK_FALSE(contains(pane.screen(), "never\n"));
+    }
+    CHECK_FALSE(has_image(s.env, refused));
+    // Remembered: no question, 127 and how to change it, also on a terminal.
+    Result again = s.env.run_cmd("tool-refused", {"echo", "x"});
+    INFO("stderr: " << again.err);
+    CHECK(again.status == 127);
+    CHECK(contains(again.err, "declined"));
+    CHECK(contains(again.err, "fod allow tool-refused"));
+    {
+        Pane pane(s.env, "'" + fod + "' run tool-refused echo never");
+        CHECK(pane.wait_for("STATUS=127"));
+        CHECK_FALSE(contains(pane.screen(), "[Y/n]"));
+    }
+
+    s.env.stop_all_checked();
+    remove_image(s.env, asked);
+}
+
+void confirm_never(Engine e) {
+    FOD_REQUIRE_REGISTRY();
+    Setup s(e);
+    s.registry.push(scratch_image, "fodtest/never:1");
+    const std::string image = s.image("fodtest/never:1");
+    remove_image(s.env, image);
+    s.config("confirm: never\n");
+    s.env.write_mappings(s.env.entry("tool-never", image, {"/tool"}, "93s"));
+
+    Result r = s.env.run_cmd("tool-never", {"echo", "no", "question"});
+    INFO("stderr: " << r.err);
+    CHECK(r.status == 0);
+    CHECK(r.out == "no question\n");
+    CHECK(contains(read_text(s.env.root() + "/state/fod/consent.json"),
+                   s.registry.skopeo_digest("fodtest/never:1")));
+
+    s.env.stop_all_checked();
+    remove_image(s.env, image);
+}
+
+void digest_change(Engine e) {
+    FOD_REQUIRE_REGISTRY();
+    Setup s(e);
+    s.registry.push(scratch_image, "fodtest/moving:1", "v2s2");
+    const std::string image = s.image("fodtest/moving:1");
+    const std::string first = s.registry.skopeo_digest("fodtest/moving:1");
+    remove_image(s.env, image);
+    s.config();
+    s.env.write_mappings(s.env.entry("tool-moving", image, {"/tool"}, "94s"));
+    REQUIRE(s.env.fod({"allow", "tool-moving"}).status == 0);
+    Result r = s.env.run_cmd("tool-moving", {"echo", "first"});
+    INFO("stderr: " << r.err);
+    REQUIRE(r.status == 0);
+    s.env.stop_all_checked();
+
+    // The same tag now names another manifest.
+    s.registry.push(scratch_image, "fodtest/moving:1", "oci");
+    const std::string second = s.registry.skopeo_digest("fodtest/moving:1");
+    REQUIRE(first != second);
+    remove_image(s.env, image);
+
+    Result quiet = s.env.run_cmd("tool-moving", {"echo", "x"});
+    INFO("stderr: " << quiet.err);
+    CHECK(quiet.status == 127);
+    CHECK(contains(quiet.err, first));
+    CHECK(contains(quiet.err, second));
+    CHECK_FALSE(has_image(s.env, image));
+
+    {
+        Pane pane(s.env, "'" + fod_binary() + "' run tool-moving echo second");
+        REQUIRE(pane.wait_for("[Y/n]"));
+        INFO("screen:\n" << pane.screen());
+        CHECK(contains(flat(pane.screen()), first));
+        CHECK(contains(flat(pane.screen()), second));
+        pane.type("");  // the default is yes
+        CHECK(pane.wait_for("STATUS=0"));
+        CHECK(contains(pane.screen(), "second"));
+    }
+    CHECK(contains(read_text(s.env.root() + "/state/fod/consent.json"), second));
+
+    // A mapping pinned by digest pulls that digest and asks nothing about changes.
+    remove_image(s.env, image);
+    s.env.stop_all_checked();
+    const std::string pinned = s.registry.host() + "/fodtest/moving@" + first;
+    s.env.write_mappings(s.env.entry("tool-pinned", pinned, {"/tool"}, "94s"));
+    REQUIRE(s.env.fod({"allow", "tool-pinned"}).status == 0);
+    Result p = s.env.run_cmd("tool-pinned", {"echo", "pinned"});
+    INFO("stderr: " << p.err);
+    CHECK(p.status == 0);
+    CHECK(p.out == "pinned\n");
+
+    s.env.stop_all_checked();
+    remove_image(s.env, pinned);
+}
+
+void catalog_hit_and_miss(Engine e) {
+    FOD_REQUIRE_REGISTRY();
+    Setup s(e);
+    s.registry.push(scratch_image, "cat/tool-cat:latest");
+    const std::string image = s.image("cat/tool-cat:latest");
+    remove_image(s.env, image);
+    HttpListener counter([](const HttpRequest&) {
+        return HttpResponse{.status = 404,
+                            .headers = {{"Content-Type", "application/json"}},
+                            .body = R"({"errors":[{"code":"NAME_UNKNOWN","message":"no"}]})"};
+    });
+    s.env.write_config("config.yaml", "insecure_registries: [\"" + s.registry.host() + "\", \"" +
+                                          counter.host() + "\"]\nconfirm: never\ncatalogs: [\"" +
+                                          counter.host() + "/tools\", \"" + s.registry.host() +
+                                          "/cat\"]\n" + rootless_network(e));
+    s.env.write_mappings("");
+
+    // A hit in the second catalog runs the image's own entrypoint.
+    Result hit = s.env.run_cmd("tool-cat", {"echo", "from", "a", "catalog"});
+    INFO("stderr: " << hit.err);
+    CHECK(hit.status == 0);
+    CHECK(hit.out == "from a catalog\n");
+    size_t asked = counter.requests().size();
+    CHECK(asked > 0);  // the first catalog was asked first
+    // Known now: no registry is asked again.
+    Result again = s.env.run_cmd("tool-cat", {"echo", "again"});
+    CHECK(again.out == "again\n");
+    CHECK(counter.requests().size() == asked);
+
+    // A miss: 127, and the second miss sends nothing.
+    Result miss = s.env.fod({"_catalog", "nosuchtool"});
+    CHECK(miss.status == 1);
+    size_t after_miss = counter.requests().size();
+    CHECK(after_miss > asked);
+    Result miss2 = s.env.fod({"_catalog", "nosuchtool"});
+    CHECK(miss2.status == 1);
+    Result miss3 = s.env.run_cmd("nosuchtool", {});
+    CHECK(miss3.status == 127);
+    CHECK(counter.requests().size() == after_miss);
+
+    // A name that cannot be an image name is never sent.
+    for (const char* name : {"Tool-Upper", "c++", "a..b"}) {
+        Result bad = s.env.fod({"_catalog", name});
+        CHECK(bad.status == 1);
+    }
+    CHECK(counter.requests().size() == after_miss);
+    for (const auto& request : counter.requests()) {
+        CHECK_FALSE(contains(request.target, "Upper"));
+    }
+
+    s.env.stop_all_checked();
+    remove_image(s.env, image);
+}
+
+void catalog_in_bash(Engine e) {
+    FOD_REQUIRE_REGISTRY();
+    Setup s(e);
+    s.registry.push(scratch_image, "cat/tool-shcat:latest");
+    const std::string image = s.image("cat/tool-shcat:latest");
+    remove_image(s.env, image);
+    s.config("confirm: never\ncatalogs: [\"" + s.registry.host() + "/cat\"]\n" +
+             rootless_network(e));
+    s.env.write_mappings("");
+    std::string script = "eval \"$('" + fod_binary() +
+                         "' init bash)\"\n"
+                         "tool-shcat echo via the handler </dev/null\n"
+                         "echo \"status=$?\"\n"
+                         "tool-shcat exit 127 </dev/null\n"
+                         "echo \"own=$?\"\n"
+                         "nosuch-shcat\n"
+                         "echo \"miss=$?\"\n";
+    Result r = run({"bash", "--norc", "--noprofile", "-i"},
+                   s.env.options({.stdin_data = script, .env_set = {{"PS1", ""}}}));
+    INFO("stdout: " << r.out << "\nstderr: " << r.err);
+    CHECK(contains(r.out, "via the handler\nstatus=0\n"));
+    CHECK(contains(r.out, "own=127\n"));
+    CHECK(contains(r.out, "miss=127\n"));
+    CHECK(contains(r.err, "bash: nosuch-shcat: command not found"));
+
+    s.env.stop_all_checked();
+    remove_image(s.env, image);
+}
+
+// A proxy in front of the registry that, while `stall` is set, holds blob
+// downloads: a pull that hangs until Ctrl-C.
+void interrupted_pull(Engine e) {
+    FOD_REQUIRE_REGISTRY();
+    Setup s(e);
+    // An image of its own (busybox and a unique file): an engine that has the
+    // layers already would download nothing and there would be nothing to stop.
+    TempDir rootfs;
+    const std::string nonce = std::to_string(getpid()) + "-" +
+                              std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
+    rootfs.write("rootfs/nonce", nonce + "\n");
+    std::filesystem::create_directories(rootfs.path() + "/rootfs/bin");
+    std::filesystem::copy_file("/bin/busybox", rootfs.path() + "/rootfs/bin/busybox");
+    REQUIRE(run({"tar", "-C", rootfs.path() + "/rootfs", "-cf", rootfs.path() + "/rootfs.tar", "."}).status == 0);
+    const std::string local = "localhost/fod-test-slow:" + nonce;
+    Result imported = run({"podman", "import", "--change", "ENTRYPOINT [\"/bin/busybox\"]",
+                           rootfs.path() + "/rootfs.tar", local},
+                          engine_options(Engine::podman, {.timeout_s = 120}));
+    INFO(imported.err);
+    REQUIRE(imported.status == 0);
+    s.registry.push(local, "fodtest/slow:1");
+    run({"podman", "rmi", local}, engine_options(Engine::podman, {.timeout_s = 60}));
+    std::atomic<bool> stall{true};
+    std::atomic<int> stalled{0};
+    const int upstream = s.registry.port();
+    HttpListener proxy([&](const HttpRequest& request) {
+        if (stall && contains(request.path, "/blobs/")) {
+            // Hold the download until the test lets go (then forward it: a daemon
+            // that goes on pulling after its client is gone, as dockerd does, must
+            // not block the next attempt on a transfer that never ends).
+            ++stalled;
+            auto end = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+            while (stall && std::chrono::steady_clock::now() < end) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            }
+        }
+        std::vector<std::pair<std::string, std::string>> headers;
+        for (const auto& [name, value] : request.headers) {
+            if (name != "host" && name != "connection" && name != "content-length" &&
+                name != "accept") {
+                headers.emplace_back(name, value);
+            }
+        }
+        // The listener keeps one header of a name; the engines send several Accept lines.
+        headers.emplace_back("Accept",
+                             "application/vnd.oci.image.manifest.v1+json, "
+                             "application/vnd.oci.image.index.v1+json, "
+                             "application/vnd.docker.distribution.manifest.v2+json, "
+                             "application/vnd.docker.distribution.manifest.list.v2+json, */*");
+        const std::string method = request.method == "HEAD" ? "GET" : request.method;
+        HttpResponse answer = http_request(upstream, method, request.target, headers, request.body);
+        HttpResponse out{.status = answer.status, .body = answer.body};
+        for (const auto& [name, value] : answer.headers) {
+            std::string lower = name;
+            for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            if (lower != "content-length" && lower != "connection" && lower != "transfer-encoding") {
+                out.headers.emplace_back(name, value);
+            }
+        }
+        return out;
+    });
+    const std::string image = proxy.host() + "/fodtest/slow:1";
+    remove_image(s.env, image);
+    s.env.write_config("config.yaml",
+                       "confirm: never\ninsecure_registries: [\"" + proxy.host() + "\"]\n");
+    s.env.write_mappings(s.env.entry("tool-slow", image, {"/bin/busybox"}, "95s"));
+
+    {
+        Pane pane(s.env, "'" + fod_binary() + "' run tool-slow echo too early");
+        auto end = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        while (stalled == 0 && std::chrono::steady_clock::now() < end) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        INFO("screen:\n" << pane.screen());
+        REQUIRE(stalled > 0);
+        pane.key("C-c");
+        CHECK(pane.wait_for("STATUS=130"));
+        CHECK_FALSE(contains(pane.screen(), "too early"));
+    }
+    CHECK(s.env.containers().empty());
+    CHECK_FALSE(has_image(s.env, image));
+
+    // The next attempt starts over and works.
+    stall = false;
+    Result r = s.env.run_cmd("tool-slow", {"echo", "second", "try"});
+    INFO("stderr: " << r.err);
+    CHECK(r.status == 0);
+    CHECK(r.out == "second try\n");
+
+    s.env.stop_all_checked();
+    remove_image(s.env, image);
+}
+
+}  // namespace
+
+FOD_TEST_ALL_ENGINES("pull: Ctrl-C during the pull exits 130, starts nothing, and the next run works",
+                     "[pull][interrupt]", interrupted_pull)
+FOD_TEST_ALL_ENGINES("pull: without a terminal 127 and how to allow; after fod allow it pulls and runs",
+                     "[pull][consent]", no_terminal_then_allow)
+FOD_TEST_ALL_ENGINES("pull: the question on a terminal names command, image, digest, size; y pulls, n is remembered",
+                     "[pull][consent]", terminal_question)
+FOD_TEST_ALL_ENGINES("pull: confirm: never pulls without asking and records the digest",
+                     "[pull][consent]", confirm_never)
+FOD_TEST_ALL_ENGINES("pull: a tag that moved names both digests and asks again; a pinned digest does not",
+                     "[pull][consent]", digest_change)
+FOD_TEST_ALL_ENGINES("pull: catalogs: a hit runs the image, a miss is cached, a bad name is never sent",
+                     "[pull][catalog]", catalog_hit_and_miss)
+FOD_TEST_ALL_ENGINES("pull: catalogs through the bash handler: hit runs, miss gives bash's message",
+                     "[pull][catalog][shell]", catalog_in_bash)
