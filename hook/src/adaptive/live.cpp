@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <ctime>
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -84,7 +85,7 @@ double current_ttl(const std::string &image, double last_use, const Settings &se
 void cancel_prewarm_helpers() {
   std::string dir = util::join(warm::runtime_dir(), "prewarm");
   util::make_directories(dir, 0700);
-  util::write_file_atomic(cancel_marker(), fmt::format("{:.3f}\n", warm::now_seconds()), 0600);
+  util::write_file_atomic(cancel_marker(), fmt::format("{:.6f}\n", warm::now_seconds()), 0600);
 }
 
 void spawn_prewarm_helper(const std::string &command, const Settings &settings) {
@@ -94,7 +95,9 @@ void spawn_prewarm_helper(const std::string &command, const Settings &settings) 
           warm::now_seconds() - static_cast<double>(settings.ttl_min.count())) {
     return;
   }
-  warm::spawn_detached({"_prewarm", command});
+  // The spawn time goes along: a `fod stop` after it cancels this helper even
+  // when the helper has not got as far as looking yet.
+  warm::spawn_detached({"_prewarm", command, fmt::format("{:.6f}", warm::now_seconds())});
 }
 
 void mark_prewarm_idle(const std::string &command, bool nothing_to_do) {
@@ -106,7 +109,8 @@ void mark_prewarm_idle(const std::string &command, bool nothing_to_do) {
   util::touch(idle_marker(command));
 }
 
-PrewarmHooks default_prewarm_hooks(std::function<std::uint64_t(const std::string &)> memory_of) {
+PrewarmHooks default_prewarm_hooks(std::function<std::uint64_t(const std::string &)> memory_of,
+                                   double spawned_at) {
   PrewarmHooks hooks;
   hooks.read_history = [] { return read_history(default_history_path()); };
   hooks.now = [] { return warm::now_seconds(); };
@@ -123,14 +127,11 @@ PrewarmHooks default_prewarm_hooks(std::function<std::uint64_t(const std::string
     return warm;
   };
   hooks.append = [](const Record &r) { return append_record(default_history_path(), r); };
-  hooks.cancelled = [started = warm::now_seconds()] {
-    struct stat st {};
-    if (stat(cancel_marker().c_str(), &st) != 0) {
-      return false;
-    }
-    return static_cast<double>(st.st_mtim.tv_sec) +
-               static_cast<double>(st.st_mtim.tv_nsec) * 1e-9 >=
-           started;
+  hooks.cancelled = [started = spawned_at] {
+    // The time inside the marker, not its mtime: file times come from a coarse
+    // clock that can lag a `fod stop` right after the spawn by a few ms.
+    auto text = util::read_file(cancel_marker());
+    return text && std::strtod(text->c_str(), nullptr) >= started;
   };
   auto held = std::make_shared<std::map<std::string, std::unique_ptr<util::FileLock>>>();
   hooks.claim_periodic = [held](const std::string &command) {

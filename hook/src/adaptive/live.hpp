@@ -44,6 +44,7 @@ void cancel_prewarm_helpers();
 // per command in the runtime directory for periodic waits (held until the
 // process ends), and fod's warm containers with memory_of's limits. warm_key
 // and start are left to the caller: they need the mapping and the runner.
-PrewarmHooks default_prewarm_hooks(std::function<std::uint64_t(const std::string &)> memory_of);
+PrewarmHooks default_prewarm_hooks(std::function<std::uint64_t(const std::string &)> memory_of,
+                                   double spawned_at);
 
 } // namespace fod::adaptive

@@ -36,8 +36,9 @@ int init_command(const std::string &shell);
 // it).
 int sync_command();
 
-// fod _prewarm NAME: the detached pre-warm helper after a run of NAME (internal).
-int prewarm_command(const std::string &name);
+// fod _prewarm NAME SPAWNED_AT: the detached pre-warm helper after a run of NAME
+// (internal); SPAWNED_AT is when the run spawned it (seconds since the epoch).
+int prewarm_command(const std::string &name, double spawned_at);
 
 // fod _reap DIR: the detached reaper (internal).
 int reap_command(const std::string &dir);

@@ -7,6 +7,7 @@
 #include "version.hpp"
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <fmt/format.h>
 #include <set>
 #include <string_view>
@@ -37,8 +38,8 @@ int dispatch(int argc, char **argv) {
     }
     return run_command(argv[2], std::vector<std::string>(argv + 3, argv + argc));
   }
-  if (argc == 3 && std::string_view(argv[1]) == "_prewarm") {
-    return prewarm_command(argv[2]);
+  if (argc == 4 && std::string_view(argv[1]) == "_prewarm") {
+    return prewarm_command(argv[2], std::strtod(argv[3], nullptr));
   }
   if (argc == 3 && std::string_view(argv[1]) == "_reap") {
     return reap_command(argv[2]);

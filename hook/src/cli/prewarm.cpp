@@ -8,7 +8,7 @@
 
 namespace fod::cli {
 
-int prewarm_command(const std::string &trigger) {
+int prewarm_command(const std::string &trigger, double spawned_at) {
   {
     // Most runs predict nothing: find out from the record and the config alone.
     const auto settings = load_mapping_for(trigger).config.adaptive;
@@ -34,12 +34,15 @@ int prewarm_command(const std::string &trigger) {
     }
     return warm::RunRequest{entry, &mapping.config, engine, {}};
   };
-  auto hooks = adaptive::default_prewarm_hooks([&](const std::string &command) {
-    const auto *entry = mapping.find(command);
-    return adaptive::parse_memory(entry != nullptr ? entry->memory.value_or(mapping.config.memory)
-                                                   : mapping.config.memory)
-        .value_or(0);
-  });
+  auto hooks = adaptive::default_prewarm_hooks(
+      [&](const std::string &command) {
+        const auto *entry = mapping.find(command);
+        return adaptive::parse_memory(entry != nullptr
+                                          ? entry->memory.value_or(mapping.config.memory)
+                                          : mapping.config.memory)
+            .value_or(0);
+      },
+      spawned_at);
   hooks.warm_key = [&](const std::string &command) -> std::optional<std::string> {
     auto request = request_for(command);
     if (!request) {
