@@ -31,6 +31,8 @@
 #endif
 
 #define SOCKET_PATH "/.fod/run/" FOD_AGENT_SOCKET
+/* The kernel's default /proc/sys/kernel/overflowuid. */
+#define OVERFLOW_UID 65534
 
 extern char **environ;
 
@@ -369,7 +371,10 @@ void agent_accept(int listen_fd) {
   }
   struct ucred cred;
   socklen_t len = sizeof cred;
-  if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != geteuid()) {
+  /* The overflow uid is what any peer outside our user namespace's map looks
+     like: never take it for our own, even if the keeper runs as it. */
+  if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != geteuid() ||
+      cred.uid == OVERFLOW_UID) {
     send_message(sock, FOD_AGENT_ERROR, FOD_AGENT_E_REFUSED, (int32_t)FOD_AGENT_VERSION, -1);
     close(sock);
     return;

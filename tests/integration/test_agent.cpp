@@ -167,7 +167,9 @@ void caller_streams_are_passed(Engine e) {
         "\"$0\" run bb-agent -c 'echo line; ls -l /proc/self/fd/1' >out.txt || exit 11\n"
         "printf 'a\\nb\\n' | \"$0\" run bb-agent -c 'cat; ls -l /proc/self/fd/0' || exit 12\n"
         "{ ls -l /proc/self/fd/0; \"$0\" run bb-agent -c 'ls -l /proc/self/fd/0'; } < <(sleep 1)\n"
-        "\"$0\" run bb-agent -c 'echo to-stderr >&2' 2>err.txt || exit 13\n";
+        "\"$0\" run bb-agent -c 'echo to-stderr >&2' 2>err.txt || exit 13\n"
+        // A closed stdin: fod must not hand the command a file of its own (a lock file).
+        "\"$0\" run bb-agent -c 'ls -l /proc/self/fd/0' <&- >closed.txt || exit 14\n";
     Result r = run({"bash", "-c", script, fod}, env.options(traced(env)));
     INFO("stdout: " << r.out << "\nstderr: " << r.err);
     REQUIRE(r.status == 0);
@@ -177,6 +179,10 @@ void caller_streams_are_passed(Engine e) {
     CHECK(file[0] == "line");
     CHECK(link_target(file[1]) == env.work() + "/out.txt");
     CHECK(read_text(env.work() + "/err.txt") == "to-stderr\n");
+    auto closed = lines_of(read_text(env.work() + "/closed.txt"));
+    REQUIRE(closed.size() == 1);
+    INFO("stdin of a run with stdin closed: " << closed[0]);
+    CHECK(link_target(closed[0]).find("null") != std::string::npos);
 
     auto out = lines_of(r.out);
     REQUIRE(out.size() == 5);
@@ -186,7 +192,7 @@ void caller_streams_are_passed(Engine e) {
     // The same pipe on both sides: the host's ls and the command in the container.
     CHECK(link_target(out[3]).rfind("pipe:[", 0) == 0);
     CHECK(link_target(out[3]) == link_target(out[4]));
-    CHECK(trace_lines(env) == std::vector<std::string>(4, "agent"));
+    CHECK(trace_lines(env) == std::vector<std::string>(5, "agent"));
 
     env.stop_all_checked();
 }

@@ -33,12 +33,14 @@ std::string flat(const std::string& text) {
 }
 
 // fod in a detached tmux pane of 200x50 on its own socket: `bash -c LINE`, then
-// the status, then the pane stays.
+// the status, then the pane stays. The shell traps SIGINT (its children get the
+// default back), so a command that dies of Ctrl-C does not end it, as with an
+// interactive shell, and it can echo the status.
 class Pane {
 public:
     Pane(const FodEnv& env, const std::string& line) {
         m_socket = env.root() + "/tmux-" + std::to_string(++s_count) + ".sock";
-        std::string script = line + "; echo \"STATUS=$?\"; sleep 600";
+        std::string script = "trap : INT; " + line + "; echo \"STATUS=$?\"; sleep 600";
         std::string conf = env.root() + "/tmux.conf";
         std::ofstream(conf) << "set -g status off\nset -g default-size 200x50\n";
         Result r = run({"tmux", "-S", m_socket, "-f", conf, "new-session", "-d", "-x", "200",

@@ -170,6 +170,7 @@ TEST_CASE("adaptive::settings: config keys, their errors, and the JSON round tri
 
   Settings before = s;
   CHECK(apply_setting(s, "ttl_min", "soon")->find("ttl_min: soon") != std::string::npos);
+  CHECK(apply_setting(s, "ttl_min", "0s")->find("at least 1s") != std::string::npos);
   CHECK(apply_setting(s, "prewarm", "maybe"));
   CHECK(apply_setting(s, "max_warm", "-1"));
   CHECK(apply_setting(s, "memory_ceiling", "lots"));

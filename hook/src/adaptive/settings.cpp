@@ -40,6 +40,10 @@ std::optional<std::string> apply_setting(Settings &settings, const std::string &
     if (!parsed) {
       return fmt::format("'{}: {}' is not a duration like 90s, 10m or 2h", key, value);
     }
+    if (parsed->count() < 1) {
+      // 0 would make every reaper wake without pause and every run spawn a helper.
+      return fmt::format("'{}: {}' must be at least 1s", key, value);
+    }
     (key == "ttl_min" ? settings.ttl_min : settings.ttl_max) = *parsed;
     return std::nullopt;
   }

@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <set>
 #include <string_view>
@@ -126,6 +127,13 @@ int dispatch(int argc, char **argv) {
 } // namespace
 
 int main(int argc, char **argv) {
+  // A closed stdin, stdout or stderr would otherwise be taken by the next file
+  // fod opens (a lock file, the agent's socket) and handed to the command.
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (fcntl(fd, F_GETFD) < 0) {
+      open("/dev/null", O_RDWR);
+    }
+  }
   try {
     return dispatch(argc, argv);
   } catch (const UserError &e) {

@@ -90,7 +90,7 @@ std::string meaningful_line(const std::string &text) {
 }
 
 // Runs the pull, its output on stderr (stdout is the command's); the engine shows its
-// progress when stderr is a terminal. Throws on failure; exits 130 on Ctrl-C.
+// progress when stderr is a terminal. Throws on failure; dies of SIGINT on Ctrl-C.
 void run_pull(const engine::Engine &engine, const std::vector<std::string> &argv,
               const std::string &image) {
   const char *cli = engine::to_string(engine.kind);
@@ -117,6 +117,10 @@ void run_pull(const engine::Engine &engine, const std::vector<std::string> &argv
   sigaction(SIGQUIT, &old_quit, nullptr);
   if (interrupted != 0 || status == 128 + SIGINT) {
     fmt::print(stderr, "fod: pull of {} interrupted; nothing was run\n", image);
+    // Die of it, so a shell loop around the command stops too.
+    std::fflush(stderr);
+    signal(SIGINT, SIG_DFL);
+    raise(SIGINT);
     std::exit(128 + SIGINT);
   }
   if (status != 0) {

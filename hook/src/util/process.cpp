@@ -79,6 +79,11 @@ pid_t spawn(const std::vector<std::string> &argv, const SpawnOptions &options) {
       posix_spawn_file_actions_adddup2(&sa.m_actions, *from, to);
     }
   }
+  if (options.new_session) {
+    // After the dup2s (their sources are >= 3): a detached helper may outlive
+    // the caller by hours and must not hold the caller's pipes open.
+    posix_spawn_file_actions_addclosefrom_np(&sa.m_actions, 3);
+  }
 
   auto c_argv = to_c_array(argv);
   std::vector<char *> c_env;

@@ -251,6 +251,7 @@ void drain(int master) {
 struct SignalGuard {
   sigset_t previous{};
   int fd = -1;
+  bool command_started = false;
   SignalGuard() {
     sigset_t set;
     sigemptyset(&set);
@@ -261,9 +262,11 @@ struct SignalGuard {
     fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
   }
   ~SignalGuard() {
-    // Consume what is still pending, so that unblocking it now neither stops nor kills fod.
+    // Once the command ran, what is still pending was meant for it: consume it, so that
+    // unblocking neither stops nor kills fod. Before that (the run falls back to the engine's
+    // exec) a Ctrl-C must still take effect, and does when the mask is restored.
     signalfd_siginfo info{};
-    while (fd >= 0 && read(fd, &info, sizeof info) > 0) {
+    while (command_started && fd >= 0 && read(fd, &info, sizeof info) > 0) {
     }
     if (fd >= 0) {
       close(fd);
@@ -323,6 +326,7 @@ std::optional<SessionResult> run_via_agent(const ContainerPaths &paths,
     }
     return std::nullopt; // an error, another version, or the agent went away: not started
   }
+  signals.command_started = true;
   Fd master(spec.tty ? received_fd : -1);
   if (!spec.tty && received_fd >= 0) {
     close(received_fd);

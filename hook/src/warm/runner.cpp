@@ -240,6 +240,7 @@ SessionResult run_once(const RunRequest &request, const engine::ExecSpec &exec,
       trace_path("agent: the container is gone");
       SessionResult gone;
       gone.status = status_engine_failure;
+      gone.container_gone = true;
       return gone; // not started: the caller starts a new container
     }
     trace_path("exec: the container has no agent that takes the run");
@@ -411,6 +412,12 @@ int run(const RunRequest &request) {
     break;
   }
   lock.unlock();
+  if (result.container_gone) {
+    throw UserError(status_engine_failure,
+                    fmt::format("the container of {} stopped before {} could start in it, "
+                                "twice; is the engine being shut down?",
+                                entry.image, entry.name));
+  }
   adaptive::record_run(entry.name, entry.image, target.key, started, cold ? ready - started : 0,
                        finished - ready, cold);
   if (request.config->adaptive.prewarm && request.config->adaptive.max_warm > 0) {

@@ -10,6 +10,7 @@ struct SessionResult {
   int status = 0;               // the command's status, 128+N for signal N
   int raise_signal = 0;         // a signal fod should die of to mirror the command, or 0
   bool command_started = false; // the keeper recorded the command: it did run
+  bool container_gone = false;  // the agent found no container: nothing ran, nothing was said
 };
 
 // Runs the exec argv and waits for it. Meanwhile SIGINT and SIGQUIT (when the
