@@ -150,7 +150,9 @@ void auto_ttl_container_is_reaped(Engine e) {
     // Not before the policy's ttl (4s idle; the run itself ended before `begun`).
     CHECK(Clock::now() - begun >= std::chrono::seconds(2));
     CHECK_FALSE(contains(env.fod({"ps"}).out, "adaptive-reaped"));
-    // The reaper recorded the removal and its idle time.
+    // The reaper recorded the removal and its idle time. It writes that once the
+    // engine's rm returns, which can be a moment after the container is gone.
+    CHECK(wait_for([&] { return records_of(env, "adaptive-reaped").size() >= 2; }, 10));
     auto records = records_of(env, "adaptive-reaped");
     INFO("history:\n" << read_text(history_path(env)));
     INFO("reaper.log:\n" << read_text(env.root() + "/state/fod/reaper.log"));
