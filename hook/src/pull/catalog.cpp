@@ -1,6 +1,7 @@
 #include "pull/catalog.hpp"
 
 #include "mapping/index.hpp"
+#include "pull/json_store.hpp"
 #include "pull/probe.hpp"
 #include "registry/reference.hpp"
 #include "util/fs.hpp"
@@ -28,18 +29,7 @@ std::string resolutions_path() {
 }
 
 json read_resolutions() {
-  auto text = util::read_file(resolutions_path());
-  if (!text) {
-    return json::object();
-  }
-  try {
-    auto j = json::parse(*text);
-    if (j.is_object()) {
-      return j;
-    }
-  } catch (const json::exception &) {
-  }
-  return json::object();
+  return read_json_object(resolutions_path());
 }
 
 void record_resolution(const std::string &name, const std::string &catalog) {

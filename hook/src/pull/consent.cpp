@@ -1,5 +1,6 @@
 #include "pull/consent.hpp"
 
+#include "pull/json_store.hpp"
 #include "registry/reference.hpp"
 #include "util/fs.hpp"
 #include "util/lock.hpp"
@@ -10,26 +11,7 @@
 
 namespace fod::pull {
 
-namespace {
-
 using nlohmann::json;
-
-json read_store(const std::string &path) {
-  auto text = util::read_file(path);
-  if (!text) {
-    return json::object();
-  }
-  try {
-    auto j = json::parse(*text);
-    if (j.is_object()) {
-      return j;
-    }
-  } catch (const json::exception &) {
-  }
-  return json::object(); // a damaged file is as good as none: fod asks again
-}
-
-} // namespace
 
 std::string consent_path() {
   return util::join(warm::state_dir(), "consent.json");
@@ -41,7 +23,7 @@ std::string canonical_image(const std::string &image) {
 }
 
 std::optional<Consent> recorded_consent(const std::string &image) {
-  json store = read_store(consent_path());
+  json store = read_json_object(consent_path());
   std::string key = canonical_image(image);
   if (!store.contains("images") || !store["images"].is_object() || !store["images"].contains(key)) {
     return std::nullopt;
@@ -64,7 +46,7 @@ void record_consent(const std::string &image, const Consent &consent) {
   util::make_directories(util::dirname(path), 0700);
   util::FileLock lock(path + ".lock");
   lock.lock(util::FileLock::Mode::exclusive);
-  json store = read_store(path);
+  json store = read_json_object(path);
   if (!store.contains("images") || !store["images"].is_object()) {
     store["images"] = json::object();
   }

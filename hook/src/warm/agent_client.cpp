@@ -97,15 +97,8 @@ bool write_all(int fd, const char *data, size_t size) {
 
 // Sends the header with fod's stdin, stdout and stderr attached, then the payload.
 bool send_request(int sock, const std::string &payload) {
-  int fds[3];
-  int opened[3] = {-1, -1, -1};
-  for (int i = 0; i < 3; ++i) {
-    fds[i] = i;
-    if (fcntl(i, F_GETFD) < 0) { // closed: the command gets /dev/null, as from exec
-      opened[i] = open("/dev/null", O_RDWR | O_CLOEXEC);
-      fds[i] = opened[i];
-    }
-  }
+  // fd 0-2 are open: cli::main reopens closed ones on /dev/null first.
+  const int fds[3] = {0, 1, 2};
   fod_agent_header header{FOD_AGENT_MAGIC, FOD_AGENT_VERSION,
                           static_cast<uint32_t>(payload.size())};
   iovec iov{&header, sizeof header};
@@ -125,11 +118,6 @@ bool send_request(int sock, const std::string &payload) {
   std::memcpy(CMSG_DATA(c), fds, sizeof fds);
   ssize_t n;
   while ((n = sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
-  }
-  for (int fd : opened) {
-    if (fd >= 0) {
-      close(fd);
-    }
   }
   return n == static_cast<ssize_t>(sizeof header) &&
          write_all(sock, payload.data(), payload.size());
