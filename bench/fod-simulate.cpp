@@ -17,6 +17,8 @@
 // end starts a helper that follows adaptive::plan_prewarm/recheck/may_prewarm as `fod _prewarm`
 // does. The record each policy writes (runs, pre-warms, removals) is what the policy reads back,
 // bounded as fod bounds it, and the table is adaptive::summarize() of it, as `fod stats` shows it.
+// Under each table a hindsight bound: the least idle time with which the best fixed ttl per
+// image, chosen knowing the whole trace, reaches fixed-30m's warm hits.
 
 #include "adaptive/history.hpp"
 #include "adaptive/policy.hpp"
@@ -282,8 +284,9 @@ std::vector<Call> calls_of(const std::vector<Record> &records) {
 
 struct Policy {
   std::string name;
-  std::optional<double> fixed_ttl; // nullopt: ttl auto
+  std::optional<double> fixed_ttl; // nullopt: ttl auto (or image_ttl when set)
   bool prewarm = false;
+  std::map<std::string, double> image_ttl; // a fixed ttl per image (the hindsight bound)
 };
 
 constexpr std::uint64_t container_memory = std::uint64_t{2} << 30; // fod's default --memory 2g
@@ -471,6 +474,9 @@ private:
     if (m_policy.fixed_ttl) {
       return *m_policy.fixed_ttl;
     }
+    if (auto it = m_policy.image_ttl.find(image); it != m_policy.image_ttl.end()) {
+      return it->second;
+    }
     return reaper_ttl(m_history, image, box.last_use, m_now, m_settings);
   }
 
@@ -485,7 +491,7 @@ private:
     const double idle = m_now - box.last_use;
     if (idle < limit) {
       double wake = box.last_use + limit;
-      if (!m_policy.fixed_ttl) {
+      if (!m_policy.fixed_ttl && m_policy.image_ttl.empty()) {
         wake = std::min(wake, m_now + static_cast<double>(m_settings.ttl_min.count()));
       }
       box.reaper_wake = push(wake + 0.05, Event::reaper, 0, image, box.generation);
@@ -584,13 +590,105 @@ private:
   std::map<std::string, bool> m_periodic_waiter;
 };
 
+// ---------------------------------------------------------------------------
+// The hindsight bound: what the best fixed ttl per image would do, chosen
+// knowing every gap of the trace in advance. Not a policy (it sees the future);
+// it shows how far any ttl rule could go on a trace.
+//
+// A call is caught when its idle gap g is at most the ttl T; each gap costs
+// min(g, T) idle seconds. For a price lambda (idle seconds a warm hit is worth)
+// each image takes the T minimising idle - lambda * hits over its own gaps;
+// lambda is then searched for the least that reaches the target hits.
+
+using Gaps = std::map<std::string, std::vector<double>>; // per image, ascending
+
+Gaps gaps_by_image(const std::vector<Call> &calls) {
+  std::vector<Record> runs;
+  for (const auto &c : calls) {
+    Record r;
+    r.time = c.time;
+    r.duration = c.exec;
+    r.command = c.command;
+    r.image = c.image;
+    runs.push_back(std::move(r));
+  }
+  Gaps gaps;
+  for (const auto &c : calls) {
+    if (gaps.count(c.image) == 0) {
+      auto g = idle_gaps(runs, c.image, runs.size());
+      std::sort(g.begin(), g.end());
+      gaps[c.image] = std::move(g);
+    }
+  }
+  return gaps;
+}
+
+struct Choice {
+  std::map<std::string, double> ttl;
+  std::size_t hits = 0; // by the gap model
+};
+
+constexpr double just_past = 1; // a ttl catches its gap with a second to spare
+
+Choice choose(const Gaps &gaps, double lambda) {
+  Choice choice;
+  for (const auto &[image, g] : gaps) {
+    // T just past the k-th smallest gap catches k gaps; T = 0 catches none.
+    double best_value = 0;
+    std::size_t best_k = 0;
+    double caught = 0;
+    for (std::size_t k = 1; k <= g.size(); ++k) {
+      caught += g[k - 1];
+      const double t = g[k - 1] + just_past;
+      const double value =
+          caught + static_cast<double>(g.size() - k) * t - lambda * static_cast<double>(k);
+      if (value < best_value) {
+        best_value = value;
+        best_k = k;
+      }
+    }
+    choice.ttl[image] = best_k == 0 ? 0 : g[best_k - 1] + just_past;
+    choice.hits += best_k;
+  }
+  return choice;
+}
+
+// The per-image ttls (one map per trace) with the least price whose gap-model
+// hits over all traces reach target.
+std::vector<std::map<std::string, double>> hindsight(const std::vector<Gaps> &traces,
+                                                     std::size_t target) {
+  auto hits = [&](double lambda) {
+    std::size_t total = 0;
+    for (const auto &g : traces) {
+      total += choose(g, lambda).hits;
+    }
+    return total;
+  };
+  double lo = 0;
+  double hi = 1e4;
+  while (hits(hi) < target && hi < 1e9) {
+    hi *= 2;
+  }
+  for (int i = 0; i < 60; ++i) {
+    double mid = (lo + hi) / 2;
+    (hits(mid) >= target ? hi : lo) = mid;
+  }
+  std::vector<std::map<std::string, double>> out;
+  for (const auto &g : traces) {
+    out.push_back(choose(g, hi).ttl);
+  }
+  return out;
+}
+
+constexpr double fixed_30m = 1800;
+
 std::vector<Policy> policies() {
-  return {{"none", 0.0, false},
-          {"fixed-1m", 60.0, false},
-          {"fixed-5m", 300.0, false},
-          {"fixed-30m", 1800.0, false},
-          {"adaptive", std::nullopt, false},
-          {"adaptive+prewarm", std::nullopt, true}};
+  return {{"none", 0.0, false, {}},
+          {"fixed-1m", 60.0, false, {}},
+          {"fixed-5m", 300.0, false, {}},
+          {"fixed-30m", fixed_30m, false, {}},
+          {"adaptive", std::nullopt, false, {}},
+          {"adaptive+prewarm", std::nullopt, true, {}}};
 }
 
 struct Row {
@@ -615,7 +713,7 @@ std::string thousands(double value) {
 }
 
 void print_table(const std::string &title, const std::vector<Row> &rows,
-                 const std::vector<Policy> &list) {
+                 const std::vector<Policy> &list, const Row &bound) {
   fmt::print("{}\n\n| policy | warm-hit rate | idle container-seconds |\n|---|---:|---:|\n", title);
   for (std::size_t i = 0; i < list.size(); ++i) {
     fmt::print("| {} | {:.1f}% | {} |\n", list[i].name, rows[i].rate() * 100,
@@ -630,6 +728,31 @@ void print_table(const std::string &title, const std::vector<Row> &rows,
              best.rate() * 100, fixed30.rate() * 100, hit_ok ? "at least" : "BELOW",
              100 * best.idle / std::max(1.0, fixed30.idle),
              idle_ok ? "at most half" : "MORE than half");
+  fmt::print("Hindsight bound (not a policy): the best fixed ttl per image, chosen knowing the "
+             "whole trace, needs {} idle container-seconds ({:.0f}% of fixed-30m) for a warm-hit "
+             "rate of {:.1f}%.\n\n",
+             thousands(bound.idle), 100 * bound.idle / std::max(1.0, fixed30.idle),
+             bound.rate() * 100);
+}
+
+Row row_of(const Summary &s) {
+  return {s.calls, s.warm, s.idle};
+}
+
+// Simulates each trace with its per-image ttls; the rows, and their sum.
+std::pair<std::vector<Row>, Row> bound_rows(const std::vector<std::vector<Call>> &traces,
+                                            const std::vector<std::map<std::string, double>> &ttl) {
+  std::vector<Row> rows;
+  Row total;
+  for (std::size_t i = 0; i < traces.size(); ++i) {
+    Policy p{"hindsight", std::nullopt, false, ttl[i]};
+    Row r = row_of(Simulation(traces[i], p, Settings{}).run());
+    total.calls += r.calls;
+    total.warm += r.warm;
+    total.idle += r.idle;
+    rows.push_back(r);
+  }
+  return {rows, total};
 }
 
 int usage() {
@@ -659,7 +782,9 @@ int main(int argc, char **argv) {
   }
   const auto list = policies();
   std::vector<Row> total(list.size());
-  int simulated = 0;
+  std::vector<std::vector<Call>> traces;
+  std::vector<Gaps> gaps;
+  std::size_t target = 0; // fixed-30m's hits by the gap model, over all traces
   for (int a = first; a < argc; ++a) {
     auto records = read_history(argv[a]);
     auto calls = calls_of(records);
@@ -674,11 +799,19 @@ int main(int argc, char **argv) {
         fmt::print("{} with {}:\n{}\n", fod::util::basename(argv[a]), list[i].name,
                    fod::cli::format_stats(s));
       }
-      rows.push_back({s.calls, s.warm, s.idle});
+      rows.push_back(row_of(s));
       total[i].calls += s.calls;
       total[i].warm += s.warm;
       total[i].idle += s.idle;
     }
+    Gaps g = gaps_by_image(calls);
+    std::size_t own_target = 0;
+    for (const auto &[image, values] : g) {
+      own_target += static_cast<std::size_t>(
+          std::upper_bound(values.begin(), values.end(), fixed_30m) - values.begin());
+    }
+    target += own_target;
+    Row bound = bound_rows({calls}, hindsight({g}, own_target)).second;
     std::map<std::string, int> commands;
     for (const auto &c : calls) {
       commands[c.command]++;
@@ -686,11 +819,14 @@ int main(int argc, char **argv) {
     print_table(fmt::format("### {} ({} calls of {} commands over {:.1f} days)",
                             fod::util::basename(argv[a]), calls.size(), commands.size(),
                             (calls.back().time - calls.front().time) / 86400.0),
-                rows, list);
-    ++simulated;
+                rows, list, bound);
+    traces.push_back(std::move(calls));
+    gaps.push_back(std::move(g));
   }
-  if (simulated > 1) {
-    print_table(fmt::format("### all {} traces", simulated), total, list);
+  if (traces.size() > 1) {
+    // One price for all traces together: the bound may buy warm hits where they are cheapest.
+    Row bound = bound_rows(traces, hindsight(gaps, target)).second;
+    print_table(fmt::format("### all {} traces", traces.size()), total, list, bound);
   }
   return 0;
 }
