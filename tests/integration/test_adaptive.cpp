@@ -1,6 +1,7 @@
 // Adaptive keep-warm with real engines: the run record, `fod stats`, `ttl: auto`
 // containers removed by the reaper after the policy's ttl, and pre-warming of
-// a strong sequence within its bounds (prewarm: false, max_warm).
+// a strong sequence within its bounds (prewarm: false, max_warm, the memory
+// ceiling), and of a periodic command.
 #include "fod_env.hpp"
 
 #include <catch2/catch.hpp>
@@ -261,6 +262,53 @@ void stop_cancels_a_pending_prewarm(Engine e) {
 
 void prewarm_off(Engine e) { prewarm_respects_its_bounds(e, "prewarm: false\n"); }
 void prewarm_max_warm(Engine e) { prewarm_respects_its_bounds(e, "max_warm: 1\n"); }
+// a's container (--memory 2g, fod's default) and b's would pass 3g.
+void prewarm_memory_ceiling(Engine e) { prewarm_respects_its_bounds(e, "memory_ceiling: 3g\n"); }
+
+// adaptive-per ran every `period` s six times before, the last one a period
+// before now; the real call now keeps the beat. With ttl_min 1s the reaper
+// removes its container soon after (a pre-warm will serve the next call), the
+// helper starts it again ahead of the next beat, and that call is warm.
+void prewarm_follows_a_period(Engine e) {
+    constexpr double period = 20;
+    FodEnv env(e);
+    env.write_config("config.yaml", "ttl_min: 1s\n");
+    env.write_mappings(env.entry("adaptive-per", scratch_image, {"/tool"}, ""));
+    const double now = static_cast<double>(std::time(nullptr));
+    std::string text;
+    char line[256];
+    for (int beats_ago = 6; beats_ago >= 1; --beats_ago) {
+        std::snprintf(line, sizeof line, "C %.3f 0.800 0.100 adaptive-per %s -\n",
+                      now - beats_ago * period, scratch_image);
+        text += line;
+    }
+    seed_history(env, text);
+
+    const auto beat = Clock::now();
+    Result first = env.run_cmd("adaptive-per", {"echo", "beat"});
+    INFO("stderr: " << first.err);
+    REQUIRE(first.status == 0);
+    CHECK(first.out == "beat\n");
+    auto kinds = [&] {
+        std::string out;
+        for (const auto& r : records_of(env, "adaptive-per")) out += r.substr(0, 1);
+        return out;
+    };
+    // Removed, then started again by the helper, before the next beat.
+    CHECK(wait_for([&] { return contains(kinds(), "CR"); }, period - 4));
+    CHECK(wait_for([&] { return contains(kinds(), "CRP"); }, period));
+    REQUIRE(env.containers().size() == 1);
+    std::this_thread::sleep_until(beat + std::chrono::seconds(static_cast<long>(period)));
+    Result next = env.run_cmd("adaptive-per", {"echo", "again"});
+    INFO("stderr: " << next.err);
+    CHECK(next.status == 0);
+    CHECK(next.out == "again\n");
+    INFO("history:\n" << read_text(history_path(env)));
+    INFO("reaper.log:\n" << read_text(env.root() + "/state/fod/reaper.log"));
+    CHECK(contains(kinds(), "CRPW"));
+
+    env.stop_all_checked();
+}
 
 }  // namespace
 
@@ -276,3 +324,7 @@ FOD_TEST_ALL_ENGINES("prewarm: false starts no container ahead of time", "[adapt
                      prewarm_off)
 FOD_TEST_ALL_ENGINES("pre-warm stops at max_warm warm containers", "[adaptive][prewarm]",
                      prewarm_max_warm)
+FOD_TEST_ALL_ENGINES("pre-warm stops at the memory ceiling", "[adaptive][prewarm]",
+                     prewarm_memory_ceiling)
+FOD_TEST_ALL_ENGINES("pre-warm follows a periodic command: removed between beats, warm on the beat",
+                     "[adaptive][prewarm]", prewarm_follows_a_period)
