@@ -260,6 +260,32 @@ void stop_cancels_a_pending_prewarm(Engine e) {
     env.stop_all_checked();
 }
 
+// Two commands share one container (same image and options): one with a fixed
+// ttl of an hour, one with `ttl: auto` whose policy says 2 s. Whichever ran
+// last, the container stays for the longer.
+void shared_container_keeps_the_longest_ttl(Engine e) {
+    FodEnv env(e);
+    env.write_config("config.yaml", "ttl_min: 1s\nttl_max: 2s\nprewarm: false\n");
+    env.write_mappings(env.entry("adaptive-mix-fixed", scratch_image, {"/tool"}, "1h") +
+                       env.entry("adaptive-mix-auto", scratch_image, {"/tool"}, "auto"));
+    for (const char* last : {"adaptive-mix-auto", "adaptive-mix-fixed"}) {
+        const char* first = std::string(last) == "adaptive-mix-auto" ? "adaptive-mix-fixed"
+                                                                     : "adaptive-mix-auto";
+        INFO(first << " then " << last);
+        REQUIRE(env.run_cmd(first, {"echo", "1"}).status == 0);
+        Result r = env.run_cmd(last, {"echo", "2"});
+        INFO("stderr: " << r.err);
+        REQUIRE(r.status == 0);
+        REQUIRE(env.containers().size() == 1);
+        CHECK(contains(env.fod({"ps"}).out, "auto, at least 1h"));
+        // Well past the policy's 2 s: still there.
+        std::this_thread::sleep_for(std::chrono::seconds(6));
+        CHECK(env.containers().size() == 1);
+        INFO("reaper.log:\n" << read_text(env.root() + "/state/fod/reaper.log"));
+        env.stop_all_checked();
+    }
+}
+
 void prewarm_off(Engine e) { prewarm_respects_its_bounds(e, "prewarm: false\n"); }
 void prewarm_max_warm(Engine e) { prewarm_respects_its_bounds(e, "max_warm: 1\n"); }
 // a's container (--memory 2g, fod's default) and b's would pass 3g.
@@ -316,6 +342,8 @@ FOD_TEST_ALL_ENGINES("runs are recorded in the state directory and fod stats sho
                      "[adaptive]", runs_are_recorded_and_shown_by_stats)
 FOD_TEST_ALL_ENGINES("a ttl: auto container is removed by the reaper after the policy's ttl",
                      "[adaptive][reaper]", auto_ttl_container_is_reaped)
+FOD_TEST_ALL_ENGINES("a container shared by a fixed-ttl and a ttl: auto command keeps the longer ttl",
+                     "[adaptive][reaper]", shared_container_keeps_the_longest_ttl)
 FOD_TEST_ALL_ENGINES("pre-warm starts the follower of a strong sequence, and its call is warm",
                      "[adaptive][prewarm]", prewarm_starts_the_follower_of_a_strong_sequence)
 FOD_TEST_ALL_ENGINES("fod stop --all cancels a pre-warm that is still waiting", "[adaptive][prewarm]",

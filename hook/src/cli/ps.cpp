@@ -18,8 +18,7 @@ int ps_command() {
     auto idle = std::chrono::seconds(static_cast<long>(warm::idle_seconds(paths, info)));
     fmt::print("{:<20} {:<36} {:<8} {:<8} {:<7} {}\n",
                fmt::format("{}", fmt::join(info.commands, ",")), info.image,
-               util::format_duration(idle),
-               info.adaptive ? std::string("auto") : util::format_duration(info.ttl),
+               util::format_duration(idle), warm::describe_ttl(info),
                engine::to_string(info.engine.kind), info.root);
   }
   return 0;

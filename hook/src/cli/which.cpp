@@ -104,8 +104,7 @@ int which_command(const std::string &name) {
     const bool warm = info && warm::keeper_alive(paths);
     if (warm) {
       fmt::print("  warm here:   yes, {} idle {}s of {}\n", info->container,
-                 static_cast<long>(warm::idle_seconds(paths, *info)),
-                 info->adaptive ? std::string("auto") : util::format_duration(info->ttl));
+                 static_cast<long>(warm::idle_seconds(paths, *info)), warm::describe_ttl(*info));
     } else {
       fmt::print("  warm here:   no (the next run starts a container)\n");
     }

@@ -43,13 +43,16 @@ void wait_for_record_change(int inotify_fd, double seconds) {
   }
 }
 
-// The ttl in force now: the mapping's, or what `ttl: auto` decides from the record.
+// The ttl in force now: the longest fixed ttl of the container's commands, or
+// what `ttl: auto` decides from the record when that is longer.
 double ttl_now(const ContainerPaths &paths, const Info &info) {
+  const auto fixed = static_cast<double>(info.ttl.count());
   if (!info.adaptive) {
-    return static_cast<double>(info.ttl.count());
+    return fixed;
   }
-  return adaptive::current_ttl(info.image, now_seconds() - idle_seconds(paths, info),
-                               *info.adaptive);
+  return std::max(
+      fixed,
+      adaptive::current_ttl(info.image, now_seconds() - idle_seconds(paths, info), *info.adaptive));
 }
 
 } // namespace

@@ -162,14 +162,19 @@ std::optional<Info> live_record(const ContainerPaths &paths) {
 }
 
 // Records that command ran in the container, writing only when something is new
-// (a first run, a new command, a longer ttl), so the warm path stays free of writes.
+// (a first run, a new command, a longer ttl, new `ttl: auto` settings), so the
+// warm path stays free of writes.
 void record_use(const ContainerPaths &paths, const std::optional<Info> &current, Info info,
                 const std::string &command, std::chrono::seconds ttl) {
   if (current) {
     info.commands = current->commands;
     info.created = current->created;
-    // A container shared by several commands stays as long as the longest ttl among them.
+    // A container shared by several commands stays as long as the longest ttl
+    // among them: the fixed ones, and the policy's once one of them uses auto.
     ttl = std::max(ttl, current->ttl);
+    if (!info.adaptive) {
+      info.adaptive = current->adaptive;
+    }
   }
   bool known =
       std::find(info.commands.begin(), info.commands.end(), command) != info.commands.end();
@@ -181,6 +186,12 @@ void record_use(const ContainerPaths &paths, const std::optional<Info> &current,
   }
   info.ttl = ttl;
   write_info(paths, info);
+}
+
+// The fixed ttl a run of entry asks for: none (0) under `ttl: auto`.
+std::chrono::seconds fixed_ttl(const mapping::Entry &entry, const mapping::Config &config) {
+  return mapping::uses_auto_ttl(entry, config) ? std::chrono::seconds{0}
+                                               : entry.ttl.value_or(config.ttl);
 }
 
 // fod's record of the container target for a run in cwd.
@@ -350,7 +361,7 @@ int run(const RunRequest &request) {
   util::make_directories(paths.dir, 0700);
 
   Info info = info_for(request, target, cwd);
-  const auto ttl = entry.ttl.value_or(request.config->ttl);
+  const auto ttl = fixed_ttl(*request.entry, *request.config);
   const double started = info.created;
   double ready = started;
   double finished = started;
@@ -441,7 +452,7 @@ std::string prewarm(const RunRequest &request) {
     unlink(paths.info().c_str());
     start_container(request.engine, target.spec, paths);
     record_use(paths, std::nullopt, info_for(request, target, cwd), request.entry->name,
-               request.entry->ttl.value_or(request.config->ttl));
+               fixed_ttl(*request.entry, *request.config));
     util::touch(paths.stamp());
   }
   lock.unlock();

@@ -1,5 +1,6 @@
 #include "warm/state.hpp"
 
+#include "util/duration.hpp"
 #include "util/environment.hpp"
 #include "util/fs.hpp"
 #include "util/lock.hpp"
@@ -121,6 +122,16 @@ double now_seconds() {
 double idle_seconds(const ContainerPaths &paths, const Info &info) {
   double last = util::modification_time(paths.stamp()).value_or(info.created);
   return std::max(0.0, now_seconds() - last);
+}
+
+std::string describe_ttl(const Info &info) {
+  if (!info.adaptive) {
+    return util::format_duration(info.ttl);
+  }
+  if (info.ttl.count() > 0) {
+    return "auto, at least " + util::format_duration(info.ttl);
+  }
+  return "auto";
 }
 
 } // namespace fod::warm

@@ -43,12 +43,19 @@ struct Info {
   std::string root;
   engine::Engine engine;
   std::vector<std::string> commands; // the commands that have run in it
+  // The longest fixed ttl among its commands (0 when all use `ttl: auto`); with
+  // `adaptive` set (some command uses `ttl: auto`) the reaper keeps the container
+  // for the longer of this and what the policy gives.
   std::chrono::seconds ttl{600};
-  std::optional<adaptive::Settings> adaptive; // set for `ttl: auto`: the reaper asks the policy
+  std::optional<adaptive::Settings> adaptive;
   double created = 0;
 };
 
 std::optional<Info> read_info(const ContainerPaths &paths);
+
+// The container's ttl as `fod ps` and `fod which` show it: "10m", "auto", or
+// "auto, at least 10m" when it is shared by fixed and auto commands.
+std::string describe_ttl(const Info &info);
 bool write_info(const ContainerPaths &paths, const Info &info);
 
 // Every container directory with a record, for ps, stop and gc.
