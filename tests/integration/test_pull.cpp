@@ -545,12 +545,88 @@ void failed_pull(Engine e) {
     remove_image(s.env, image);
 }
 
+// fod which and fod run never ask a registry about a localhost/ name (podman's
+// name for images built or imported here), and fod which asks about an image the
+// engine has only with --registry. FOD_REGISTRY is a script that records each
+// call, so "asked" is seen directly.
+void local_images_ask_no_registry(Engine e) {
+    FodEnv env(e);
+    const std::string nonce = std::to_string(getpid()) + "-" +
+                              std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
+    const std::string calls = env.work() + "/registry-calls";
+    const std::string fake = env.write_work("fake-registry",
+                                            "#!/bin/sh\necho \"$*\" >> '" + calls + "'\n"
+                                            "echo '{\"error\":\"the fake registry helper was asked\"}'\nexit 3\n");
+    std::filesystem::permissions(fake, std::filesystem::perms(0755));
+    RunOptions with_fake{.env_set = {{"FOD_REGISTRY", fake}}};
+    auto asked = [&] { return lines_of(read_text(calls)).size(); };
+
+    const std::string absent = "localhost/fod-test-absent:" + nonce;
+    const std::string tagged = "127.0.0.1:9/fodtest/tagged:" + nonce;
+    Result tag = env.engine_cli({"tag", busybox_image, tagged});
+    INFO("tag: " << tag.err);
+    REQUIRE(tag.status == 0);
+    env.write_mappings(env.entry("tool-local", busybox_image, {"/bin/busybox"}, "97s") +
+                       env.entry("tool-absent", absent, {"/bin/busybox"}, "97s") +
+                       env.entry("tool-tagged", tagged, {"/bin/busybox"}, "97s"));
+
+    SECTION("a localhost/ image the engine has: no registry, also with --registry") {
+        for (const auto& args : {std::vector<std::string>{"which", "tool-local"},
+                                 std::vector<std::string>{"which", "--registry", "tool-local"}}) {
+            Result which = env.fod(args, with_fake);
+            INFO("which: " << which.out << which.err);
+            CHECK(which.status == 0);
+            CHECK(contains(which.out, "registry:    none, a local image name"));
+            CHECK(contains(which.out, "local image: yes"));
+            CHECK_FALSE(contains(which.out + which.err, "unreachable"));
+        }
+        CHECK(asked() == 0);
+    }
+    SECTION("a localhost/ image the engine lacks: which says so, run fails in one line, allow "
+            "has nothing to allow; no registry") {
+        Result which = env.fod({"which", "tool-absent"}, with_fake);
+        INFO("which: " << which.out << which.err);
+        CHECK(contains(which.out, "registry:    none, a local image name"));
+        CHECK(contains(which.out, "local image: no (localhost/: build or import it)"));
+
+        Result r = env.run_cmd("tool-absent", {"echo", "x"}, with_fake);
+        INFO("run: " << r.err);
+        CHECK(r.status == 125);
+        CHECK(lines_of(r.err).size() == 1);
+        CHECK(contains(r.err, absent + " of tool-absent is not present and cannot be pulled: "
+                                       "localhost/ names are images built or imported"));
+        CHECK(env.containers().empty());
+
+        Result allow = env.fod({"allow", "tool-absent"}, with_fake);
+        INFO("allow: " << allow.out << allow.err);
+        CHECK(allow.status == 0);
+        CHECK(contains(allow.out, "nothing to allow"));
+        CHECK_FALSE(contains(read_text(env.root() + "/state/fod/consent.json"), absent));
+        CHECK(asked() == 0);
+    }
+    SECTION("a registry image the engine has: asked only with --registry") {
+        Result which = env.fod({"which", "tool-tagged"}, with_fake);
+        INFO("which: " << which.out << which.err);
+        CHECK(contains(which.out, "registry:    not asked, the image is local (fod which "
+                                  "--registry tool-tagged asks)"));
+        CHECK(contains(which.out, "local image: yes"));
+        CHECK(asked() == 0);
+        Result asking = env.fod({"which", "--registry", "tool-tagged"}, with_fake);
+        INFO("which --registry: " << asking.out << asking.err);
+        CHECK(contains(asking.out, "registry unreachable: the fake registry helper was asked"));
+        CHECK(asked() == 1);
+    }
+    env.engine_cli({"rmi", tagged});
+}
+
 }  // namespace
 
 FOD_TEST_ALL_ENGINES("pull: Ctrl-C during the pull exits 130, starts nothing, and the next run works",
                      "[pull][interrupt]", interrupted_pull)
 FOD_TEST_ALL_ENGINES("pull: a blob the registry will not serve: one line with the engine's reason, 125, nothing tagged or run, consent kept",
                      "[pull][failure]", failed_pull)
+FOD_TEST_ALL_ENGINES("pull: no registry is asked about localhost/ names, nor by fod which about an image the engine has",
+                     "[pull][which]", local_images_ask_no_registry)
 FOD_TEST_ALL_ENGINES("pull: without a terminal 127 and how to allow; after fod allow it pulls and runs",
                      "[pull][consent]", no_terminal_then_allow)
 FOD_TEST_ALL_ENGINES("pull: the question on a terminal names command, image, digest, size; y pulls, n is remembered",
