@@ -1,5 +1,6 @@
 #include "probe.hpp"
 
+#include "registry/cred_helper.hpp"
 #include "registry/www_authenticate.hpp"
 #include "util/environment.hpp"
 #include "util/fs.hpp"
@@ -68,7 +69,8 @@ public:
         m_insecure(is_insecure(reference.registry)),
         m_base(fmt::format("{}://{}/v2/{}", m_insecure ? "http" : "https",
                            api_host(reference.registry), reference.repository)),
-        m_registry_cas(ca_files(reference.registry)) {}
+        m_registry_cas(ca_files(reference.registry)),
+        m_deadline(std::chrono::steady_clock::now() + options.timeout) {}
 
   ProbeResult run() {
     ProbeResult result;
@@ -154,8 +156,9 @@ private:
       throw ProbeFailure(fmt::format(
           "{}: access denied by {} (HTTP {}{}){}", what, m_ref.registry, answer.status,
           why.empty() ? "" : ": " + why,
-          m_credentials ? " with the credentials from the auth files"
-                        : "; log in with `podman login` or `docker login` if it is private"));
+          m_credentials
+              ? " with the credentials from " + m_source
+              : "; log in with `podman login` or `docker login` if it is private" + problems()));
     }
     if (answer.status != 200) {
       std::string why = error_summary(answer.body);
@@ -194,7 +197,7 @@ private:
     }
     m_authenticated = true;
     auto challenges = parse_www_authenticate(answer.header("www-authenticate"));
-    m_credentials = find_credentials(m_options.auth_files, m_ref.registry, m_ref.repository);
+    find_credentials_now();
     auto scheme = [&](const char *name) {
       return std::find_if(challenges.begin(), challenges.end(),
                           [&](const Challenge &c) { return c.scheme == name; });
@@ -204,8 +207,9 @@ private:
     } else if (auto basic = scheme("basic"); basic != challenges.end()) {
       if (!m_credentials) {
         throw ProbeFailure(fmt::format("{}: {} asks for a user name and password and none is in "
-                                       "the auth files; log in with `podman login {}`",
-                                       what, m_ref.registry, m_ref.registry));
+                                       "the auth files or credential helpers; log in with "
+                                       "`podman login {}`{}",
+                                       what, m_ref.registry, m_ref.registry, problems()));
       }
       m_authorization =
           "Basic " + base64_encode(m_credentials->username + ":" + m_credentials->password);
@@ -239,10 +243,10 @@ private:
         m_http.get(url, lines, parts.scheme == "http", what, ca_files(parts.authority));
     if (answer.status == 401 || answer.status == 403) {
       std::string why = error_summary(answer.body);
-      throw ProbeFailure(
-          fmt::format("{}: the token service refused {} (HTTP {}{})", what,
-                      m_credentials ? "the credentials from the auth files" : "an anonymous token",
-                      answer.status, why.empty() ? "" : ": " + why));
+      throw ProbeFailure(fmt::format(
+          "{}: the token service refused {} (HTTP {}{}){}", what,
+          m_credentials ? "the credentials from " + m_source : std::string("an anonymous token"),
+          answer.status, why.empty() ? "" : ": " + why, m_credentials ? "" : problems()));
     }
     if (answer.status != 200) {
       std::string why = error_summary(answer.body);
@@ -271,8 +275,35 @@ private:
   std::string m_base;
   std::vector<std::string> m_registry_cas;
   bool m_authenticated = false;
+  // The engines' lookup (auth files, credential helpers); a helper gets what is left of the
+  // probe's time, less a margin for the request it is for.
+  void find_credentials_now() {
+    auto run_helper = [this](const std::string &name, const std::string &server) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          m_deadline - std::chrono::steady_clock::now() - std::chrono::milliseconds(500));
+      return run_credential_helper(name, server, std::max(left, std::chrono::milliseconds(100)));
+    };
+    CredentialLookup lookup =
+        lookup_credentials(m_options.auth_files, m_ref.registry, m_ref.repository, run_helper);
+    m_credentials = lookup.credentials;
+    m_source = lookup.source;
+    m_problems = lookup.problems;
+  }
+
+  // "; docker-credential-x failed: ..." for the helpers that failed, to end a message.
+  std::string problems() const {
+    std::string out;
+    for (const auto &problem : m_problems) {
+      out += "; " + one_line(problem, 300);
+    }
+    return out;
+  }
+
   std::optional<Credentials> m_credentials;
+  std::string m_source;
+  std::vector<std::string> m_problems;
   std::string m_authorization;
+  std::chrono::steady_clock::time_point m_deadline;
 };
 
 } // namespace

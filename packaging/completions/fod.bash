@@ -33,7 +33,13 @@ _fod() {
             COMPREPLY=($(compgen -f -- "$cur"))
         fi
         ;;
-    which | allow)
+    which)
+        if ((cword == 2)) || ((cword == 3)) && [[ ${words[2]} == --registry ]]; then
+            _fod_mapped_names "$cur"
+            COMPREPLY+=($(compgen -W "--registry --help" -- "$cur"))
+        fi
+        ;;
+    allow)
         if ((cword == 2)); then
             _fod_mapped_names "$cur"
             COMPREPLY+=($(compgen -W "--help" -- "$cur"))

@@ -38,5 +38,6 @@ complete -c fod -n '__fish_seen_subcommand_from run which allow stop; and __fod_
 complete -c fod -n '__fish_seen_subcommand_from run; and not __fod_completing_first_argument' \
     -a '(__fish_complete_subcommand --fcs-skip=2)'
 complete -c fod -n '__fish_seen_subcommand_from stop' -l all -d 'Stop every warm container of yours'
+complete -c fod -n '__fish_seen_subcommand_from which' -l registry -d 'Ask the registry even when the engine has the image'
 complete -c fod -n '__fish_seen_subcommand_from init; and __fod_completing_first_argument' \
     -a 'bash zsh fish'

@@ -87,7 +87,9 @@ void broken_yaml(Engine e) {
 
 void image_absent(Engine e) {
     FodEnv env(e);
-    const std::string absent = "localhost/fod-test-absent:1";
+    // A registry image (a localhost/ name is never pulled: test_pull.cpp); port 9 on
+    // loopback refuses connections.
+    const std::string absent = "127.0.0.1:9/fod-test-absent:1";
     env.write_mappings(env.entry("tool-absent", absent, {"/tool"}, "93s"));
 
     // No terminal and no consent: nothing is pulled or sent, 127 and how to allow it.
@@ -99,7 +101,7 @@ void image_absent(Engine e) {
     CHECK(contains(r.err, absent));
     CHECK(env.containers().empty());
 
-    // Allowed, but its registry (https://localhost) does not answer: 125 and why.
+    // Allowed, but its registry (https://127.0.0.1:9) does not answer: 125 and why.
     env.write_config("config.yaml", "confirm: never\nregistry_connect_timeout: 1s\n");
     Result u = env.run_cmd("tool-absent", {"echo", "x"});
     INFO("stderr: " << u.err);

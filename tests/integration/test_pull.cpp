@@ -372,13 +372,10 @@ void catalog_in_bash(Engine e) {
     remove_image(s.env, image);
 }
 
-// A proxy in front of the registry that, while `stall` is set, holds blob
-// downloads: a pull that hangs until Ctrl-C.
-void interrupted_pull(Engine e) {
-    FOD_REQUIRE_REGISTRY();
-    Setup s(e);
-    // An image of its own (busybox and a unique file): an engine that has the
-    // layers already would download nothing and there would be nothing to stop.
+// Pushes an image of its own (busybox and a unique file) as REPO:TAG: an engine
+// that has the layers already would download nothing, and a pull that is to be
+// stopped or to fail at a blob must fetch one.
+void push_unique_image(const Setup& s, const std::string& repo_tag) {
     TempDir rootfs;
     const std::string nonce = std::to_string(getpid()) + "-" +
                               std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
@@ -386,14 +383,49 @@ void interrupted_pull(Engine e) {
     std::filesystem::create_directories(rootfs.path() + "/rootfs/bin");
     std::filesystem::copy_file("/bin/busybox", rootfs.path() + "/rootfs/bin/busybox");
     REQUIRE(run({"tar", "-C", rootfs.path() + "/rootfs", "-cf", rootfs.path() + "/rootfs.tar", "."}).status == 0);
-    const std::string local = "localhost/fod-test-slow:" + nonce;
+    const std::string local = "localhost/fod-test-unique:" + nonce;
     Result imported = run({"podman", "import", "--change", "ENTRYPOINT [\"/bin/busybox\"]",
                            rootfs.path() + "/rootfs.tar", local},
                           engine_options(Engine::podman, {.timeout_s = 120}));
     INFO(imported.err);
     REQUIRE(imported.status == 0);
-    s.registry.push(local, "fodtest/slow:1");
+    s.registry.push(local, repo_tag);
     run({"podman", "rmi", local}, engine_options(Engine::podman, {.timeout_s = 60}));
+}
+
+// Forwards a request of an engine to the registry on `upstream` and its answer back.
+HttpResponse forward(int upstream, const HttpRequest& request) {
+    std::vector<std::pair<std::string, std::string>> headers;
+    for (const auto& [name, value] : request.headers) {
+        if (name != "host" && name != "connection" && name != "content-length" && name != "accept") {
+            headers.emplace_back(name, value);
+        }
+    }
+    // The listener keeps one header of a name; the engines send several Accept lines.
+    headers.emplace_back("Accept",
+                         "application/vnd.oci.image.manifest.v1+json, "
+                         "application/vnd.oci.image.index.v1+json, "
+                         "application/vnd.docker.distribution.manifest.v2+json, "
+                         "application/vnd.docker.distribution.manifest.list.v2+json, */*");
+    const std::string method = request.method == "HEAD" ? "GET" : request.method;
+    HttpResponse answer = http_request(upstream, method, request.target, headers, request.body);
+    HttpResponse out{.status = answer.status, .body = answer.body};
+    for (const auto& [name, value] : answer.headers) {
+        std::string lower = name;
+        for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (lower != "content-length" && lower != "connection" && lower != "transfer-encoding") {
+            out.headers.emplace_back(name, value);
+        }
+    }
+    return out;
+}
+
+// A proxy in front of the registry that, while `stall` is set, holds blob
+// downloads: a pull that hangs until Ctrl-C.
+void interrupted_pull(Engine e) {
+    FOD_REQUIRE_REGISTRY();
+    Setup s(e);
+    push_unique_image(s, "fodtest/slow:1");
     std::atomic<bool> stall{true};
     std::atomic<int> stalled{0};
     const int upstream = s.registry.port();
@@ -408,30 +440,7 @@ void interrupted_pull(Engine e) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(50));
             }
         }
-        std::vector<std::pair<std::string, std::string>> headers;
-        for (const auto& [name, value] : request.headers) {
-            if (name != "host" && name != "connection" && name != "content-length" &&
-                name != "accept") {
-                headers.emplace_back(name, value);
-            }
-        }
-        // The listener keeps one header of a name; the engines send several Accept lines.
-        headers.emplace_back("Accept",
-                             "application/vnd.oci.image.manifest.v1+json, "
-                             "application/vnd.oci.image.index.v1+json, "
-                             "application/vnd.docker.distribution.manifest.v2+json, "
-                             "application/vnd.docker.distribution.manifest.list.v2+json, */*");
-        const std::string method = request.method == "HEAD" ? "GET" : request.method;
-        HttpResponse answer = http_request(upstream, method, request.target, headers, request.body);
-        HttpResponse out{.status = answer.status, .body = answer.body};
-        for (const auto& [name, value] : answer.headers) {
-            std::string lower = name;
-            for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-            if (lower != "content-length" && lower != "connection" && lower != "transfer-encoding") {
-                out.headers.emplace_back(name, value);
-            }
-        }
-        return out;
+        return forward(upstream, request);
     });
     const std::string image = proxy.host() + "/fodtest/slow:1";
     remove_image(s.env, image);
@@ -465,10 +474,159 @@ void interrupted_pull(Engine e) {
     remove_image(s.env, image);
 }
 
+// The registry answers the probe (the manifest is there) but the engine's pull
+// fails at a blob: while `fail` is set, a proxy answers blob requests with it:
+// 404 BLOB_UNKNOWN (a blob missing from the registry), and 500 with the
+// registry's message (not on docker, whose daemon retries a 500 five times with
+// growing pauses, about 50 s).
+void failed_pull(Engine e) {
+    FOD_REQUIRE_REGISTRY();
+    Setup s(e);
+    push_unique_image(s, "fodtest/broken:1");
+    const std::string digest = s.registry.skopeo_digest("fodtest/broken:1");
+    std::atomic<int> fail{0};
+    std::atomic<int> refused{0};
+    const int upstream = s.registry.port();
+    HttpListener proxy([&](const HttpRequest& request) {
+        if (fail != 0 && contains(request.path, "/blobs/")) {
+            ++refused;
+            return HttpResponse{fail,
+                                {{"Content-Type", "application/json"}},
+                                fail == 404 ? R"({"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown to registry"}]})"
+                                            : R"({"errors":[{"code":"UNKNOWN","message":"storage backend down"}]})"};
+        }
+        return forward(upstream, request);
+    });
+    const std::string image = proxy.host() + "/fodtest/broken:1";
+    const std::string by_digest = proxy.host() + "/fodtest/broken@" + digest;
+    remove_image(s.env, image);
+    s.env.write_config("config.yaml", "insecure_registries: [\"" + proxy.host() + "\"]\n");
+    s.env.write_mappings(s.env.entry("tool-broken", image, {"/bin/busybox"}, "96s"));
+    Result allow = s.env.fod({"allow", "tool-broken"});
+    INFO("allow: " << allow.out << allow.err);
+    REQUIRE(allow.status == 0);
+    const std::string consent = read_text(s.env.root() + "/state/fod/consent.json");
+    REQUIRE(contains(consent, digest));
+
+    std::vector<int> failures = {404};
+    if (e != Engine::docker) failures.push_back(500);
+    for (int status : failures) {
+        fail = status;
+        refused = 0;
+        Result r = s.env.run_cmd("tool-broken", {"echo", "should", "not", "run"});
+        INFO("blob answered " << status << "; stderr: " << r.err);
+        CHECK(refused > 0);
+        CHECK(r.status == 125);
+        CHECK(r.out.empty());
+        // One line: what failed, the image, and the engine's reason.
+        CHECK(lines_of(r.err).size() == 1);
+        CHECK(contains(r.err, "fod: error: " + engine_cli(e) + " pull of " + image + " failed: "));
+        if (status == 404) {
+            CHECK((contains(r.err, "blob unknown") || contains(r.err, "unknown blob") ||
+                   contains(r.err, "404")));
+        } else {
+            CHECK(contains(r.err, "500"));
+        }
+        CHECK_FALSE(has_image(s.env, image));
+        CHECK_FALSE(has_image(s.env, by_digest));
+        CHECK(s.env.containers().empty());
+        // The consent is what it was: no question next time, the same digest approved.
+        CHECK(read_text(s.env.root() + "/state/fod/consent.json") == consent);
+    }
+
+    // Once the registry serves the blob again, the next run pulls and runs.
+    fail = 0;
+    Result again = s.env.run_cmd("tool-broken", {"echo", "second", "try"});
+    INFO("stderr: " << again.err);
+    CHECK(again.status == 0);
+    CHECK(again.out == "second try\n");
+
+    s.env.stop_all_checked();
+    remove_image(s.env, image);
+}
+
+// fod which and fod run never ask a registry about a localhost/ name (podman's
+// name for images built or imported here), and fod which asks about an image the
+// engine has only with --registry. FOD_REGISTRY is a script that records each
+// call, so "asked" is seen directly.
+void local_images_ask_no_registry(Engine e) {
+    FodEnv env(e);
+    const std::string nonce = std::to_string(getpid()) + "-" +
+                              std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
+    const std::string calls = env.work() + "/registry-calls";
+    const std::string fake = env.write_work("fake-registry",
+                                            "#!/bin/sh\necho \"$*\" >> '" + calls + "'\n"
+                                            "echo '{\"error\":\"the fake registry helper was asked\"}'\nexit 3\n");
+    std::filesystem::permissions(fake, std::filesystem::perms(0755));
+    RunOptions with_fake{.env_set = {{"FOD_REGISTRY", fake}}};
+    auto asked = [&] { return lines_of(read_text(calls)).size(); };
+
+    const std::string absent = "localhost/fod-test-absent:" + nonce;
+    const std::string tagged = "127.0.0.1:9/fodtest/tagged:" + nonce;
+    Result tag = env.engine_cli({"tag", busybox_image, tagged});
+    INFO("tag: " << tag.err);
+    REQUIRE(tag.status == 0);
+    env.write_mappings(env.entry("tool-local", busybox_image, {"/bin/busybox"}, "97s") +
+                       env.entry("tool-absent", absent, {"/bin/busybox"}, "97s") +
+                       env.entry("tool-tagged", tagged, {"/bin/busybox"}, "97s"));
+
+    SECTION("a localhost/ image the engine has: no registry, also with --registry") {
+        for (const auto& args : {std::vector<std::string>{"which", "tool-local"},
+                                 std::vector<std::string>{"which", "--registry", "tool-local"}}) {
+            Result which = env.fod(args, with_fake);
+            INFO("which: " << which.out << which.err);
+            CHECK(which.status == 0);
+            CHECK(contains(which.out, "registry:    none, a local image name"));
+            CHECK(contains(which.out, "local image: yes"));
+            CHECK_FALSE(contains(which.out + which.err, "unreachable"));
+        }
+        CHECK(asked() == 0);
+    }
+    SECTION("a localhost/ image the engine lacks: which says so, run fails in one line, allow "
+            "has nothing to allow; no registry") {
+        Result which = env.fod({"which", "tool-absent"}, with_fake);
+        INFO("which: " << which.out << which.err);
+        CHECK(contains(which.out, "registry:    none, a local image name"));
+        CHECK(contains(which.out, "local image: no (localhost/: build or import it)"));
+
+        Result r = env.run_cmd("tool-absent", {"echo", "x"}, with_fake);
+        INFO("run: " << r.err);
+        CHECK(r.status == 125);
+        CHECK(lines_of(r.err).size() == 1);
+        CHECK(contains(r.err, absent + " of tool-absent is not present and cannot be pulled: "
+                                       "localhost/ names are images built or imported"));
+        CHECK(env.containers().empty());
+
+        Result allow = env.fod({"allow", "tool-absent"}, with_fake);
+        INFO("allow: " << allow.out << allow.err);
+        CHECK(allow.status == 0);
+        CHECK(contains(allow.out, "nothing to allow"));
+        CHECK_FALSE(contains(read_text(env.root() + "/state/fod/consent.json"), absent));
+        CHECK(asked() == 0);
+    }
+    SECTION("a registry image the engine has: asked only with --registry") {
+        Result which = env.fod({"which", "tool-tagged"}, with_fake);
+        INFO("which: " << which.out << which.err);
+        CHECK(contains(which.out, "registry:    not asked, the image is local (fod which "
+                                  "--registry tool-tagged asks)"));
+        CHECK(contains(which.out, "local image: yes"));
+        CHECK(asked() == 0);
+        Result asking = env.fod({"which", "--registry", "tool-tagged"}, with_fake);
+        INFO("which --registry: " << asking.out << asking.err);
+        CHECK(contains(asking.out, "registry unreachable: the fake registry helper was asked"));
+        CHECK(asked() == 1);
+    }
+    env.engine_cli({"rmi", tagged});
+}
+
 }  // namespace
 
 FOD_TEST_ALL_ENGINES("pull: Ctrl-C during the pull exits 130, starts nothing, and the next run works",
                      "[pull][interrupt]", interrupted_pull)
+FOD_TEST_ALL_ENGINES("pull: a blob the registry will not serve: one line with the engine's reason, 125, nothing tagged or run, consent kept",
+                     "[pull][failure]", failed_pull)
+FOD_TEST_ALL_ENGINES("pull: no registry is asked about localhost/ names, nor by fod which about an image the engine has",
+                     "[pull][which]", local_images_ask_no_registry)
 FOD_TEST_ALL_ENGINES("pull: without a terminal 127 and how to allow; after fod allow it pulls and runs",
                      "[pull][consent]", no_terminal_then_allow)
 FOD_TEST_ALL_ENGINES("pull: the question on a terminal names command, image, digest, size; y pulls, n is remembered",

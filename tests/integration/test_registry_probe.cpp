@@ -10,6 +10,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -54,6 +56,11 @@ Probe probe(const std::vector<std::string>& args, const TempDir& home,
     CHECK(p.out.is_object());
     CHECK(std::count(result.out.begin(), result.out.end(), '\n') == 1);
     return p;
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 std::string error_of(const Probe& p) {
@@ -250,6 +257,93 @@ TEST_CASE("fod-registry probe authenticates with Basic auth from the engines' cr
         CHECK(p.status == 3);
         CHECK_THAT(error_of(p), Catch::Contains("401") && Catch::Contains("denied"));
         CHECK_THAT(p.raw + p.err, !Catch::Contains("wrong-password"));
+    }
+}
+
+TEST_CASE("fod-registry probe runs the credential helpers of credHelpers and credsStore",
+          "[integration][registry]") {
+    FOD_REQUIRE_REGISTRY();
+    FOD_REQUIRE_ENGINE(Engine::podman);
+    TestRegistry registry(RegistryAuth::basic);
+    TempDir home;
+    registry.push(busybox_image, "private/bb:1");
+    const std::string ref = registry.host() + "/private/bb:1";
+    const std::string insecure = "--insecure=" + registry.host();
+    const std::string digest = registry.skopeo_digest("private/bb:1");
+    // A real helper: docker-credential-fodtest on a PATH directory of the test. It keeps
+    // its argv and stdin, and answers as $HOME/helper-mode says.
+    home.write("bin/docker-credential-fodtest",
+               "#!/bin/sh\n"
+               "printf '%s ' \"$@\" > \"$HOME/helper-argv\"\n"
+               "cat > \"$HOME/helper-stdin\"\n"
+               "case $(cat \"$HOME/helper-mode\") in\n"
+               "  good) printf '{\"ServerURL\":\"%s\",\"Username\":\"" + registry.user() +
+                   "\",\"Secret\":\"" + registry.password() + "\"}\\n' \"$(cat \"$HOME/helper-stdin\")\" ;;\n"
+               "  wrong) printf '{\"ServerURL\":\"x\",\"Username\":\"" + registry.user() +
+                   "\",\"Secret\":\"wrong-password\"}\\n' ;;\n"
+               "  none) echo 'credentials not found in native keychain'; exit 1 ;;\n"
+               "  broken) echo 'the keyring is locked' >&2; exit 2 ;;\n"
+               "esac\n",
+               0755);
+    const std::string path = home.path() + "/bin:/usr/bin:/bin";
+    auto mode = [&](const std::string& m) { home.write("helper-mode", m + "\n"); };
+
+    SECTION("credHelpers in containers auth.json: the helper is asked about the host") {
+        mode("good");
+        home.write("containers/auth.json",
+                   json{{"credHelpers", {{registry.host(), "fodtest"}}}}.dump());
+        auto p = probe({insecure, ref}, home, {{"PATH", path}});
+        REQUIRE(p.status == 0);
+        CHECK(p.out["digest"] == digest);
+        CHECK(read_file(home.path() + "/helper-argv") == "get ");
+        CHECK(read_file(home.path() + "/helper-stdin") == registry.host());
+        CHECK_THAT(p.raw + p.err, !Catch::Contains(registry.password()));
+    }
+    SECTION("credsStore in ~/.docker/config.json") {
+        mode("good");
+        home.write(".docker/config.json", R"({"credsStore":"fodtest","auths":{}})");
+        auto p = probe({insecure, ref}, home, {{"PATH", path}});
+        REQUIRE(p.status == 0);
+        CHECK(p.out["digest"] == digest);
+    }
+    SECTION("credHelpers beats the auths of a later file; its wrong password is named as its") {
+        mode("wrong");
+        home.write("containers/auth.json",
+                   json{{"credHelpers", {{registry.host(), "fodtest"}}}}.dump());
+        home.write(".docker/config.json", auth_json(registry.host(), registry.user(), registry.password()));
+        auto p = probe({insecure, ref}, home, {{"PATH", path}});
+        CHECK(p.status == 3);
+        CHECK_THAT(error_of(p), Catch::Contains("401") &&
+                                    Catch::Contains("the credentials from docker-credential-fodtest"));
+        CHECK_THAT(p.raw + p.err, !Catch::Contains("wrong-password"));
+    }
+    SECTION("a helper without credentials: the next file's auths") {
+        mode("none");
+        home.write("containers/auth.json",
+                   json{{"credHelpers", {{registry.host(), "fodtest"}}}}.dump());
+        home.write(".docker/config.json", auth_json(registry.host(), registry.user(), registry.password()));
+        auto p = probe({insecure, ref}, home, {{"PATH", path}});
+        REQUIRE(p.status == 0);
+        CHECK(p.out["digest"] == digest);
+    }
+    SECTION("a failing helper: exit 3 naming the helper and its message") {
+        mode("broken");
+        home.write(".docker/config.json", R"({"credsStore":"fodtest"})");
+        auto p = probe({insecure, ref}, home, {{"PATH", path}});
+        CHECK(p.status == 3);
+        CHECK_THAT(error_of(p), Catch::Contains("podman login") &&
+                                    Catch::Contains("docker-credential-fodtest failed (status 2): "
+                                                    "the keyring is locked"));
+    }
+    SECTION("a helper missing from PATH, or a name that is not a program name: said, not run") {
+        home.write(".docker/config.json", R"({"credsStore":"fodtest"})");
+        auto p = probe({insecure, ref}, home, {{"PATH", "/usr/bin:/bin"}});
+        CHECK(p.status == 3);
+        CHECK_THAT(error_of(p), Catch::Contains("docker-credential-fodtest is not in $PATH"));
+        home.write(".docker/config.json", R"({"credsStore":"../bin/docker-credential-fodtest"})");
+        p = probe({insecure, ref}, home, {{"PATH", path}});
+        CHECK(p.status == 3);
+        CHECK_THAT(error_of(p), Catch::Contains("is not valid"));
     }
 }
 

@@ -1,11 +1,14 @@
 // The registry client's parsers: WWW-Authenticate, credentials files, manifests and indexes.
 #include "registry/auth_file.hpp"
+#include "registry/cred_helper.hpp"
 #include "registry/locate.hpp"
 #include "registry/manifest.hpp"
 #include "registry/www_authenticate.hpp"
 #include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <map>
 #include <string>
 
 using namespace fod::registry;
@@ -151,6 +154,203 @@ TEST_CASE("registry::find_credentials reads the files in order and auth_file_pat
   env.unset("REGISTRY_AUTH_FILE");
   env.set("DOCKER_CONFIG", "/etc/dockercfg");
   CHECK(auth_file_paths().back() == "/etc/dockercfg/config.json");
+}
+
+TEST_CASE("registry::auth_entry_in reads credHelpers and credsStore as docker and podman do",
+          "[unit][registry]") {
+  const std::string auth = base64_encode("user:pw");
+  SECTION("credHelpers names the helper of a registry; its key is compared as auths keys are") {
+    std::string text = R"({"credHelpers":{"reg.example:5000":"pass","https://index.docker.io/v1/":"desktop"},
+                           "auths":{"reg.example:5000":{"auth":")" +
+                       auth + R"("}}})";
+    auto entry = auth_entry_in(text, "reg.example:5000", "tools/jq");
+    CHECK(entry.helper == "pass");
+    CHECK_FALSE(entry.helper_is_default);
+    CHECK(entry.credentials->username == "user");
+    CHECK(auth_entry_in(text, "docker.io", "library/jq").helper == "desktop");
+    CHECK(auth_entry_in(text, "other.example", "x").helper.empty());
+  }
+  SECTION("credsStore is the default helper; credHelpers wins over it") {
+    std::string text = R"({"credsStore":"secretservice","credHelpers":{"gcr.io":"gcloud"}})";
+    auto entry = auth_entry_in(text, "quay.io", "x");
+    CHECK(entry.helper == "secretservice");
+    CHECK(entry.helper_is_default);
+    CHECK(auth_entry_in(text, "gcr.io", "x").helper == "gcloud");
+    CHECK_FALSE(auth_entry_in(text, "gcr.io", "x").helper_is_default);
+  }
+  SECTION("empty or malformed helper entries are ignored") {
+    CHECK(auth_entry_in(R"({"credsStore":""})", "reg", "x").helper.empty());
+    CHECK(auth_entry_in(R"({"credsStore":7,"credHelpers":{"reg":["x"]}})", "reg", "x")
+              .helper.empty());
+    CHECK(auth_entry_in(R"({"credHelpers":[]})", "reg", "x").helper.empty());
+    CHECK(auth_entry_in("not json", "reg", "x").helper.empty());
+  }
+  SECTION("the server a helper is asked about") {
+    CHECK(helper_server_url("docker.io", true) == "https://index.docker.io/v1/");
+    CHECK(helper_server_url("docker.io", false) == "docker.io");
+    CHECK(helper_server_url("127.0.0.1:5000", true) == "127.0.0.1:5000");
+  }
+}
+
+TEST_CASE("registry::parse_helper_answer reads the credential helper protocol",
+          "[unit][registry]") {
+  using Kind = HelperAnswer::Kind;
+  SECTION("found") {
+    auto a = parse_helper_answer(
+        "x", 0, R"({"ServerURL":"reg","Username":"u","Secret":"s:e"})" "\n", "");
+    REQUIRE(a.kind == Kind::found);
+    CHECK(a.credentials.username == "u");
+    CHECK(a.credentials.password == "s:e");
+  }
+  SECTION("not found, in the helpers' own words, with status 1 (or 0)") {
+    CHECK(parse_helper_answer("x", 1, "credentials not found in native keychain\n", "").kind ==
+          Kind::none);
+    CHECK(parse_helper_answer("x", 0, "credentials not found in native keychain", "").kind ==
+          Kind::none);
+    CHECK(parse_helper_answer("x", 0, R"({"Username":"","Secret":""})", "").kind == Kind::none);
+  }
+  SECTION("an identity token is not usable here: none") {
+    CHECK(parse_helper_answer("x", 0, R"({"Username":"<token>","Secret":"refresh"})", "").kind ==
+          Kind::none);
+  }
+  SECTION("failures carry the helper's name and message, never its output's secret") {
+    auto a = parse_helper_answer("pass", 1, "", "gpg: decryption failed: No secret key\nmore\n");
+    CHECK(a.kind == Kind::failed);
+    CHECK(a.error == "docker-credential-pass failed (status 1): gpg: decryption failed: No "
+                     "secret key");
+    auto b = parse_helper_answer("x", 2, "error getting credentials - keyring locked\n", "");
+    CHECK(b.error == "docker-credential-x failed (status 2): error getting credentials - keyring "
+                     "locked");
+    CHECK(parse_helper_answer("x", 0, "not json", "").kind == Kind::failed);
+  }
+  SECTION("helper names") {
+    for (const char *good : {"pass", "secretservice", "ecr-login", "acr.env", "fod_test", "9x"}) {
+      CHECK(valid_helper_name(good));
+    }
+    for (const char *bad : {"", "-x", ".x", "../x", "a/b", "a b", "x;rm", "$(x)", "a\nb"}) {
+      CHECK_FALSE(valid_helper_name(bad));
+    }
+    CHECK_FALSE(valid_helper_name(std::string(65, 'a')));
+  }
+}
+
+TEST_CASE("registry::lookup_credentials follows the engines' order of files and helpers",
+          "[unit][registry]") {
+  fod::test::TempDir dir;
+  auto auths = [](const std::string &key, const std::string &user) {
+    return R"("auths":{")" + key + R"(":{"auth":")" + base64_encode(user + ":pw") + R"("}})";
+  };
+  // A fake helper per name: what it answers, and the servers it was asked about.
+  std::map<std::string, HelperAnswer> answers;
+  std::vector<std::string> asked;
+  HelperRunner runner = [&](const std::string &name, const std::string &server) {
+    asked.push_back(name + " " + server);
+    auto it = answers.find(name);
+    return it == answers.end() ? HelperAnswer{} : it->second;
+  };
+  answers["good"] = {HelperAnswer::Kind::found, {"from-helper", "s"}, ""};
+  answers["broken"] = {HelperAnswer::Kind::failed, {}, "docker-credential-broken failed"};
+
+  SECTION("a credHelpers entry in the first file beats auths of later files") {
+    auto first = dir.write("run/auth.json", R"({"credHelpers":{"reg":"good"}})");
+    auto docker = dir.write(".docker/config.json", "{" + auths("reg", "docker-user") + "}");
+    auto found = lookup_credentials({first, docker}, "reg", "x", runner);
+    REQUIRE(found.credentials);
+    CHECK(found.credentials->username == "from-helper");
+    CHECK(found.source == "docker-credential-good");
+    CHECK(asked == std::vector<std::string>{"good reg"});
+  }
+  SECTION("a credHelpers helper with nothing: that file's auths are skipped, the next file "
+          "counts") {
+    auto first = dir.write("a/auth.json", R"({"credHelpers":{"reg":"empty"},)" +
+                                              auths("reg", "skipped") + "}");
+    auto second = dir.write("b/auth.json", "{" + auths("reg", "second") + "}");
+    auto found = lookup_credentials({first, second}, "reg", "x", runner);
+    CHECK(found.credentials->username == "second");
+    CHECK(found.source == "the auth file " + second);
+  }
+  SECTION("credsStore with nothing falls back to the file's auths") {
+    auto docker = dir.write(".docker/config.json",
+                            R"({"credsStore":"empty",)" + auths("reg", "docker-user") + "}");
+    auto found = lookup_credentials({docker}, "reg", "x", runner);
+    CHECK(found.credentials->username == "docker-user");
+  }
+  SECTION("a failing helper is noted and the search goes on") {
+    auto first = dir.write("a/auth.json", R"({"credHelpers":{"reg":"broken"}})");
+    auto docker = dir.write(".docker/config.json", R"({"credsStore":"good"})");
+    auto found = lookup_credentials({first, docker}, "reg", "x", runner);
+    CHECK(found.credentials->username == "from-helper");
+    CHECK(found.problems == std::vector<std::string>{"docker-credential-broken failed"});
+    auto none = lookup_credentials({first}, "reg", "x", runner);
+    CHECK_FALSE(none.credentials);
+    CHECK(none.problems.size() == 1);
+  }
+  SECTION("docker's config.json asks about Docker Hub by docker's key, auth.json by docker.io") {
+    auto containers = dir.write("a/auth.json", R"({"credHelpers":{"docker.io":"empty"}})");
+    auto docker = dir.write(".docker/config.json", R"({"credsStore":"good"})");
+    lookup_credentials({containers, docker}, "docker.io", "library/jq", runner);
+    CHECK(asked == std::vector<std::string>{"empty docker.io", "good https://index.docker.io/v1/"});
+  }
+  SECTION("no helper is run for a registry the files do not name, without credsStore") {
+    auto first = dir.write("a/auth.json", R"({"credHelpers":{"other":"good"}})");
+    CHECK_FALSE(lookup_credentials({first, dir / "missing.json"}, "reg", "x", runner).credentials);
+    CHECK(asked.empty());
+  }
+}
+
+TEST_CASE("registry::run_credential_helper runs docker-credential-NAME get from PATH",
+          "[unit][registry]") {
+  using namespace std::chrono_literals;
+  using Kind = HelperAnswer::Kind;
+  fod::test::TempDir dir;
+  fod::test::EnvGuard env;
+  // The helper records its argv and stdin, and answers for one server only.
+  dir.write("bin/docker-credential-fodunit",
+            "#!/bin/sh\n"
+            "printf '%s|' \"$@\" > \"$0.args\"\n"
+            "server=$(cat)\n"
+            "printf '%s' \"$server\" > \"$0.stdin\"\n"
+            "case \"$server\" in\n"
+            "  reg.example) printf '{\"ServerURL\":\"reg.example\",\"Username\":\"u\",\"Secret\":\"s\"}\\n' ;;\n"
+            "  slow.example) exec sleep 30 ;;\n"
+            "  broken.example) echo 'keyring locked' >&2; exit 4 ;;\n"
+            "  *) echo 'credentials not found in native keychain'; exit 1 ;;\n"
+            "esac\n",
+            0755);
+  env.set("PATH", (dir / "bin") + ":/usr/bin:/bin");
+  SECTION("found: argv is exactly `get`, the server comes on stdin") {
+    auto a = run_credential_helper("fodunit", "reg.example", 5s);
+    REQUIRE(a.kind == Kind::found);
+    CHECK(a.credentials.username == "u");
+    CHECK(fod::util::read_file(dir / "bin/docker-credential-fodunit.args") == "get|");
+    CHECK(fod::util::read_file(dir / "bin/docker-credential-fodunit.stdin") == "reg.example");
+  }
+  SECTION("not found") {
+    CHECK(run_credential_helper("fodunit", "other.example", 5s).kind == Kind::none);
+  }
+  SECTION("a failure carries the helper's stderr") {
+    auto a = run_credential_helper("fodunit", "broken.example", 5s);
+    CHECK(a.kind == Kind::failed);
+    CHECK(a.error == "docker-credential-fodunit failed (status 4): keyring locked");
+  }
+  SECTION("a helper that hangs is killed at the timeout") {
+    auto start = std::chrono::steady_clock::now();
+    auto a = run_credential_helper("fodunit", "slow.example", 300ms);
+    CHECK(std::chrono::steady_clock::now() - start < 5s);
+    CHECK(a.kind == Kind::failed);
+    CHECK(a.error == "docker-credential-fodunit did not answer within 300 ms");
+  }
+  SECTION("a missing helper, or one only in a relative PATH entry, is not run") {
+    CHECK(run_credential_helper("fodnone", "reg.example", 5s).error ==
+          "docker-credential-fodnone is not in $PATH");
+    env.set("PATH", "bin");
+    CHECK(run_credential_helper("fodunit", "reg.example", 5s).kind == Kind::failed);
+  }
+  SECTION("an invalid name is never looked up") {
+    dir.write("docker-credential-x", "#!/bin/sh\necho pwned > \"$0.ran\"\n", 0755);
+    CHECK(run_credential_helper("../docker-credential-x", "reg.example", 5s).kind == Kind::failed);
+    CHECK_FALSE(fod::util::read_file(dir / "docker-credential-x.ran"));
+  }
 }
 
 namespace {

@@ -256,6 +256,50 @@ TEST_CASE("util::capture runs a program and reports its status and output", "[un
   }
 }
 
+TEST_CASE("util::capture feeds stdin, stops a child at its timeout, and find_in_path skips "
+          "relative PATH entries",
+          "[unit][util]") {
+  using fod::util::capture;
+  using fod::util::CaptureOptions;
+  using namespace std::chrono_literals;
+  SECTION("input goes to stdin, then end of file") {
+    auto r = capture({"cat"}, CaptureOptions{.input = "server.example", .timeout = {}});
+    CHECK(r.status == 0);
+    CHECK(r.out == "server.example");
+  }
+  SECTION("input larger than a pipe buffer") {
+    std::string big(300000, 'x');
+    auto r = capture({"wc", "-c"}, CaptureOptions{.input = big, .timeout = {}});
+    CHECK(r.out.find("300000") != std::string::npos);
+  }
+  SECTION("a child that never reads its input does not hurt the caller") {
+    auto r = capture({"true"}, CaptureOptions{.input = std::string(300000, 'x'), .timeout = 5s});
+    CHECK(r.status == 0);
+  }
+  SECTION("a child that outlives its timeout is killed, what it wrote is kept") {
+    auto start = std::chrono::steady_clock::now();
+    auto r = capture({"sh", "-c", "echo started; exec sleep 30"},
+                     CaptureOptions{.input = {}, .timeout = 300ms});
+    CHECK(std::chrono::steady_clock::now() - start < 5s);
+    CHECK(r.timed_out);
+    CHECK(r.status == 128 + SIGKILL);
+    CHECK(r.out == "started\n");
+  }
+  SECTION("find_in_path") {
+    fod::test::TempDir dir;
+    fod::test::EnvGuard env;
+    dir.write("bin/tool-x", "#!/bin/sh\n", 0755);
+    dir.write("plain/tool-x", "not executable\n", 0644);
+    dir.mkdir("bin/tool-dir");
+    env.set("PATH", "relative/bin::" + (dir / "plain") + ":" + (dir / "bin"));
+    CHECK(fod::util::find_in_path("tool-x") == dir / "bin/tool-x");
+    CHECK_FALSE(fod::util::find_in_path("tool-dir"));
+    CHECK_FALSE(fod::util::find_in_path("tool-missing"));
+    env.set("PATH", "bin");
+    CHECK_FALSE(fod::util::find_in_path("tool-x"));
+  }
+}
+
 TEST_CASE("util::spawn starts a program or throws", "[unit][util]") {
   SECTION("a missing program throws std::system_error") {
     CHECK_THROWS_AS(fod::util::spawn({"fod-no-such-program-xyz"}), std::system_error);

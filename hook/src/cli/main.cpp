@@ -22,7 +22,7 @@ constexpr const char *description =
     "keeping each container warm for the next call.";
 
 constexpr const char *usage =
-    "usage: fod run NAME [ARGS...] | which NAME | allow NAME | ps | stop NAME|--all | "
+    "usage: fod run NAME [ARGS...] | which [--registry] NAME | allow NAME | ps | stop NAME|--all | "
     "gc | stats | init bash|zsh|fish   (fod --help for more)";
 
 int dispatch(int argc, char **argv) {
@@ -68,6 +68,9 @@ int dispatch(int argc, char **argv) {
   auto *which = app.add_subcommand(
       "which", "Show where NAME is mapped, its image, engine and warm container");
   which->add_option("NAME", which_name, "command name")->required();
+  bool which_registry = false;
+  which->add_flag("--registry", which_registry,
+                  "ask the registry about the image even when the engine has it");
   std::string allow_name;
   auto *allow = app.add_subcommand(
       "allow", "Allow fod to pull NAME's image without asking (records its current digest)");
@@ -98,7 +101,7 @@ int dispatch(int argc, char **argv) {
     throw UserError(2, fmt::format("{}\n{}", e.what(), usage));
   }
   if (which->parsed()) {
-    return which_command(which_name);
+    return which_command(which_name, which_registry);
   }
   if (allow->parsed()) {
     return allow_command(allow_name);

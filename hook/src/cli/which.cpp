@@ -18,7 +18,7 @@
 
 namespace fod::cli {
 
-int which_command(const std::string &name) {
+int which_command(const std::string &name, bool ask_registry) {
   auto mapping = load_mapping(true);
   const auto *entry = mapping.find(name);
   std::optional<mapping::Entry> from_catalog;
@@ -40,17 +40,32 @@ int which_command(const std::string &name) {
                entry->origin.line);
   }
   fmt::print("  image:       {}\n", entry->image);
-  auto remote = pull::probe(entry->image, mapping.config);
-  switch (remote.kind) {
-  case pull::ProbeResult::Kind::found:
-    fmt::print("  registry:    {}, {} to download\n", remote.remote.digest,
-               pull::human_size(remote.remote.size));
-    break;
-  case pull::ProbeResult::Kind::not_found:
-    fmt::print("  registry:    not found{}\n", remote.error.empty() ? "" : ": " + remote.error);
-    break;
-  default:
-    fmt::print("  registry:    registry unreachable: {}\n", remote.error);
+  // The engine first: an image it has is what a run uses, so the registry is asked about it
+  // only with --registry (a probe costs up to registry_timeout, offline or not).
+  std::string why;
+  auto engine = engine::select_engine(mapping.config.engine, &why);
+  const bool local = engine && util::capture({engine->cli, "image", "inspect", "--format",
+                                              "{{.Id}}", entry->image})
+                                       .status == 0;
+  if (pull::is_local_name(entry->image)) {
+    fmt::print("  registry:    none, a local image name (localhost/ images are built or imported "
+               "here, never pulled)\n");
+  } else if (local && !ask_registry) {
+    fmt::print("  registry:    not asked, the image is local (fod which --registry {} asks)\n",
+               name);
+  } else {
+    auto remote = pull::probe(entry->image, mapping.config);
+    switch (remote.kind) {
+    case pull::ProbeResult::Kind::found:
+      fmt::print("  registry:    {}, {} to download\n", remote.remote.digest,
+                 pull::human_size(remote.remote.size));
+      break;
+    case pull::ProbeResult::Kind::not_found:
+      fmt::print("  registry:    not found{}\n", remote.error.empty() ? "" : ": " + remote.error);
+      break;
+    default:
+      fmt::print("  registry:    registry unreachable: {}\n", remote.error);
+    }
   }
   if (auto consent = pull::recorded_consent(entry->image)) {
     fmt::print("  consent:     {}{}\n", consent->allowed ? "allowed" : "declined",
@@ -83,17 +98,16 @@ int which_command(const std::string &name) {
                util::format_duration(entry->ttl.value_or(mapping.config.ttl)));
   }
 
-  std::string why;
-  auto engine = engine::select_engine(mapping.config.engine, &why);
   if (!engine) {
     fmt::print("  engine:      none ({})\n", why);
     return 0;
   }
   fmt::print("  engine:      {} ({}{})\n", engine::to_string(engine->kind), engine->cli,
              engine->rootless ? ", rootless" : "");
-  auto local =
-      util::capture({engine->cli, "image", "inspect", "--format", "{{.Id}}", entry->image});
-  fmt::print("  local image: {}\n", local.status == 0 ? "yes" : "no (the first run pulls it)");
+  fmt::print("  local image: {}\n", local ? "yes"
+                                    : pull::is_local_name(entry->image)
+                                        ? "no (localhost/: build or import it)"
+                                        : "no (the first run pulls it)");
 
   warm::RunRequest request{entry, &mapping.config, *engine, {}};
   std::string cwd = warm::current_directory();

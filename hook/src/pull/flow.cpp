@@ -165,6 +165,15 @@ void obtain_image(const mapping::Entry &entry, const mapping::Config &config,
                                 "reference",
                                 entry.image));
   }
+  // Nothing to ask and nobody to ask: no registry serves a localhost/ name.
+  if (is_local_name(entry.image)) {
+    throw UserError(status_engine_failure,
+                    fmt::format("image {} of {} is not present and cannot be pulled: localhost/ "
+                                "names are images built or imported on this machine (podman "
+                                "build -t {}, podman import); build it, or map {} to a registry "
+                                "image",
+                                entry.image, name, entry.image, name));
+  }
   auto recorded = recorded_consent(entry.image);
   if (recorded && !recorded->allowed) {
     throw UserError(status_not_found,
@@ -263,6 +272,12 @@ std::string allow_image(const mapping::Entry &entry, const mapping::Config &conf
   auto ref = registry::parse_reference(entry.image);
   std::string digest = ref ? ref->digest : std::string();
   std::string note;
+  if (is_local_name(entry.image)) {
+    // Never pulled, so there is nothing to consent to.
+    return fmt::format("fod: {} runs the local image {}, which fod never pulls; nothing to "
+                       "allow\n",
+                       entry.name, entry.image);
+  }
   if (digest.empty()) {
     auto result = probe(entry.image, config);
     if (result.kind == ProbeResult::Kind::found) {

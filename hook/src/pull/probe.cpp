@@ -91,7 +91,20 @@ ProbeResult parse_probe_output(int status, const std::string &out, const std::st
   return result;
 }
 
+bool is_local_name(const std::string &reference) {
+  auto parsed = registry::parse_reference(reference);
+  return parsed && parsed->registry == "localhost";
+}
+
 ProbeResult probe(const std::string &reference, const mapping::Config &config) {
+  if (is_local_name(reference)) {
+    ProbeResult result;
+    result.kind = ProbeResult::Kind::local;
+    result.error = fmt::format("{} names a local image (localhost/ is where podman keeps images "
+                               "built or imported here); no registry serves it",
+                               reference);
+    return result;
+  }
   std::string helper = registry::helper_path();
   if (access(helper.c_str(), X_OK) != 0) {
     ProbeResult result;

@@ -17,7 +17,9 @@ struct Remote {
 };
 
 struct ProbeResult {
-  enum class Kind { found, not_found, invalid, failed };
+  // local: the reference names podman's locally built or imported images (localhost/NAME);
+  // no registry was asked.
+  enum class Kind { found, not_found, invalid, failed, local };
   Kind kind = Kind::failed;
   Remote remote;     // when found
   std::string error; // one line, when not found or failed
@@ -33,7 +35,12 @@ std::vector<std::string> probe_argv(const std::string &helper, const std::string
 // Reads the helper's exit status and its JSON line. Pure.
 ProbeResult parse_probe_output(int status, const std::string &out, const std::string &err);
 
+// Whether reference is a localhost/ name: podman's for images built or imported on this
+// machine, which no registry serves (localhost:PORT/ is a registry and does not count).
+bool is_local_name(const std::string &reference);
+
 // Asks the registry about reference through fod-registry (bounded by the config's timeouts).
+// A localhost/ name is never sent anywhere: Kind::local.
 ProbeResult probe(const std::string &reference, const mapping::Config &config);
 
 // "12.3 MB", "870 kB", "512 B": decimal units, as the engines print sizes.

@@ -166,6 +166,36 @@ std::optional<Credentials> credentials_in(std::string_view json_text, std::strin
   return std::nullopt;
 }
 
+AuthFileEntry auth_entry_in(std::string_view json_text, std::string_view registry,
+                            std::string_view repository) {
+  AuthFileEntry entry;
+  entry.credentials = credentials_in(json_text, registry, repository);
+  auto doc = nlohmann::json::parse(json_text.begin(), json_text.end(), nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    return entry;
+  }
+  if (auto helpers = doc.find("credHelpers"); helpers != doc.end() && helpers->is_object()) {
+    for (const auto &[key, name] : helpers->items()) {
+      if (normalize_key(key) == registry && name.is_string() && !name.get<std::string>().empty()) {
+        entry.helper = name.get<std::string>();
+        return entry;
+      }
+    }
+  }
+  if (auto store = doc.find("credsStore"); store != doc.end() && store->is_string()) {
+    entry.helper = store->get<std::string>();
+    entry.helper_is_default = !entry.helper.empty();
+  }
+  return entry;
+}
+
+std::string helper_server_url(std::string_view registry, bool docker_config) {
+  if (docker_config && registry == "docker.io") {
+    return "https://index.docker.io/v1/";
+  }
+  return std::string(registry);
+}
+
 std::optional<Credentials> find_credentials(const std::vector<std::string> &files,
                                             std::string_view registry,
                                             std::string_view repository) {

@@ -28,7 +28,23 @@ std::vector<std::string> auth_file_paths();
 std::optional<Credentials> credentials_in(std::string_view json_text, std::string_view registry,
                                           std::string_view repository);
 
-// The first credentials found in `files` (unreadable or missing files are skipped).
+// What one credential file says for a registry: its "auths" entry (as credentials_in), and
+// the credential helper it names, from "credHelpers" (keyed by registry host, compared as
+// auths keys are) or else docker's "credsStore".
+struct AuthFileEntry {
+  std::optional<Credentials> credentials;
+  std::string helper;             // NAME of docker-credential-NAME; "" for none
+  bool helper_is_default = false; // the helper came from credsStore
+};
+AuthFileEntry auth_entry_in(std::string_view json_text, std::string_view registry,
+                            std::string_view repository);
+
+// The server a helper is asked about: the registry host, except docker.io in docker's own
+// config.json (docker_config), which docker stores as "https://index.docker.io/v1/".
+std::string helper_server_url(std::string_view registry, bool docker_config);
+
+// The first credentials found in the "auths" of `files` (unreadable or missing files are
+// skipped); credential helpers are not run (see cred_helper.hpp, lookup_credentials).
 std::optional<Credentials> find_credentials(const std::vector<std::string> &files,
                                             std::string_view registry, std::string_view repository);
 

@@ -1,9 +1,12 @@
 #include "util/process.hpp"
 
 #include <cerrno>
+#include <cstdlib>
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
+#include <string_view>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <system_error>
 #include <unistd.h>
@@ -121,40 +124,87 @@ int shell_status(int wait_status) {
 }
 
 Captured capture(const std::vector<std::string> &argv) {
+  return capture(argv, CaptureOptions{});
+}
+
+Captured capture(const std::vector<std::string> &argv, const CaptureOptions &options) {
   int out_pipe[2];
   int err_pipe[2];
+  int in_pipe[2] = {-1, -1};
   if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
     throw std::system_error(errno, std::generic_category(), "pipe");
   }
-  int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  SpawnOptions options;
-  options.stdin_fd = null_fd;
-  options.stdout_fd = out_pipe[1];
-  options.stderr_fd = err_pipe[1];
+  int in_fd = -1;
+  if (options.input.empty()) {
+    in_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  } else {
+    if (pipe2(in_pipe, O_CLOEXEC) != 0) {
+      throw std::system_error(errno, std::generic_category(), "pipe");
+    }
+    in_fd = in_pipe[0];
+    fcntl(in_pipe[1], F_SETFL, fcntl(in_pipe[1], F_GETFL) | O_NONBLOCK);
+  }
+  SpawnOptions spawn_options;
+  spawn_options.stdin_fd = in_fd;
+  spawn_options.stdout_fd = out_pipe[1];
+  spawn_options.stderr_fd = err_pipe[1];
   Captured result;
   pid_t pid = -1;
   try {
-    pid = spawn(argv, options);
+    pid = spawn(argv, spawn_options);
   } catch (...) {
-    for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1], null_fd}) {
-      close(fd);
+    for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1], in_fd, in_pipe[1]}) {
+      if (fd >= 0) {
+        close(fd);
+      }
     }
     throw;
   }
   close(out_pipe[1]);
   close(err_pipe[1]);
-  close(null_fd);
+  close(in_fd);
 
-  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+  // A child that exits without reading its input must not kill the caller with SIGPIPE.
+  struct sigaction ignore {};
+  struct sigaction old_pipe {};
+  ignore.sa_handler = SIG_IGN;
+  sigaction(SIGPIPE, &ignore, &old_pipe);
+
+  using clock = std::chrono::steady_clock;
+  const auto deadline = clock::now() + options.timeout.value_or(std::chrono::milliseconds(0));
+  pollfd fds[3] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}, {in_pipe[1], POLLOUT, 0}};
   std::string *sinks[2] = {&result.out, &result.err};
+  size_t written = 0;
   int open_count = 2;
   char buffer[4096];
   while (open_count > 0) {
-    if (poll(fds, 2, -1) < 0) {
+    int wait_ms = -1;
+    if (options.timeout) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+      if (left.count() <= 0) {
+        kill(pid, SIGKILL);
+        result.timed_out = true;
+        break;
+      }
+      wait_ms = static_cast<int>(left.count());
+    }
+    if (poll(fds, 3, wait_ms) < 0) {
       if (errno == EINTR) {
         continue;
       }
       break;
+    }
+    if (fds[2].fd >= 0 && fds[2].revents != 0) {
+      ssize_t n = (fds[2].revents & POLLOUT) != 0 ? write(fds[2].fd, options.input.data() + written,
+                                                          options.input.size() - written)
+                                                  : -1;
+      if (n > 0) {
+        written += static_cast<size_t>(n);
+      }
+      if (written == options.input.size() || (n < 0 && errno != EINTR && errno != EAGAIN)) {
+        close(fds[2].fd);
+        fds[2].fd = -1;
+      }
     }
     for (int i = 0; i < 2; ++i) {
       if (fds[i].fd >= 0 && fds[i].revents != 0) {
@@ -169,8 +219,35 @@ Captured capture(const std::vector<std::string> &argv) {
       }
     }
   }
+  for (const pollfd &entry : fds) {
+    if (entry.fd >= 0) {
+      close(entry.fd);
+    }
+  }
+  sigaction(SIGPIPE, &old_pipe, nullptr);
   result.status = shell_status(wait_for(pid));
   return result;
+}
+
+std::optional<std::string> find_in_path(const std::string &name) {
+  const char *path = std::getenv("PATH");
+  std::string_view rest = path != nullptr ? path : "";
+  while (true) {
+    auto colon = rest.find(':');
+    std::string_view dir = rest.substr(0, colon);
+    if (!dir.empty() && dir.front() == '/') {
+      std::string candidate = std::string(dir) + "/" + name;
+      struct stat st {};
+      if (stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+          access(candidate.c_str(), X_OK) == 0) {
+        return candidate;
+      }
+    }
+    if (colon == std::string_view::npos) {
+      return std::nullopt;
+    }
+    rest.remove_prefix(colon + 1);
+  }
 }
 
 void exec(const std::vector<std::string> &argv) {

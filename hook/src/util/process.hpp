@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <csignal>
 #include <optional>
 #include <string>
@@ -33,10 +34,24 @@ struct Captured {
   int status = -1; // shell_status() of the child
   std::string out;
   std::string err;
+  bool timed_out = false; // killed (SIGKILL) when CaptureOptions::timeout ran out
+};
+
+struct CaptureOptions {
+  // Written to the child's stdin, which is then closed; empty: stdin is /dev/null.
+  std::string input;
+  // How long the child may run; then it is killed and what it wrote so far is kept.
+  std::optional<std::chrono::milliseconds> timeout;
 };
 
 // Runs argv to completion with stdin on /dev/null and stdout and stderr captured.
 Captured capture(const std::vector<std::string> &argv);
+// The same with stdin fed from options.input and an optional time limit.
+Captured capture(const std::vector<std::string> &argv, const CaptureOptions &options);
+
+// The first executable regular file NAME in $PATH's absolute directories (relative and
+// empty entries are skipped, as Go's exec.LookPath refuses them); nullopt when none.
+std::optional<std::string> find_in_path(const std::string &name);
 
 // Replaces the process image; returns only on failure (errno set).
 void exec(const std::vector<std::string> &argv);
