@@ -214,6 +214,36 @@ void terminal_question(Engine e) {
     remove_image(s.env, asked);
 }
 
+// Two runs find the image absent at once (two terminals): the first asks, the
+// second waits for it and says so; one answer pulls for both, and the second
+// is never asked.
+void two_runs_one_question(Engine e) {
+    FOD_REQUIRE_REGISTRY();
+    Setup s(e);
+    s.registry.push(scratch_image, "fodtest/twice:1");
+    const std::string image = s.image("fodtest/twice:1");
+    remove_image(s.env, image);
+    s.config();
+    s.env.write_mappings(s.env.entry("tool-twice", image, {"/tool"}, "94s"));
+    const std::string fod = fod_binary();
+
+    Pane first(s.env, "'" + fod + "' run tool-twice echo first run");
+    REQUIRE(first.wait_for("[Y/n]"));
+    Pane second(s.env, "'" + fod + "' run tool-twice echo second run");
+    CHECK(second.wait_for("waiting for another fod pulling " + image));
+    first.type("y");
+    CHECK(first.wait_for("STATUS=0"));
+    CHECK(second.wait_for("STATUS=0"));
+    INFO("first:\n" << first.screen() << "\nsecond:\n" << second.screen());
+    CHECK(contains(first.screen(), "first run"));
+    CHECK(contains(second.screen(), "second run"));
+    CHECK_FALSE(contains(second.screen(), "[Y/n]"));
+    CHECK(has_image(s.env, image));
+
+    s.env.stop_all_checked();
+    remove_image(s.env, image);
+}
+
 void confirm_never(Engine e) {
     FOD_REQUIRE_REGISTRY();
     Setup s(e);
@@ -627,13 +657,15 @@ FOD_TEST_ALL_ENGINES("pull: a blob the registry will not serve: one line with th
                      "[pull][failure]", failed_pull)
 FOD_TEST_ALL_ENGINES("pull: no registry is asked about localhost/ names, nor by fod which about an image the engine has",
                      "[pull][which]", local_images_ask_no_registry)
-FOD_TEST_ALL_ENGINES("pull: without a terminal 127 and how to allow; after fod allow it pulls and runs",
+FOD_TEST_ALL_ENGINES("pull: without a terminal 127 and how to allow, after fod allow it pulls and runs",
                      "[pull][consent]", no_terminal_then_allow)
-FOD_TEST_ALL_ENGINES("pull: the question on a terminal names command, image, digest, size; y pulls, n is remembered",
+FOD_TEST_ALL_ENGINES("pull: the question on a terminal names command, image, digest, size, y pulls, n is remembered",
                      "[pull][consent]", terminal_question)
+FOD_TEST_ALL_ENGINES("pull: two runs that find the image absent at once: one question, one pull, both run",
+                     "[pull]", two_runs_one_question)
 FOD_TEST_ALL_ENGINES("pull: confirm: never pulls without asking and records the digest",
                      "[pull][consent]", confirm_never)
-FOD_TEST_ALL_ENGINES("pull: a tag that moved names both digests and asks again; a pinned digest does not",
+FOD_TEST_ALL_ENGINES("pull: a tag that moved names both digests and asks again, a pinned digest does not",
                      "[pull][consent]", digest_change)
 FOD_TEST_ALL_ENGINES("pull: catalogs: a hit runs the image, a miss is cached, a bad name is never sent",
                      "[pull][catalog]", catalog_hit_and_miss)

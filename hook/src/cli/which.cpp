@@ -5,6 +5,7 @@
 #include "error.hpp"
 #include "pull/catalog.hpp"
 #include "pull/consent.hpp"
+#include "pull/flow.hpp"
 #include "pull/probe.hpp"
 #include "util/duration.hpp"
 #include "util/process.hpp"
@@ -44,9 +45,7 @@ int which_command(const std::string &name, bool ask_registry) {
   // only with --registry (a probe costs up to registry_timeout, offline or not).
   std::string why;
   auto engine = engine::select_engine(mapping.config.engine, &why);
-  const bool local = engine && util::capture({engine->cli, "image", "inspect", "--format",
-                                              "{{.Id}}", entry->image})
-                                       .status == 0;
+  const bool local = engine && pull::image_present(*engine, entry->image);
   if (pull::is_local_name(entry->image)) {
     fmt::print("  registry:    none, a local image name (localhost/ images are built or imported "
                "here, never pulled)\n");

@@ -4,7 +4,11 @@
 #include "pull/consent.hpp"
 #include "pull/probe.hpp"
 #include "registry/reference.hpp"
+#include "util/fs.hpp"
+#include "util/hash.hpp"
+#include "util/lock.hpp"
 #include "util/process.hpp"
+#include "warm/state.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -155,6 +159,19 @@ std::vector<std::string> tag_argv(const engine::Engine &engine, const std::strin
   return {engine.cli, "tag", by_digest, image};
 }
 
+// The lock file that serialises the pulls of image into engine's storage.
+std::string pull_lock_path(const engine::Engine &engine, const std::string &image) {
+  const std::string dir = util::join(warm::runtime_dir(), "pull");
+  util::make_directories(dir, 0700);
+  util::StableHash hash;
+  hash.add(engine.cli).add(engine.rootless ? "rootless" : "rootful").add(image);
+  return util::join(dir, fmt::format("{:016x}.lock", hash.value()));
+}
+
+bool image_present(const engine::Engine &engine, const std::string &image) {
+  return util::capture({engine.cli, "image", "inspect", "--format", "{{.Id}}", image}).status == 0;
+}
+
 void obtain_image(const mapping::Entry &entry, const mapping::Config &config,
                   const engine::Engine &engine) {
   const std::string &name = entry.name;
@@ -173,6 +190,16 @@ void obtain_image(const mapping::Entry &entry, const mapping::Config &config,
                                 "build -t {}, podman import); build it, or map {} to a registry "
                                 "image",
                                 entry.image, name, entry.image, name));
+  }
+  // One question and one pull per image: a run that found it absent while another
+  // asks or pulls waits for that one, then runs what it pulled.
+  util::FileLock lock(pull_lock_path(engine, entry.image));
+  if (!lock.try_lock(util::FileLock::Mode::exclusive)) {
+    fmt::print(stderr, "fod: waiting for another fod pulling {}\n", entry.image);
+    lock.lock(util::FileLock::Mode::exclusive);
+  }
+  if (image_present(engine, entry.image)) {
+    return;
   }
   auto recorded = recorded_consent(entry.image);
   if (recorded && !recorded->allowed) {
