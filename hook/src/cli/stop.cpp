@@ -18,8 +18,12 @@ namespace {
 void remove_warm(const warm::ContainerPaths &paths, const warm::Info &info) {
   adaptive::record_removal(info.commands.empty() ? "-" : info.commands.front(), info.image,
                            info.key, warm::idle_seconds(paths, info));
-  // Removing first ends any run in flight, which then releases its lock.
-  util::capture(engine::remove_argv(info.engine, info.container));
+  // Removing first ends any run in flight, which then releases its lock. An older
+  // fod's container name did not depend on the runtime directory: its record names
+  // this directory's container only while this directory's keeper is alive.
+  if (!info.runtime.empty() || warm::keeper_alive(paths)) {
+    util::capture(engine::remove_argv(info.engine, info.container));
+  }
   util::FileLock lock(paths.lock());
   lock.lock(util::FileLock::Mode::exclusive);
   unlink(paths.info().c_str());
