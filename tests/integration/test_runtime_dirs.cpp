@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -251,6 +252,28 @@ void older_fods_containers(Engine e) {
     CHECK(exists(env, watched));
     CHECK(exists(env, unknown));
     CHECK(contains(watched_gc.err, "left " + unknown));
+
+    // An older fod's record in this runtime directory naming that container: with no
+    // keeper of this directory holding it, the name may be another directory's
+    // container (older names did not depend on it), so stop forgets only the record.
+    const std::string record_dir = env.runtime_dir() + "/c/" + key + "r";
+    REQUIRE(run({"mkdir", "-p", "-m", "0700", record_dir}).status == 0);
+    const std::string cli = engine_cli(e);
+    {
+        std::ofstream info(record_dir + "/info.json");
+        info << "{\"key\":\"" << key << "r\",\"container\":\"" << watched << "\",\"image\":\""
+             << busybox_image << "\",\"root\":\"" << env.work() << "\",\"engine\":\"" << cli
+             << "\",\"engine_cli\":\"" << cli << "\",\"rootless\":"
+             << (e == Engine::rootless ? "true" : "false")
+             << ",\"commands\":[\"old-tool\"],\"ttl\":300,\"created\":1}";
+    }
+    if (env.as_test_user()) REQUIRE(run({"chown", "-R", test_user, record_dir}).status == 0);
+    Result stop = env.fod({"stop", "--all"});
+    INFO("stop with an older record: " << stop.out << stop.err);
+    CHECK(stop.status == 0);
+    CHECK_FALSE(contains(stop.out, watched));
+    CHECK(exists(env, watched));
+    CHECK(access((record_dir + "/info.json").c_str(), F_OK) != 0);
 
     close(fd);  // its reaper is gone: an orphan
     Result orphan_gc = env.fod({"gc"});
