@@ -311,6 +311,22 @@ TEST_CASE("engine::remove_argv and list_argv", "[unit][engine]") {
       CHECK(std::count(filters.begin(), filters.end(), "label=fod.managed=true") == 1);
       CHECK(std::count(filters.begin(), filters.end(), "label=fod.owner=1234") == 1);
       CHECK(has_option(argv, "--format", "{{.Names}}"));
+      CHECK(filters.size() == 2);
+    }
+  }
+  SECTION("each label given narrows the list, by presence or by value") {
+    auto argv = fod::engine::list_argv(docker, 1234, {"fod.runtime=0123456789abcdef", "fod.runtime"});
+    auto filters = option_values(argv, "--filter");
+    CHECK(filters == Argv{"label=fod.managed=true", "label=fod.owner=1234",
+                          "label=fod.runtime=0123456789abcdef", "label=fod.runtime"});
+    CHECK(argv[argv.size() - 2] == "--format");
+  }
+  SECTION("box_source_argv asks for the host source of the box mount only") {
+    for (const auto& engine : {podman_rootful, podman_rootless, docker}) {
+      auto argv = fod::engine::box_source_argv(engine, "fod-1-x");
+      CHECK(argv == Argv{engine.cli, "inspect", "--format",
+                         "{{range .Mounts}}{{if eq .Destination \"/.fod/run\"}}{{.Source}}{{end}}{{end}}",
+                         "fod-1-x"});
     }
   }
 }
@@ -356,6 +372,7 @@ TEST_CASE("engine::container_key identifies what the container is, not what it i
     vary("home tmpfs", [](ContainerSpec& s) { s.home_on_tmpfs = false; });
     vary("tmp tmpfs", [](ContainerSpec& s) { s.tmp_on_tmpfs = false; });
     vary("keeper", [](ContainerSpec& s) { s.keeper_path = "/opt/fod/fod-keeper"; });
+    vary("runtime directory", [](ContainerSpec& s) { s.runtime = "0123456789abcdef"; });
     for (const auto& [what, spec] : variants) {
       INFO("changed: " << what);
       CHECK(fod::engine::container_key(podman_rootful, spec) != key);

@@ -2,6 +2,7 @@
 #include "temp_dir.hpp"
 #include "warm/agent_client.hpp"
 #include "warm/runner.hpp"
+#include "warm/state.hpp"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -236,6 +237,66 @@ TEST_CASE("warm::container_spec sets the user and limits", "[unit][runner]") {
           fod::engine::container_key(f.request.engine, f.spec()));
     CHECK(fod::engine::container_key(f.request.engine, f.spec()) !=
           fod::engine::container_key(f.request.engine, f.spec(f.home)));
+  }
+}
+
+TEST_CASE("warm::runtime_id is one per canonical runtime directory", "[unit][runner]") {
+  TempDir dir;
+  fod::test::EnvGuard env;
+  const std::string a = dir.mkdir("a", 0700);
+  const std::string b = dir.mkdir("b", 0700);
+  REQUIRE(symlink(a.c_str(), (dir / "link-to-a").c_str()) == 0);
+
+  env.set("XDG_RUNTIME_DIR", a);
+  const std::string id_a = fod::warm::runtime_id();
+  CHECK(id_a.size() == 16);
+  CHECK(id_a.find_first_not_of("0123456789abcdef") == std::string::npos);
+  CHECK(fod::warm::runtime_id() == id_a);
+  env.set("XDG_RUNTIME_DIR", b);
+  CHECK(fod::warm::runtime_id() != id_a);
+  env.set("XDG_RUNTIME_DIR", dir / "link-to-a");
+  CHECK(fod::warm::runtime_id() == id_a);
+  env.set("XDG_RUNTIME_DIR", a + "/");
+  CHECK(fod::warm::runtime_id() == id_a);
+}
+
+TEST_CASE("warm::target_for: the same run in two runtime directories gets two containers",
+          "[unit][runner]") {
+  Fixture f;
+  fod::test::EnvGuard env;
+  const std::string a = f.dir.mkdir("run-a", 0700);
+  const std::string b = f.dir.mkdir("run-b", 0700);
+  const std::string prefix = "fod-" + std::to_string(getuid()) + "-";
+
+  env.set("XDG_RUNTIME_DIR", a);
+  const auto in_a = fod::warm::target_for(f.request, f.project);
+  const auto again_in_a = fod::warm::target_for(f.request, f.project);
+  const std::string id_a = fod::warm::runtime_id();
+  env.set("XDG_RUNTIME_DIR", b);
+  const auto in_b = fod::warm::target_for(f.request, f.project);
+  const std::string id_b = fod::warm::runtime_id();
+
+  SECTION("one runtime directory: the same key and name each time") {
+    CHECK(again_in_a.key == in_a.key);
+    CHECK(again_in_a.spec.name == in_a.spec.name);
+  }
+  SECTION("two runtime directories: different keys and names") {
+    CHECK(in_a.key != in_b.key);
+    CHECK(in_a.spec.name != in_b.spec.name);
+    CHECK(in_a.spec.name == prefix + in_a.key);
+    CHECK(in_b.spec.name == prefix + in_b.key);
+  }
+  SECTION("the label fod.runtime and the key carry the runtime directory's id") {
+    CHECK(in_a.spec.runtime == id_a);
+    CHECK(in_b.spec.runtime == id_b);
+    CHECK(in_a.spec.labels.at("fod.runtime") == id_a);
+    CHECK(in_b.spec.labels.at("fod.runtime") == id_b);
+    CHECK(in_a.spec.labels.at("fod.key") == in_a.key);
+  }
+  SECTION("only the runtime directory differs between the two specs") {
+    auto spec_b = in_b.spec;
+    spec_b.runtime = in_a.spec.runtime;
+    CHECK(fod::engine::container_key(f.request.engine, spec_b) == in_a.key);
   }
 }
 

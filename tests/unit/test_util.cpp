@@ -226,6 +226,32 @@ TEST_CASE("util::is_locked_exclusively reports a live exclusive holder", "[unit]
   }
 }
 
+TEST_CASE("util::is_locked reports any live holder, shared or exclusive", "[unit][util]") {
+  TempDir dir;
+  const std::string path = dir / "lock";
+
+  SECTION("a missing file is not locked, and asking does not create it") {
+    CHECK_FALSE(fod::util::is_locked(dir / "none"));
+    CHECK(access((dir / "none").c_str(), F_OK) != 0);
+  }
+  SECTION("an exclusive holder counts") {
+    FileLock holder(path);
+    holder.lock(FileLock::Mode::exclusive);
+    CHECK(fod::util::is_locked(path));
+  }
+  SECTION("a shared holder counts, and asking did not disturb it") {
+    FileLock holder(path);
+    holder.lock(FileLock::Mode::shared);
+    CHECK(fod::util::is_locked(path));
+    FileLock other(path);
+    CHECK(other.try_lock(FileLock::Mode::shared));
+  }
+  SECTION("false once the holder is gone") {
+    { FileLock holder(path); holder.lock(FileLock::Mode::shared); }
+    CHECK_FALSE(fod::util::is_locked(path));
+  }
+}
+
 TEST_CASE("util::capture runs a program and reports its status and output", "[unit][util]") {
   using fod::util::capture;
 

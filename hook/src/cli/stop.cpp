@@ -15,16 +15,24 @@ namespace fod::cli {
 
 namespace {
 
-void remove_warm(const warm::ContainerPaths &paths, const warm::Info &info) {
-  adaptive::record_removal(info.commands.empty() ? "-" : info.commands.front(), info.image,
-                           info.key, warm::idle_seconds(paths, info));
-  // Removing first ends any run in flight, which then releases its lock.
-  util::capture(engine::remove_argv(info.engine, info.container));
+// Removes the container of a record, and the record; false when the record was an
+// older fod's whose container is not this runtime directory's (only the record goes).
+bool remove_warm(const warm::ContainerPaths &paths, const warm::Info &info) {
+  // An older fod's container name did not depend on the runtime directory: its record
+  // names this directory's container only while this directory's keeper is alive.
+  bool ours = !info.runtime.empty() || warm::keeper_alive(paths);
+  if (ours) {
+    adaptive::record_removal(info.commands.empty() ? "-" : info.commands.front(), info.image,
+                             info.key, warm::idle_seconds(paths, info));
+    // Removing first ends any run in flight, which then releases its lock.
+    util::capture(engine::remove_argv(info.engine, info.container));
+  }
   util::FileLock lock(paths.lock());
   lock.lock(util::FileLock::Mode::exclusive);
   unlink(paths.info().c_str());
   unlink(paths.stamp().c_str());
   util::remove_tree(paths.box());
+  return ours;
 }
 
 } // namespace
@@ -43,9 +51,10 @@ int stop_command(const std::string &name, bool all) {
     bool ran_it =
         std::find(info.commands.begin(), info.commands.end(), name) != info.commands.end();
     if (all || ran_it || (!image.empty() && info.image == image)) {
-      remove_warm(paths, info);
-      fmt::print("stopped {} ({}, {})\n", info.container, info.image, info.root);
-      ++stopped;
+      if (remove_warm(paths, info)) {
+        fmt::print("stopped {} ({}, {})\n", info.container, info.image, info.root);
+        ++stopped;
+      }
     }
   }
   if (stopped == 0) {

@@ -98,21 +98,34 @@ std::vector<std::string> remove_argv(const Engine &engine, const std::string &co
   return {engine.cli, "rm", "--force", container};
 }
 
-std::vector<std::string> list_argv(const Engine &engine, uid_t uid) {
-  return {engine.cli,
-          "ps",
-          "--all",
-          "--filter",
-          "label=fod.managed=true",
-          "--filter",
-          fmt::format("label=fod.owner={}", uid),
-          "--format",
-          "{{.Names}}"};
+std::vector<std::string> list_argv(const Engine &engine, uid_t uid,
+                                   const std::vector<std::string> &labels) {
+  std::vector<std::string> argv{engine.cli,
+                                "ps",
+                                "--all",
+                                "--filter",
+                                "label=fod.managed=true",
+                                "--filter",
+                                fmt::format("label=fod.owner={}", uid)};
+  for (const auto &label : labels) {
+    argv.insert(argv.end(), {"--filter", "label=" + label});
+  }
+  argv.insert(argv.end(), {"--format", "{{.Names}}"});
+  return argv;
+}
+
+std::vector<std::string> box_source_argv(const Engine &engine, const std::string &container) {
+  return {engine.cli, "inspect", "--format",
+          fmt::format("{{{{range .Mounts}}}}{{{{if eq .Destination \"{}\"}}}}{{{{.Source}}}}"
+                      "{{{{end}}}}{{{{end}}}}",
+                      box_in_container),
+          container};
 }
 
 std::string container_key(const Engine &engine, const ContainerSpec &spec) {
   util::StableHash hash;
   hash.add(to_string(engine.kind)).add(engine.cli).add(engine.rootless ? "rootless" : "rootful");
+  hash.add(spec.runtime);
   hash.add(spec.image).add(spec.keeper_path).add(spec.home).add(spec.home_on_tmpfs ? "1" : "0");
   hash.add(spec.tmp_on_tmpfs ? "1" : "0");
   for (const auto &bind : spec.binds) {

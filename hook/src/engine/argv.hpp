@@ -25,6 +25,7 @@ struct BindMount {
 // when their specs are equal (see container_key).
 struct ContainerSpec {
   std::string name;
+  std::string runtime; // id of fod's runtime directory: containers of two never share
   std::string image;
   std::map<std::string, std::string> labels;
   std::string keeper_path; // host path of fod-keeper, mounted read-only
@@ -64,11 +65,17 @@ std::vector<std::string> exec_argv(const Engine &engine, const ExecSpec &spec);
 // Removes a container, killing it at once; no error when it is already gone.
 std::vector<std::string> remove_argv(const Engine &engine, const std::string &container);
 
-// Lists the names of the containers fod started for uid.
-std::vector<std::string> list_argv(const Engine &engine, uid_t uid);
+// Lists the names of the containers fod started for uid; each of labels ("key" or
+// "key=value") narrows the list to the containers that carry it.
+std::vector<std::string> list_argv(const Engine &engine, uid_t uid,
+                                   const std::vector<std::string> &labels = {});
 
-// A stable identity for a spec: the same for the same image, mounts, user and
-// limits, whatever the container's name.
+// Prints the host directory bind-mounted at box_in_container (the keeper's box)
+// of one container, or nothing when it has none.
+std::vector<std::string> box_source_argv(const Engine &engine, const std::string &container);
+
+// A stable identity for a spec: the same for the same runtime directory, image,
+// mounts, user and limits, whatever the container's name.
 std::string container_key(const Engine &engine, const ContainerSpec &spec);
 
 } // namespace fod::engine

@@ -49,4 +49,14 @@ bool is_locked_exclusively(const std::string &path) {
   return locked;
 }
 
+bool is_locked(const std::string &path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return false;
+  }
+  bool locked = flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  close(fd);
+  return locked;
+}
+
 } // namespace fod::util

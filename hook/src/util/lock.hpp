@@ -31,4 +31,8 @@ private:
 // (the holder is alive). A missing file means nobody holds it.
 bool is_locked_exclusively(const std::string &path);
 
+// True when some process holds any lock on path, shared or exclusive. A missing
+// file means nobody holds it.
+bool is_locked(const std::string &path);
+
 } // namespace fod::util

@@ -199,6 +199,7 @@ Info info_for(const RunRequest &request, const Target &target, const std::string
   Info info;
   info.key = target.key;
   info.container = target.spec.name;
+  info.runtime = target.spec.runtime;
   info.image = request.entry->image;
   info.root = cwd;
   info.engine = request.engine;
@@ -342,11 +343,13 @@ engine::ContainerSpec container_spec(const RunRequest &request, const std::strin
 Target target_for(const RunRequest &request, const std::string &cwd) {
   Target target;
   target.spec = container_spec(request, cwd, util::home_directory(), keeper_path());
+  target.spec.runtime = runtime_id();
   target.key = engine::container_key(request.engine, target.spec);
   target.spec.name = fmt::format("fod-{}-{}", getuid(), target.key);
   target.spec.labels = {{"fod.managed", "true"},
                         {"fod.owner", std::to_string(getuid())},
                         {"fod.key", target.key},
+                        {"fod.runtime", target.spec.runtime},
                         {"fod.image", request.entry->image},
                         {"fod.version", version}};
   return target;

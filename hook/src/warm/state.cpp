@@ -3,8 +3,11 @@
 #include "util/duration.hpp"
 #include "util/environment.hpp"
 #include "util/fs.hpp"
+#include "util/hash.hpp"
 #include "util/lock.hpp"
 
+#include <climits>
+#include <cstdlib>
 #include <dirent.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -30,6 +33,15 @@ std::string runtime_dir() {
   return dir;
 }
 
+std::string runtime_id() {
+  std::string dir = runtime_dir();
+  char canonical[PATH_MAX];
+  if (realpath(dir.c_str(), canonical) != nullptr) {
+    dir = canonical;
+  }
+  return util::StableHash().add(dir).hex();
+}
+
 std::string state_dir() {
   auto base =
       util::get_env("XDG_STATE_HOME").value_or(util::join(util::home_directory(), ".local/state"));
@@ -50,6 +62,7 @@ std::optional<Info> read_info(const ContainerPaths &paths) {
     Info info;
     info.key = j.at("key").get<std::string>();
     info.container = j.at("container").get<std::string>();
+    info.runtime = j.value("runtime", std::string());
     info.image = j.at("image").get<std::string>();
     info.root = j.at("root").get<std::string>();
     info.engine.kind =
@@ -71,6 +84,7 @@ std::optional<Info> read_info(const ContainerPaths &paths) {
 bool write_info(const ContainerPaths &paths, const Info &info) {
   json j = {{"key", info.key},
             {"container", info.container},
+            {"runtime", info.runtime},
             {"image", info.image},
             {"root", info.root},
             {"engine", engine::to_string(info.engine.kind)},

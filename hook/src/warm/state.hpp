@@ -14,6 +14,12 @@ namespace fod::warm {
 // that is unset. Created 0700; throws when it exists but is not private.
 std::string runtime_dir();
 
+// The id of runtime_dir(): a hash of its canonical path. Containers carry it in
+// their key and in the label fod.runtime, so that two runtime directories of one
+// user (a desktop session's and an ssh session's) never share or touch each
+// other's containers.
+std::string runtime_id();
+
 // Where the reaper logs: $XDG_STATE_HOME/fod or ~/.local/state/fod.
 std::string state_dir();
 
@@ -39,6 +45,7 @@ ContainerPaths paths_for_key(const std::string &key);
 struct Info {
   std::string key;
   std::string container;
+  std::string runtime; // runtime_id() of its runtime directory; empty: started by an older fod
   std::string image;
   std::string root;
   engine::Engine engine;
