@@ -54,16 +54,20 @@ void seed_history(const FodEnv& env, const std::string& text) {
     REQUIRE(chown(history_path(env).c_str(), work.st_uid, work.st_gid) == 0);
 }
 
-// Live `fod _prewarm NAME` processes.
-std::vector<pid_t> prewarm_helpers(const std::string& name) {
+// Live `fod _prewarm NAME` processes of this test's fod (its state directory:
+// another test run on the machine may have helpers of the same name).
+std::vector<pid_t> prewarm_helpers(const FodEnv& env, const std::string& name) {
     std::vector<pid_t> pids;
     DIR* d = opendir("/proc");
     if (!d) return pids;
     const std::string needle = std::string("_prewarm") + '\0' + name + '\0';
+    const std::string state = std::string("XDG_STATE_HOME=") + env.root() + "/state" + '\0';
     while (const dirent* e = readdir(d)) {
         if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-        std::string cmdline = read_text(std::string("/proc/") + e->d_name + "/cmdline");
-        if (cmdline.find(needle) != std::string::npos) pids.push_back(std::stoi(e->d_name));
+        const std::string proc = std::string("/proc/") + e->d_name;
+        if (read_text(proc + "/cmdline").find(needle) == std::string::npos) continue;
+        if (read_text(proc + "/environ").find(state) == std::string::npos) continue;
+        pids.push_back(std::stoi(e->d_name));
     }
     closedir(d);
     return pids;
@@ -225,7 +229,7 @@ void prewarm_respects_its_bounds(Engine e, const std::string& config) {
     INFO("stderr: " << a.err);
     REQUIRE(a.status == 0);
     // Whatever helper ran has finished (prewarm: false starts none).
-    CHECK(wait_for([] { return prewarm_helpers("adaptive-seq-a").empty(); }, 30));
+    CHECK(wait_for([&] { return prewarm_helpers(env, "adaptive-seq-a").empty(); }, 30));
     std::this_thread::sleep_for(std::chrono::seconds(1));
     CHECK(env.containers().size() == 1);
     auto records = records_of(env, "adaptive-seq-b");
@@ -247,10 +251,10 @@ void stop_cancels_a_pending_prewarm(Engine e) {
     INFO("stderr: " << a.err);
     REQUIRE(a.status == 0);
     // The helper is there, waiting for b's time.
-    CHECK_FALSE(prewarm_helpers("adaptive-seq-a").empty());
+    CHECK_FALSE(prewarm_helpers(env, "adaptive-seq-a").empty());
     Result stop = env.fod({"stop", "--all"});
     CHECK(stop.status == 0);
-    CHECK(wait_for([] { return prewarm_helpers("adaptive-seq-a").empty(); }, 40));
+    CHECK(wait_for([&] { return prewarm_helpers(env, "adaptive-seq-a").empty(); }, 40));
     CHECK(env.containers().empty());
     auto records = records_of(env, "adaptive-seq-b");
     INFO("history:\n" << read_text(history_path(env)));
