@@ -201,6 +201,43 @@ void killed_reaper_is_replaced(Engine e) {
     env.stop_all_checked();
 }
 
+// A container whose reaper was killed and whose command is never run again: the
+// next cold start of another container gives it a reaper, which removes it.
+void orphan_adopted_by_a_cold_start(Engine e) {
+    FodEnv env(e);
+    env.write_mappings(env.entry("tool-orphan", scratch_image, {"/tool"}, "3s") +
+                       env.entry("tool-adopter", busybox_image, {"echo"}, "84s"));
+
+    Result r = env.run_cmd("tool-orphan", {"echo", "once"});
+    INFO("stderr: " << r.err);
+    REQUIRE(r.status == 0);
+    auto names = env.containers();
+    REQUIRE(names.size() == 1);
+    auto reaper = wait_for_reaper(env, names[0]);
+    REQUIRE(reaper.size() == 1);
+    REQUIRE(kill(reaper[0], SIGKILL) == 0);
+    REQUIRE(wait_for_exit(reaper[0], 5));
+    // Orphaned: well past its ttl it is still there.
+    std::this_thread::sleep_for(std::chrono::seconds(5));
+    REQUIRE(env.containers().size() == 1);
+
+    Result other = env.run_cmd("tool-adopter", {"cold"});
+    INFO("stderr: " << other.err);
+    CHECK(other.status == 0);
+    // Its new reaper finds it idle past its ttl and removes it at once.
+    auto gone = [&] {
+        auto now = env.containers();
+        return std::find(now.begin(), now.end(), names[0]) == now.end();
+    };
+    auto end = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!gone() && std::chrono::steady_clock::now() < end)
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    CHECK(gone());
+    CHECK(env.containers().size() == 1);  // the adopter's own
+
+    env.stop_all_checked();
+}
+
 void container_removed_behind_fods_back(Engine e) {
     FodEnv env(e);
     env.write_mappings(env.entry("tool-removed", scratch_image, {"/tool"}, "83s"));
@@ -276,6 +313,8 @@ FOD_TEST_ALL_ENGINES("the reaper never removes a container while a run is in fli
                      "[warm][reaper]", reaper_waits_for_run_in_flight)
 FOD_TEST_ALL_ENGINES("a killed reaper is replaced by the next run and still removes the container",
                      "[warm][reaper]", killed_reaper_is_replaced)
+FOD_TEST_ALL_ENGINES("an orphaned container (its reaper killed) gets a reaper at the next cold start",
+                     "[warm][reaper]", orphan_adopted_by_a_cold_start)
 FOD_TEST_ALL_ENGINES("a run after the container was removed behind fod's back still works",
                      "[warm]", container_removed_behind_fods_back)
 FOD_TEST_ALL_ENGINES("Ctrl-C stops the command in the container and fod exits 130", "[warm][signal]",

@@ -188,6 +188,17 @@ void record_use(const ContainerPaths &paths, const std::optional<Info> &current,
   write_info(paths, info);
 }
 
+// Containers of this runtime directory whose reaper is gone (killed, or taken by
+// the OOM killer) would stay until `fod gc` if their command is never run again.
+// A cold start, which spends far more on the engine, gives each a reaper again.
+void adopt_orphans() {
+  for (const auto &[paths, info] : list_recorded()) {
+    if (keeper_alive(paths) && !reaper_alive(paths)) {
+      spawn_reaper(paths);
+    }
+  }
+}
+
 // The fixed ttl a run of entry asks for: none (0) under `ttl: auto`.
 std::chrono::seconds fixed_ttl(const mapping::Entry &entry, const mapping::Config &config) {
   return mapping::uses_auto_ttl(entry, config) ? std::chrono::seconds{0}
@@ -399,6 +410,7 @@ int run(const RunRequest &request) {
       if (!current) {
         unlink(paths.info().c_str());
         start_container(request.engine, target.spec, paths);
+        adopt_orphans();
       }
       cold = true; // started it, or waited for the run that did
       // Touched before the lock is downgraded: a reaper that slips in between
