@@ -167,12 +167,13 @@ bool is_same_or_under(const std::string &inner, const std::string &outer) {
 }
 
 std::string executable_path() {
-  char buffer[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", buffer, sizeof buffer - 1);
-  if (n <= 0) {
-    return {};
-  }
-  return std::string(buffer, static_cast<size_t>(n));
+  // Read once: a run asks for it for the package layer and for the keeper.
+  static const std::string path = [] {
+    char buffer[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", buffer, sizeof buffer - 1);
+    return n > 0 ? std::string(buffer, static_cast<size_t>(n)) : std::string();
+  }();
+  return path;
 }
 
 } // namespace fod::util

@@ -47,7 +47,7 @@ std::string basename(const std::string &path);
 // True when inner is outer or lies below it ("/a/b" is under "/a", "/ab" is not).
 bool is_same_or_under(const std::string &inner, const std::string &outer);
 
-// The absolute path of the running executable.
+// The absolute path of the running executable, as it was when first asked.
 std::string executable_path();
 
 } // namespace fod::util
