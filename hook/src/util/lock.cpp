@@ -39,24 +39,28 @@ void FileLock::unlock() {
   flock(m_fd, LOCK_UN);
 }
 
-bool is_locked_exclusively(const std::string &path) {
+namespace {
+
+// Whether flock(op | LOCK_NB) on a new descriptor of path would block: some
+// process holds a lock that conflicts with op. A missing file: nobody does.
+bool would_block(const std::string &path, int op) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     return false;
   }
-  bool locked = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  bool blocked = flock(fd, op | LOCK_NB) != 0 && errno == EWOULDBLOCK;
   close(fd);
-  return locked;
+  return blocked;
+}
+
+} // namespace
+
+bool is_locked_exclusively(const std::string &path) {
+  return would_block(path, LOCK_SH);
 }
 
 bool is_locked(const std::string &path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return false;
-  }
-  bool locked = flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-  close(fd);
-  return locked;
+  return would_block(path, LOCK_EX);
 }
 
 } // namespace fod::util
