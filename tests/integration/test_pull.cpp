@@ -231,6 +231,11 @@ void two_runs_one_question(Engine e) {
     REQUIRE(first.wait_for("[Y/n]"));
     Pane second(s.env, "'" + fod + "' run tool-twice echo second run");
     CHECK(second.wait_for("waiting for another fod pulling " + image));
+    // A run with no terminal to ask on does not wait for the question: 127 at once.
+    Result batch = s.env.run_cmd("tool-twice", {"echo", "batch"});
+    INFO("batch stderr: " << batch.err);
+    CHECK(batch.status == 127);
+    CHECK(contains(batch.err, "fod allow tool-twice"));
     first.type("y");
     CHECK(first.wait_for("STATUS=0"));
     CHECK(second.wait_for("STATUS=0"));

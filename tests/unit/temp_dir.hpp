@@ -6,6 +6,7 @@
 #include "util/fs.hpp"
 
 #include <cstdlib>
+#include <filesystem>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -56,6 +57,20 @@ public:
 
 private:
   std::string m_path;
+};
+
+// Changes the working directory for a scope; restores the previous one.
+class CwdGuard {
+public:
+  explicit CwdGuard(const std::string& dir) : m_old(std::filesystem::current_path()) {
+    std::filesystem::current_path(dir);
+  }
+  ~CwdGuard() { std::filesystem::current_path(m_old); }
+  CwdGuard(const CwdGuard&) = delete;
+  CwdGuard& operator=(const CwdGuard&) = delete;
+
+private:
+  std::filesystem::path m_old;
 };
 
 // Sets or unsets environment variables for a scope; restores every previous value.

@@ -222,6 +222,12 @@ TEST_CASE("registry::parse_helper_answer reads the credential helper protocol",
     CHECK(b.error == "docker-credential-x failed (status 2): error getting credentials - keyring "
                      "locked");
     CHECK(parse_helper_answer("x", 0, "not json", "").kind == Kind::failed);
+    // A helper that printed its answer and then failed: the answer is not repeated.
+    auto c = parse_helper_answer(
+        "x", 1, R"({"ServerURL":"r","Username":"u","Secret":"s3cr3t-value"})" "\n", "");
+    CHECK(c.kind == Kind::failed);
+    CHECK(c.error.find("s3cr3t-value") == std::string::npos);
+    CHECK(c.error == "docker-credential-x failed (status 1): its answer withheld");
   }
   SECTION("helper names") {
     for (const char *good : {"pass", "secretservice", "ecr-login", "acr.env", "fod_test", "9x"}) {
@@ -343,6 +349,8 @@ TEST_CASE("registry::run_credential_helper runs docker-credential-NAME get from 
   SECTION("a missing helper, or one only in a relative PATH entry, is not run") {
     CHECK(run_credential_helper("fodnone", "reg.example", 5s).error ==
           "docker-credential-fodnone is not in $PATH");
+    // bin/docker-credential-fodunit exists relative to the working directory: still not run.
+    fod::test::CwdGuard cwd(dir.path());
     env.set("PATH", "bin");
     CHECK(run_credential_helper("fodunit", "reg.example", 5s).kind == Kind::failed);
   }

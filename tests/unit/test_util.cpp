@@ -321,6 +321,8 @@ TEST_CASE("util::capture feeds stdin, stops a child at its timeout, and find_in_
     CHECK(fod::util::find_in_path("tool-x") == dir / "bin/tool-x");
     CHECK_FALSE(fod::util::find_in_path("tool-dir"));
     CHECK_FALSE(fod::util::find_in_path("tool-missing"));
+    // A relative entry is never searched, even where it names the tool (run from dir).
+    fod::test::CwdGuard cwd(dir.path());
     env.set("PATH", "bin");
     CHECK_FALSE(fod::util::find_in_path("tool-x"));
   }

@@ -117,9 +117,14 @@ int gc_command() {
     ++removed;
   }
 
-  // Records of this runtime directory whose container and reaper are both gone.
+  // Records of this runtime directory whose container and reaper are both gone,
+  // unless a run holds the lock (it may be starting that container again).
   for (const auto &[paths, info] : warm::list_recorded()) {
-    if (!warm::keeper_alive(paths) && !warm::reaper_alive(paths)) {
+    if (warm::keeper_alive(paths) || warm::reaper_alive(paths)) {
+      continue;
+    }
+    util::FileLock lock(paths.lock());
+    if (lock.try_lock(util::FileLock::Mode::exclusive) && !warm::keeper_alive(paths)) {
       forget(paths);
     }
   }

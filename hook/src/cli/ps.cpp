@@ -9,16 +9,16 @@ namespace fod::cli {
 
 int ps_command() {
   auto recorded = warm::list_recorded();
-  fmt::print("{:<20} {:<36} {:<8} {:<8} {:<7} {}\n", "COMMANDS", "IMAGE", "IDLE", "TTL", "ENGINE",
+  fmt::print("{:<20} {:<36} {:<8} {:<10} {:<7} {}\n", "COMMANDS", "IMAGE", "IDLE", "TTL", "ENGINE",
              "ROOT");
   for (const auto &[paths, info] : recorded) {
     if (!warm::keeper_alive(paths)) {
       continue; // gone: its reaper or `fod gc` tidies the record
     }
     auto idle = std::chrono::seconds(static_cast<long>(warm::idle_seconds(paths, info)));
-    fmt::print("{:<20} {:<36} {:<8} {:<8} {:<7} {}\n",
+    fmt::print("{:<20} {:<36} {:<8} {:<10} {:<7} {}\n",
                fmt::format("{}", fmt::join(info.commands, ",")), info.image,
-               util::format_duration(idle), warm::describe_ttl(info),
+               util::format_duration(idle), warm::describe_ttl(info, true),
                engine::to_string(info.engine.kind), info.root);
   }
   return 0;

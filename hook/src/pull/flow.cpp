@@ -191,6 +191,24 @@ void obtain_image(const mapping::Entry &entry, const mapping::Config &config,
                                 "image",
                                 entry.image, name, entry.image, name));
   }
+  // Without consent to pull, and nobody to ask or a "no" on record: say so now,
+  // rather than wait for another run's question.
+  auto refuse_without_consent = [&](const std::optional<Consent> &recorded) {
+    if (recorded && !recorded->allowed) {
+      throw UserError(status_not_found,
+                      fmt::format("{}: you declined to pull {}; to allow it: fod allow {}", name,
+                                  entry.image, name));
+    }
+    if (!recorded && config.confirm == mapping::Confirm::ask && !can_ask()) {
+      // Nobody to ask: say how to allow it, without asking the registry anything.
+      throw UserError(status_not_found,
+                      fmt::format("{}: pulling {} needs your consent and there is no terminal to "
+                                  "ask on; allow it with `fod allow {}` (or `confirm: never` in "
+                                  "config.yaml)",
+                                  name, entry.image, name));
+    }
+  };
+  refuse_without_consent(recorded_consent(entry.image));
   // One question and one pull per image: a run that found it absent while another
   // asks or pulls waits for that one, then runs what it pulled.
   util::FileLock lock(pull_lock_path(engine, entry.image));
@@ -201,20 +219,8 @@ void obtain_image(const mapping::Entry &entry, const mapping::Config &config,
   if (image_present(engine, entry.image)) {
     return;
   }
-  auto recorded = recorded_consent(entry.image);
-  if (recorded && !recorded->allowed) {
-    throw UserError(status_not_found,
-                    fmt::format("{}: you declined to pull {}; to allow it: fod allow {}", name,
-                                entry.image, name));
-  }
-  if (!recorded && config.confirm == mapping::Confirm::ask && !can_ask()) {
-    // Nobody to ask: say how to allow it, without asking the registry anything.
-    throw UserError(status_not_found,
-                    fmt::format("{}: pulling {} needs your consent and there is no terminal to "
-                                "ask on; allow it with `fod allow {}` (or `confirm: never` in "
-                                "config.yaml)",
-                                name, entry.image, name));
-  }
+  auto recorded = recorded_consent(entry.image); // the other run may have answered
+  refuse_without_consent(recorded);
   auto result = probe(entry.image, config);
   if (result.kind == ProbeResult::Kind::not_found) {
     throw UserError(status_engine_failure,

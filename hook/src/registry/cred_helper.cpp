@@ -49,7 +49,12 @@ HelperAnswer parse_helper_answer(std::string_view name, int status, const std::s
     return {};
   }
   if (status != 0) {
+    // Helpers write their error on stdout; an answer that may hold the secret
+    // (a JSON object) is never repeated.
     std::string why = first_line(out);
+    if (why.find('{') != std::string::npos || why.find("Secret") != std::string::npos) {
+      why = "its answer withheld";
+    }
     if (why.empty()) {
       why = first_line(err);
     }

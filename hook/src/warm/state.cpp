@@ -138,12 +138,12 @@ double idle_seconds(const ContainerPaths &paths, const Info &info) {
   return std::max(0.0, now_seconds() - last);
 }
 
-std::string describe_ttl(const Info &info) {
+std::string describe_ttl(const Info &info, bool compact) {
   if (!info.adaptive) {
     return util::format_duration(info.ttl);
   }
   if (info.ttl.count() > 0) {
-    return "auto, at least " + util::format_duration(info.ttl);
+    return (compact ? "auto>=" : "auto, at least ") + util::format_duration(info.ttl);
   }
   return "auto";
 }

@@ -60,9 +60,10 @@ struct Info {
 
 std::optional<Info> read_info(const ContainerPaths &paths);
 
-// The container's ttl as `fod ps` and `fod which` show it: "10m", "auto", or
-// "auto, at least 10m" when it is shared by fixed and auto commands.
-std::string describe_ttl(const Info &info);
+// The container's ttl as `fod which` shows it: "10m", "auto", or "auto, at
+// least 10m" when it is shared by fixed and auto commands; compact (`fod ps`'s
+// column): "auto>=10m".
+std::string describe_ttl(const Info &info, bool compact = false);
 bool write_info(const ContainerPaths &paths, const Info &info);
 
 // Every container directory with a record, for ps, stop and gc.
