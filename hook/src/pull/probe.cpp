@@ -5,6 +5,7 @@
 #include "util/environment.hpp"
 #include "util/fs.hpp"
 #include "util/process.hpp"
+#include "util/text.hpp"
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -12,18 +13,6 @@
 #include <unistd.h>
 
 namespace fod::pull {
-
-namespace {
-
-std::string first_line(const std::string &text) {
-  size_t start = text.find_first_not_of(" \n\t");
-  if (start == std::string::npos) {
-    return {};
-  }
-  return text.substr(start, text.find('\n', start) - start);
-}
-
-} // namespace
 
 bool is_insecure(const std::string &reference, const mapping::Config &config) {
   auto parsed = registry::parse_reference(reference);
@@ -50,7 +39,7 @@ ProbeResult parse_probe_output(int status, const std::string &out, const std::st
   ProbeResult result;
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(first_line(out));
+    j = nlohmann::json::parse(util::first_line(out));
   } catch (const nlohmann::json::exception &) {
     j = nlohmann::json::object();
   }
@@ -60,7 +49,7 @@ ProbeResult parse_probe_output(int status, const std::string &out, const std::st
   };
   result.error = text("error");
   if (result.error.empty()) {
-    result.error = first_line(err);
+    result.error = util::first_line(err);
   }
   switch (status) {
   case 0:

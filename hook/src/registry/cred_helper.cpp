@@ -2,6 +2,7 @@
 
 #include "util/fs.hpp"
 #include "util/process.hpp"
+#include "util/text.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -11,18 +12,6 @@
 
 namespace fod::registry {
 namespace {
-
-std::string first_line(const std::string &text) {
-  size_t start = text.find_first_not_of(" \t\r\n");
-  if (start == std::string::npos) {
-    return {};
-  }
-  std::string line = text.substr(start, text.find('\n', start) - start);
-  while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back())) != 0) {
-    line.pop_back();
-  }
-  return line.size() > 200 ? line.substr(0, 200) + "..." : line;
-}
 
 HelperAnswer failed(std::string_view name, const std::string &why) {
   return {HelperAnswer::Kind::failed, {}, fmt::format("docker-credential-{} {}", name, why)};
@@ -51,12 +40,12 @@ HelperAnswer parse_helper_answer(std::string_view name, int status, const std::s
   if (status != 0) {
     // Helpers write their error on stdout; an answer that may hold the secret
     // (a JSON object) is never repeated.
-    std::string why = first_line(out);
+    std::string why = util::first_line(out);
     if (why.find('{') != std::string::npos || why.find("Secret") != std::string::npos) {
       why = "its answer withheld";
     }
     if (why.empty()) {
-      why = first_line(err);
+      why = util::first_line(err);
     }
     return failed(name, fmt::format("failed (status {}){}", status, why.empty() ? "" : ": " + why));
   }
@@ -84,7 +73,7 @@ HelperAnswer run_credential_helper(const std::string &name, const std::string &s
             {},
             fmt::format("credential helper name \"{}\" is not valid (letters, digits, '.', '_', "
                         "'-')",
-                        first_line(name))};
+                        util::first_line(name))};
   }
   const std::string program = "docker-credential-" + name;
   auto path = util::find_in_path(program);
