@@ -181,4 +181,9 @@ TEST_CASE("engine::find_in_path finds executables only", "[unit][engine]") {
   CHECK(fod::engine::find_in_path("data").empty());
   CHECK(fod::engine::find_in_path(tool) == tool);
   CHECK(fod::engine::find_in_path("/nonexistent/tool").empty());
+  // Never an engine from the current directory: relative PATH entries are skipped.
+  fake.add("podman", "here");
+  fod::test::CwdGuard cwd(fake.dir.path());
+  fake.env.set("PATH", "here:.");
+  CHECK(fod::engine::find_in_path("podman").empty());
 }

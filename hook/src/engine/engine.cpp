@@ -2,9 +2,9 @@
 
 #include "util/environment.hpp"
 #include "util/fs.hpp"
+#include "util/process.hpp"
 
 #include <fmt/format.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 namespace fod::engine {
@@ -13,36 +13,8 @@ const char *to_string(Kind kind) {
   return kind == Kind::podman ? "podman" : "docker";
 }
 
-namespace {
-
-// An executable regular file: a directory also passes access(X_OK).
-bool is_executable_file(const std::string &path) {
-  struct stat st {};
-  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(path.c_str(), X_OK) == 0;
-}
-
-} // namespace
-
 std::string find_in_path(const std::string &name) {
-  if (name.find('/') != std::string::npos) {
-    return is_executable_file(name) ? name : std::string();
-  }
-  std::string path = util::get_env("PATH").value_or("/usr/local/bin:/usr/bin:/bin");
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t colon = path.find(':', start);
-    std::string dir =
-        path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
-    std::string candidate = util::join(dir.empty() ? "." : dir, name);
-    if (is_executable_file(candidate)) {
-      return candidate;
-    }
-    if (colon == std::string::npos) {
-      break;
-    }
-    start = colon + 1;
-  }
-  return {};
+  return util::find_in_path(name).value_or(std::string());
 }
 
 namespace {
@@ -58,7 +30,7 @@ std::optional<Engine> select_engine(const std::string &configured, std::string *
   if (choice.find('/') != std::string::npos) {
     std::string base = util::basename(choice);
     Kind kind = base.find("docker") != std::string::npos ? Kind::docker : Kind::podman;
-    if (!is_executable_file(choice)) {
+    if (!util::find_in_path(choice)) {
       *why = fmt::format("FOD_ENGINE={} is not an executable", choice);
       return std::nullopt;
     }

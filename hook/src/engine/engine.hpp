@@ -23,7 +23,7 @@ struct Engine {
 // the reason in *why.
 std::optional<Engine> select_engine(const std::string &configured, std::string *why);
 
-// Searches PATH for an executable; empty when absent.
+// util::find_in_path (PATH's absolute directories only); empty when absent.
 std::string find_in_path(const std::string &name);
 
 } // namespace fod::engine

@@ -229,17 +229,28 @@ Captured capture(const std::vector<std::string> &argv, const CaptureOptions &opt
   return result;
 }
 
+namespace {
+
+// An executable regular file: a directory also passes access(X_OK).
+bool is_executable_file(const std::string &path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(path.c_str(), X_OK) == 0;
+}
+
+} // namespace
+
 std::optional<std::string> find_in_path(const std::string &name) {
+  if (name.find('/') != std::string::npos) {
+    return is_executable_file(name) ? std::optional<std::string>(name) : std::nullopt;
+  }
   const char *path = std::getenv("PATH");
-  std::string_view rest = path != nullptr ? path : "";
+  std::string_view rest = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
   while (true) {
     auto colon = rest.find(':');
     std::string_view dir = rest.substr(0, colon);
     if (!dir.empty() && dir.front() == '/') {
       std::string candidate = std::string(dir) + "/" + name;
-      struct stat st {};
-      if (stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-          access(candidate.c_str(), X_OK) == 0) {
+      if (is_executable_file(candidate)) {
         return candidate;
       }
     }

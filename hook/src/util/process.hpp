@@ -50,7 +50,8 @@ Captured capture(const std::vector<std::string> &argv);
 Captured capture(const std::vector<std::string> &argv, const CaptureOptions &options);
 
 // The first executable regular file NAME in $PATH's absolute directories (relative and
-// empty entries are skipped, as Go's exec.LookPath refuses them); nullopt when none.
+// empty entries are skipped, as Go's exec.LookPath refuses them: never a program from
+// the current directory); a NAME with a '/' is taken as it is. nullopt when none.
 std::optional<std::string> find_in_path(const std::string &name);
 
 // Replaces the process image; returns only on failure (errno set).
