@@ -1,15 +1,19 @@
 /* The agent: one forked handler per connection. The handler reads and checks
  * the request, becomes a session leader (so the command's process group is
- * not orphaned and Ctrl-Z can stop it), gives the command a pseudo-terminal
- * when asked, forks and execs it, then relays signals from fod to the command's
- * process group and reports its stops, continues and end. The command is a
- * grandchild of PID 1: it has exactly the container's namespaces, cgroup,
+ * not orphaned and Ctrl-Z can stop it) and the subreaper of everything the run
+ * starts, gives the command a pseudo-terminal for the streams fod asks for,
+ * forks and execs it, then relays signals from fod to the command's process
+ * group and reports its stops, continues and end. When the command has ended,
+ * whatever it left behind is killed before the end is reported: nothing of a
+ * run outlives it to hold its descriptors or watch the next run. The command
+ * is a grandchild of PID 1: it has exactly the container's namespaces, cgroup,
  * capabilities, seccomp filter, no-new-privileges and user. */
 #define _GNU_SOURCE
 #include "agent.h"
 
 #include "agent_proto.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -18,12 +22,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef TIOCGPTPEER
@@ -143,18 +149,15 @@ static void exec_command(const struct fod_agent_request *request, int stdio[3], 
   if (slave >= 0) {
     /* SIGTTOU is blocked: a background group may take the terminal. */
     tcsetpgrp(slave, getpid());
-    dup2(slave, 0);
-    dup2(slave, 1);
-    dup2(slave, 2);
-  } else {
-    /* dup2 onto 0..2 in an order that never overwrites a source still needed. */
-    int fds[3];
-    for (int i = 0; i < 3; ++i) {
-      fds[i] = stdio[i] < 3 ? fcntl(stdio[i], F_DUPFD_CLOEXEC, 3) : stdio[i];
-    }
-    for (int i = 0; i < 3; ++i) {
-      dup2(fds[i], i);
-    }
+  }
+  /* dup2 onto 0..2 in an order that never overwrites a source still needed. */
+  int fds[3];
+  for (int i = 0; i < 3; ++i) {
+    int source = (request->pty_slots & (1u << i)) != 0 ? slave : stdio[i];
+    fds[i] = source < 3 ? fcntl(source, F_DUPFD_CLOEXEC, 3) : source;
+  }
+  for (int i = 0; i < 3; ++i) {
+    dup2(fds[i], i);
   }
   for (int sig = 1; sig < NSIG; ++sig) {
     signal(sig, SIG_DFL);
@@ -180,8 +183,8 @@ static void exec_command(const struct fod_agent_request *request, int stdio[3], 
   _exit(126);
 }
 
-/* Opens a pseudo-terminal pair like the caller's terminal; returns the master. */
-static int open_pty(const struct fod_agent_request *request, int caller_tty, int *slave_out) {
+/* Opens a pseudo-terminal pair with the caller's terminal modes; returns the master. */
+static int open_pty(const struct fod_agent_request *request, int *slave_out) {
   int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0 || unlockpt(master) != 0) {
     return -1;
@@ -196,7 +199,14 @@ static int open_pty(const struct fod_agent_request *request, int caller_tty, int
     return -1;
   }
   struct termios modes;
-  if (tcgetattr(caller_tty, &modes) == 0) {
+  if (request->have_modes && tcgetattr(slave, &modes) == 0) {
+    modes.c_iflag = request->modes.iflag;
+    modes.c_oflag = request->modes.oflag;
+    modes.c_cflag = request->modes.cflag;
+    modes.c_lflag = request->modes.lflag;
+    for (int i = 0; i < NCCS && i < FOD_AGENT_NCCS; ++i) {
+      modes.c_cc[i] = request->modes.cc[i];
+    }
     tcsetattr(slave, TCSANOW, &modes);
   }
   if (request->rows > 0 && request->cols > 0) {
@@ -213,6 +223,89 @@ static int open_pty(const struct fod_agent_request *request, int caller_tty, int
   }
   *slave_out = slave;
   return master;
+}
+
+/* Up to max pids of this process's children; -1 when they cannot be listed. */
+static int list_children(pid_t *pids, int max) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/task/%ld/children", (long)getpid());
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    char text[4096];
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (n >= 0) {
+      text[n] = '\0';
+      int count = 0;
+      for (char *p = text; *p != '\0' && count < max;) {
+        char *end;
+        long pid = strtol(p, &end, 10);
+        if (end == p) {
+          break;
+        }
+        pids[count++] = (pid_t)pid;
+        p = end;
+      }
+      return count;
+    }
+  }
+  /* A kernel without /proc/PID/task/TID/children: look at every process's parent. */
+  DIR *proc = opendir("/proc");
+  if (proc == NULL) {
+    return -1;
+  }
+  int count = 0;
+  struct dirent *e;
+  while ((e = readdir(proc)) != NULL && count < max) {
+    char *end;
+    long pid = strtol(e->d_name, &end, 10);
+    if (*end != '\0' || pid <= 1) {
+      continue;
+    }
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    int sfd = open(path, O_RDONLY | O_CLOEXEC);
+    if (sfd < 0) {
+      continue;
+    }
+    char stat[512];
+    ssize_t n = read(sfd, stat, sizeof stat - 1);
+    close(sfd);
+    if (n <= 0) {
+      continue;
+    }
+    stat[n] = '\0';
+    /* pid (comm) state ppid ...: comm may hold anything, so read after its last ')'. */
+    char *close_paren = strrchr(stat, ')');
+    char state;
+    long ppid;
+    if (close_paren != NULL && sscanf(close_paren + 1, " %c %ld", &state, &ppid) == 2 &&
+        ppid == (long)getpid()) {
+      pids[count++] = (pid_t)pid;
+    }
+  }
+  closedir(proc);
+  return count;
+}
+
+/* Kills what the run left behind: the command's process group, then every child
+ * this subreaper has or is given as their parents die, until none is left (or
+ * about a second has passed, for a process the kernel holds). */
+static void end_leftovers(pid_t group) {
+  kill(-group, SIGKILL);
+  for (int round = 0; round < 200; ++round) {
+    while (waitpid(-1, NULL, WNOHANG) > 0) {
+    }
+    pid_t pids[256];
+    int n = list_children(pids, 256);
+    if (n <= 0) {
+      return;
+    }
+    for (int i = 0; i < n; ++i) {
+      kill(pids[i], SIGKILL);
+    }
+    struct timespec pause = {0, 5 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+  }
 }
 
 /* Reports the command's state changes until it has ended. */
@@ -248,10 +341,12 @@ static void supervise(int sock, pid_t pid, int sigfd) {
       pid_t done;
       while ((done = waitpid(pid, &status, WNOHANG | WUNTRACED | WCONTINUED)) == pid) {
         if (WIFEXITED(status)) {
+          end_leftovers(pid);
           send_message(sock, FOD_AGENT_EXITED, WEXITSTATUS(status), 0, -1);
           _exit(0);
         }
         if (WIFSIGNALED(status)) {
+          end_leftovers(pid);
           send_message(sock, FOD_AGENT_SIGNALED, WTERMSIG(status), 0, -1);
           _exit(0);
         }
@@ -262,7 +357,20 @@ static void supervise(int sock, pid_t pid, int sigfd) {
         }
       }
       if (done < 0 && errno == ECHILD) {
+        end_leftovers(pid);
         _exit(0);
+      }
+      /* Orphans given to this subreaper: reaped as they end (zombies count
+       * against the pids limit), never the command itself, whose status waits
+       * for the loop above. */
+      for (;;) {
+        siginfo_t info2;
+        memset(&info2, 0, sizeof info2);
+        if (waitid(P_ALL, 0, &info2, WEXITED | WNOHANG | WNOWAIT) != 0 || info2.si_pid == 0 ||
+            info2.si_pid == pid) {
+          break;
+        }
+        waitpid(info2.si_pid, NULL, WNOHANG);
       }
     }
   }
@@ -336,9 +444,11 @@ static void handle(int sock) {
   setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
 
   setsid();
+  /* Orphans of the run become this handler's children, not PID 1's: it ends them. */
+  prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   int master = -1, slave = -1;
-  if (request.tty) {
-    master = open_pty(&request, stdio[0], &slave);
+  if (request.pty_slots != 0) {
+    master = open_pty(&request, &slave);
     if (master < 0) {
       fail(sock, FOD_AGENT_E_SETUP);
     }
@@ -364,6 +474,34 @@ static void handle(int sock) {
   supervise(sock, pid, sigfd);
 }
 
+/* The handlers this agent forked and that may still run. */
+static pid_t handlers[1024];
+static int handler_count;
+
+/* Processes left behind by runs of the engine's exec (the fast path's handlers
+ * end their own) become children of PID 1 when their parents end: before each
+ * run, every child of the keeper that is not a handler is ended. */
+static void end_orphans(void) {
+  int live = 0;
+  for (int i = 0; i < handler_count; ++i) {
+    if (kill(handlers[i], 0) == 0) {
+      handlers[live++] = handlers[i];
+    }
+  }
+  handler_count = live;
+  pid_t pids[256];
+  int n = list_children(pids, 256);
+  for (int i = 0; i < n; ++i) {
+    int is_handler = 0;
+    for (int j = 0; j < handler_count && !is_handler; ++j) {
+      is_handler = handlers[j] == pids[i];
+    }
+    if (!is_handler) {
+      kill(pids[i], SIGKILL);
+    }
+  }
+}
+
 void agent_accept(int listen_fd) {
   int sock = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
   if (sock < 0) {
@@ -379,10 +517,14 @@ void agent_accept(int listen_fd) {
     close(sock);
     return;
   }
+  end_orphans();
   pid_t pid = fork();
   if (pid == 0) {
     handle(sock);
     _exit(0);
+  }
+  if (pid > 0 && handler_count < (int)(sizeof handlers / sizeof handlers[0])) {
+    handlers[handler_count++] = pid;
   }
   close(sock);
 }

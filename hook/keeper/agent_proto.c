@@ -27,6 +27,92 @@ static int parse_size(const char *text, unsigned short *rows, unsigned short *co
   return 0;
 }
 
+static int hex_digit(char c) {
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  return -1;
+}
+
+/* "0", "12", "012": distinct stream numbers 0-2, at least one. */
+static int parse_slots(const char *text, unsigned *slots) {
+  unsigned seen = 0;
+  if (*text == '\0') {
+    return -1;
+  }
+  for (const char *p = text; *p != '\0'; ++p) {
+    if (*p < '0' || *p > '2' || (seen & (1u << (*p - '0'))) != 0) {
+      return -1;
+    }
+    seen |= 1u << (*p - '0');
+  }
+  *slots = seen;
+  return 0;
+}
+
+/* IFLAG:OFLAG:CFLAG:LFLAG:CC (see agent_proto.h). */
+static int parse_modes(const char *text, struct fod_agent_modes *modes) {
+  uint32_t words[4];
+  const char *p = text;
+  for (int w = 0; w < 4; ++w) {
+    uint32_t value = 0;
+    int digits = 0;
+    for (; hex_digit(*p) >= 0; ++p) {
+      if (++digits > 8) {
+        return -1;
+      }
+      value = value * 16 + (uint32_t)hex_digit(*p);
+    }
+    if (digits == 0 || *p != ':') {
+      return -1;
+    }
+    ++p;
+    words[w] = value;
+  }
+  for (int i = 0; i < FOD_AGENT_NCCS; ++i) {
+    int high = hex_digit(p[0]);
+    int low = high < 0 ? -1 : hex_digit(p[1]);
+    if (low < 0) {
+      return -1;
+    }
+    modes->cc[i] = (unsigned char)(high * 16 + low);
+    p += 2;
+  }
+  if (*p != '\0') {
+    return -1;
+  }
+  modes->iflag = words[0];
+  modes->oflag = words[1];
+  modes->cflag = words[2];
+  modes->lflag = words[3];
+  return 0;
+}
+
+void fod_agent_format_modes(const struct fod_agent_modes *modes, char *out) {
+  static const char digits[] = "0123456789abcdef";
+  const uint32_t words[4] = {modes->iflag, modes->oflag, modes->cflag, modes->lflag};
+  char *p = out;
+  for (int w = 0; w < 4; ++w) {
+    int started = 0;
+    for (int shift = 28; shift >= 0; shift -= 4) {
+      unsigned d = (words[w] >> shift) & 0xfu;
+      if (d != 0 || started || shift == 0) {
+        *p++ = digits[d];
+        started = 1;
+      }
+    }
+    *p++ = ':';
+  }
+  for (int i = 0; i < FOD_AGENT_NCCS; ++i) {
+    *p++ = digits[modes->cc[i] >> 4];
+    *p++ = digits[modes->cc[i] & 0xfu];
+  }
+  *p = '\0';
+}
+
 int fod_agent_parse(const char *payload, size_t length, struct fod_agent_request *request,
                     const char **why) {
   memset(request, 0, sizeof *request);
@@ -36,7 +122,7 @@ int fod_agent_parse(const char *payload, size_t length, struct fod_agent_request
   }
   /* First pass: check every item and count arguments and variables. */
   size_t nargs = 0, nenv = 0, items = 0;
-  int have_cwd = 0, have_image = 0, have_size = 0, have_tty = 0;
+  int have_cwd = 0, have_image = 0, have_size = 0, have_tty = 0, have_modes = 0;
   for (size_t at = 0; at < length;) {
     char tag = payload[at];
     const char *text = payload + at + 1;
@@ -74,12 +160,22 @@ int fod_agent_parse(const char *payload, size_t length, struct fod_agent_request
         return -1;
       }
       break;
-    case 'T':
-      if (have_tty++ || strcmp(text, "1") != 0) {
+    case 'T': {
+      unsigned slots;
+      if (have_tty++ || parse_slots(text, &slots) != 0) {
         *why = "a bad terminal item";
         return -1;
       }
       break;
+    }
+    case 'M': {
+      struct fod_agent_modes modes;
+      if (have_modes++ || parse_modes(text, &modes) != 0) {
+        *why = "bad terminal modes";
+        return -1;
+      }
+      break;
+    }
     case 'W': {
       unsigned short r, c;
       if (have_size++ || parse_size(text, &r, &c) != 0) {
@@ -124,7 +220,10 @@ int fod_agent_parse(const char *payload, size_t length, struct fod_agent_request
       request->image = text;
       break;
     case 'T':
-      request->tty = 1;
+      parse_slots(text, &request->pty_slots);
+      break;
+    case 'M':
+      request->have_modes = parse_modes(text, &request->modes) == 0;
       break;
     case 'W':
       parse_size(text, &request->rows, &request->cols);

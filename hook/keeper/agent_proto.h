@@ -9,12 +9,23 @@
  *   'D' the working directory (exactly one, absolute)
  *   'E' NAME=VALUE, merged over the container's own environment
  *   'I' the image, named in messages
- *   'T' "1": run the command on a pseudo-terminal of its own
+ *   'T' the standard streams ("0", "12", "012", ...) that go to a pseudo-terminal
+ *       of the command's own instead of the descriptors attached: those that are
+ *       the caller's terminal, which never enters the container (fod attaches
+ *       /dev/null in their place and relays the pseudo-terminal)
+ *   'M' IFLAG:OFLAG:CFLAG:LFLAG:CC, the caller's terminal modes for that
+ *       pseudo-terminal: four hexadecimal numbers and the control characters as
+ *       2*FOD_AGENT_NCCS hexadecimal digits
  *   'W' ROWSxCOLS, the window size of that terminal
  * Both sides then exchange fixed-size messages (struct fod_agent_message). The
  * agent answers STARTED (with the pty master attached when one was asked for),
  * then STOPPED and CONTINUED as they happen, and EXITED or SIGNALED last; or a
  * single ERROR. fod sends SIGNAL messages for the command's process group.
+ * When the command has ended, the agent ends every process it left behind
+ * before it reports EXITED or SIGNALED.
+ *
+ * Version 2: 'T' names the streams for the pseudo-terminal (version 1 had "1"
+ * for all three and handed the caller's terminal over), 'M' is new.
  */
 #ifndef FOD_AGENT_PROTO_H
 #define FOD_AGENT_PROTO_H
@@ -27,10 +38,11 @@ extern "C" {
 #endif
 
 #define FOD_AGENT_MAGIC 0x41444f46u /* "FODA" */
-#define FOD_AGENT_VERSION 1u
+#define FOD_AGENT_VERSION 2u
 #define FOD_AGENT_SOCKET "agent.sock"
 #define FOD_AGENT_MAX_PAYLOAD (4u << 20)
 #define FOD_AGENT_MAX_ITEMS 65536u
+#define FOD_AGENT_NCCS 32 /* control characters in 'M' (glibc's NCCS on Linux) */
 
 struct fod_agent_header {
   uint32_t magic;
@@ -61,15 +73,28 @@ struct fod_agent_message {
   int32_t b;
 };
 
+/* Terminal modes as 'M' carries them. */
+struct fod_agent_modes {
+  uint32_t iflag, oflag, cflag, lflag;
+  unsigned char cc[FOD_AGENT_NCCS];
+};
+
 /* A parsed request. Its strings point into the payload it was parsed from. */
 struct fod_agent_request {
   char **argv; /* NULL-terminated, at least one entry */
   char **env;  /* NULL-terminated NAME=VALUE */
   const char *cwd;
-  const char *image; /* "" when not given */
-  int tty;
+  const char *image;  /* "" when not given */
+  unsigned pty_slots; /* bit i: stream i goes to the pseudo-terminal; 0: none */
+  int have_modes;     /* modes holds 'M' */
+  struct fod_agent_modes modes;
   unsigned short rows, cols; /* 0: not given */
 };
+
+/* Formats modes as the text of an 'M' item into out (at least
+ * FOD_AGENT_MODES_TEXT bytes). */
+#define FOD_AGENT_MODES_TEXT (4 * 9 + 2 * FOD_AGENT_NCCS + 1)
+void fod_agent_format_modes(const struct fod_agent_modes *modes, char *out);
 
 /* Parses payload[0..length). Returns 0 and fills *request (release it with
  * fod_agent_request_free), or -1 with a static reason in *why. Never reads

@@ -41,12 +41,6 @@ bool watched(const warm::ContainerPaths &paths) {
   return warm::reaper_alive(paths) || util::is_locked(paths.lock());
 }
 
-void forget(const warm::ContainerPaths &paths) {
-  unlink(paths.info().c_str());
-  unlink(paths.stamp().c_str());
-  util::remove_tree(paths.box());
-}
-
 // The directory of an older fod's container, from the host source of its box
 // mount (<runtime>/c/<key>/box): nullopt when the engine shows none.
 std::optional<warm::ContainerPaths> paths_from_box(const engine::Engine &engine,
@@ -81,12 +75,16 @@ int gc_command() {
     if (name.compare(0, prefix.size(), prefix) != 0) {
       continue;
     }
-    auto paths = warm::paths_for_key(name.substr(prefix.size()));
+    const std::string key = name.substr(prefix.size());
+    if (!warm::is_key(key)) {
+      continue; // not a name fod gave
+    }
+    auto paths = warm::paths_for_key(key);
     if (watched(paths)) {
       continue;
     }
     util::capture(engine::remove_argv(engine, name));
-    forget(paths);
+    warm::forget(paths);
     fmt::print("removed {}\n", name);
     ++removed;
   }
@@ -125,7 +123,7 @@ int gc_command() {
     }
     util::FileLock lock(paths.lock());
     if (lock.try_lock(util::FileLock::Mode::exclusive) && !warm::keeper_alive(paths)) {
-      forget(paths);
+      warm::forget(paths);
     }
   }
   fmt::print("{} container(s) removed\n", removed);

@@ -17,7 +17,8 @@ namespace {
 
 // Removes the container of a record, and the record; false when the record was an
 // older fod's whose container is not this runtime directory's (only the record goes).
-bool remove_warm(const warm::ContainerPaths &paths, const warm::Info &info) {
+bool remove_warm(const warm::ContainerPaths &paths, const warm::Info &info,
+                 const std::optional<engine::Engine> &preferred) {
   // An older fod's container name did not depend on the runtime directory: its record
   // names this directory's container only while this directory's keeper is alive.
   bool ours = !info.runtime.empty() || warm::keeper_alive(paths);
@@ -25,13 +26,13 @@ bool remove_warm(const warm::ContainerPaths &paths, const warm::Info &info) {
     adaptive::record_removal(info.commands.empty() ? "-" : info.commands.front(), info.image,
                              info.key, warm::idle_seconds(paths, info));
     // Removing first ends any run in flight, which then releases its lock.
-    util::capture(engine::remove_argv(info.engine, info.container));
+    if (auto engine = engine::engine_of_kind(info.engine.kind, preferred)) {
+      util::capture(engine::remove_argv(*engine, info.container));
+    }
   }
   util::FileLock lock(paths.lock());
   lock.lock(util::FileLock::Mode::exclusive);
-  unlink(paths.info().c_str());
-  unlink(paths.stamp().c_str());
-  util::remove_tree(paths.box());
+  warm::forget(paths);
   return ours;
 }
 
@@ -40,18 +41,20 @@ bool remove_warm(const warm::ContainerPaths &paths, const warm::Info &info) {
 int stop_command(const std::string &name, bool all) {
   adaptive::cancel_prewarm_helpers(); // or they would start containers again
   std::string image;
+  auto mapping = load_mapping();
   if (!all) {
-    auto mapping = load_mapping();
     if (const auto *entry = mapping.find(name)) {
       image = entry->image;
     }
   }
+  std::string why;
+  const auto preferred = engine::select_engine(mapping.config.engine, &why);
   int stopped = 0;
   for (const auto &[paths, info] : warm::list_recorded()) {
     bool ran_it =
         std::find(info.commands.begin(), info.commands.end(), name) != info.commands.end();
     if (all || ran_it || (!image.empty() && info.image == image)) {
-      if (remove_warm(paths, info)) {
+      if (remove_warm(paths, info, preferred)) {
         fmt::print("stopped {} ({}, {})\n", info.container, info.image, info.root);
         ++stopped;
       }

@@ -1,6 +1,6 @@
 #include "engine/argv.hpp"
 
-#include "util/hash.hpp"
+#include "util/sha256.hpp"
 
 #include <fmt/format.h>
 
@@ -39,6 +39,12 @@ std::vector<std::string> run_detached_argv(const Engine &engine, const Container
   for (const auto &bind : spec.binds) {
     argv.insert(argv.end(), {"--volume", volume(bind.source, bind.target, bind.read_only)});
   }
+  for (const auto &path : spec.hidden) {
+    // podman copies what is below a tmpfs into it unless told not to.
+    argv.insert(argv.end(),
+                {"--tmpfs", path + (engine.kind == Kind::podman ? ":ro,mode=0555,notmpcopyup"
+                                                                : ":ro,mode=0555")});
+  }
   if (spec.home_on_tmpfs) {
     argv.insert(argv.end(), {"--tmpfs", spec.home + ":" + home_tmpfs_options(engine, spec)});
   }
@@ -63,7 +69,8 @@ std::vector<std::string> run_detached_argv(const Engine &engine, const Container
   if (spec.user) {
     argv.insert(argv.end(), {"--user", fmt::format("{}:{}", spec.user->first, spec.user->second)});
   }
-  argv.insert(argv.end(), {spec.image, "keep"});
+  // "--": an image name is never read as an option, whatever it holds.
+  argv.insert(argv.end(), {"--", spec.image, "keep"});
   return argv;
 }
 
@@ -93,9 +100,9 @@ std::vector<std::string> exec_argv(const Engine &engine, const ExecSpec &spec) {
 
 std::vector<std::string> remove_argv(const Engine &engine, const std::string &container) {
   if (engine.kind == Kind::podman) {
-    return {engine.cli, "rm", "--force", "--ignore", "--time", "0", container};
+    return {engine.cli, "rm", "--force", "--ignore", "--time", "0", "--", container};
   }
-  return {engine.cli, "rm", "--force", container};
+  return {engine.cli, "rm", "--force", "--", container};
 }
 
 std::vector<std::string> list_argv(const Engine &engine, uid_t uid,
@@ -123,23 +130,38 @@ std::vector<std::string> box_source_argv(const Engine &engine, const std::string
 }
 
 std::string container_key(const Engine &engine, const ContainerSpec &spec) {
-  util::StableHash hash;
-  hash.add(to_string(engine.kind)).add(engine.cli).add(engine.rootless ? "rootless" : "rootful");
-  hash.add(spec.runtime);
-  hash.add(spec.image).add(spec.keeper_path).add(spec.home).add(spec.home_on_tmpfs ? "1" : "0");
-  hash.add(spec.tmp_on_tmpfs ? "1" : "0");
+  util::Sha256 hash;
+  // Each field length-prefixed, so that no two different specs give the same input.
+  auto add = [&hash](const std::string &field) {
+    hash.update(std::to_string(field.size())).update(":").update(field);
+  };
+  add(to_string(engine.kind));
+  add(engine.rootless ? "rootless" : "rootful");
+  add(spec.runtime);
+  add(spec.image);
+  add(spec.keeper_path);
+  add(spec.home);
+  add(spec.home_on_tmpfs ? "1" : "0");
+  add(spec.tmp_on_tmpfs ? "1" : "0");
+  add(std::to_string(spec.binds.size()));
   for (const auto &bind : spec.binds) {
-    hash.add(bind.source).add(bind.target).add(bind.read_only ? "ro" : "rw");
+    add(bind.source);
+    add(bind.target);
+    add(bind.read_only ? "ro" : "rw");
   }
-  hash.add(mapping::to_string(spec.network));
+  add(std::to_string(spec.hidden.size()));
+  for (const auto &path : spec.hidden) {
+    add(path);
+  }
+  add(mapping::to_string(spec.network));
+  add(std::to_string(spec.capabilities.size()));
   for (const auto &cap : spec.capabilities) {
-    hash.add(cap);
+    add(cap);
   }
-  hash.add(spec.memory).add(std::to_string(spec.pids));
-  if (spec.user) {
-    hash.add(fmt::format("{}:{}", spec.user->first, spec.user->second));
-  }
-  return hash.hex();
+  add(spec.memory);
+  add(std::to_string(spec.pids));
+  add(spec.user ? fmt::format("{}:{}", spec.user->first, spec.user->second) : "-");
+  return hash.hex(16);
 }
 
 } // namespace fod::engine

@@ -31,6 +31,9 @@ struct ContainerSpec {
   std::string keeper_path; // host path of fod-keeper, mounted read-only
   std::string box_dir;     // host directory for the keeper's lock, FIFO and sessions
   std::vector<BindMount> binds;
+  // Paths inside binds that the container sees as empty read-only directories
+  // (fod's own directories: see warm/mount_plan.hpp).
+  std::vector<std::string> hidden;
   std::string home;           // HOME inside the container (the caller's path)
   bool home_on_tmpfs = false; // HOME is not otherwise mounted: give it a writable tmpfs
   bool tmp_on_tmpfs = true;   // many images lack a /tmp
@@ -38,7 +41,9 @@ struct ContainerSpec {
   std::vector<std::string> capabilities;
   std::string memory;
   int pids = 0;
-  std::optional<std::pair<uid_t, gid_t>> user; // --user, for rootful engines
+  // --user: the caller's ids for rootful engines, 0:0 (the caller, mapped) for
+  // rootless podman, whatever USER the image names.
+  std::optional<std::pair<uid_t, gid_t>> user;
 };
 
 // The engine argv that starts the warm container detached, the keeper as its
@@ -75,7 +80,9 @@ std::vector<std::string> list_argv(const Engine &engine, uid_t uid,
 std::vector<std::string> box_source_argv(const Engine &engine, const std::string &container);
 
 // A stable identity for a spec: the same for the same runtime directory, image,
-// mounts, user and limits, whatever the container's name.
+// mounts, user and limits, whatever the container's name. 128 bits of SHA-256
+// (32 hex digits): paths in the spec may be chosen by someone else, so two specs
+// must not be made to collide.
 std::string container_key(const Engine &engine, const ContainerSpec &spec);
 
 } // namespace fod::engine

@@ -25,6 +25,17 @@ Engine make(Kind kind, std::string cli) {
 
 } // namespace
 
+std::optional<Engine> engine_of_kind(Kind kind, const std::optional<Engine> &preferred) {
+  if (preferred && preferred->kind == kind) {
+    return preferred;
+  }
+  std::string found = find_in_path(to_string(kind));
+  if (found.empty()) {
+    return std::nullopt;
+  }
+  return make(kind, found);
+}
+
 std::optional<Engine> select_engine(const std::string &configured, std::string *why) {
   std::string choice = util::get_env("FOD_ENGINE").value_or(configured);
   if (choice.find('/') != std::string::npos) {

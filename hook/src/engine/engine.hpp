@@ -23,6 +23,11 @@ struct Engine {
 // the reason in *why.
 std::optional<Engine> select_engine(const std::string &configured, std::string *why);
 
+// The engine to act on a container fod started with kind: preferred when it is
+// of that kind (the engine this run selected), else the CLI of that name in
+// PATH. The program is never taken from fod's records. nullopt when none.
+std::optional<Engine> engine_of_kind(Kind kind, const std::optional<Engine> &preferred);
+
 // util::find_in_path (PATH's absolute directories only); empty when absent.
 std::string find_in_path(const std::string &name);
 

@@ -1,6 +1,7 @@
 #include "mapping/index.hpp"
 
 #include "adaptive/settings.hpp"
+#include "dirs/dirs.hpp"
 #include "util/environment.hpp"
 #include "util/fs.hpp"
 #include "util/hash.hpp"
@@ -215,9 +216,7 @@ std::vector<std::string> index_sources(const std::vector<Layer> &layers) {
 }
 
 std::string default_cache_dir() {
-  auto base =
-      util::get_env("XDG_CACHE_HOME").value_or(util::join(util::home_directory(), ".cache"));
-  return util::join(base, "fod");
+  return dirs::cache();
 }
 
 IndexResult load_indexed(const std::vector<Layer> &layers, const std::string &cache_dir,

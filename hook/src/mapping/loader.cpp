@@ -1,6 +1,7 @@
 #include "mapping/loader.hpp"
 
 #include "adaptive/settings.hpp"
+#include "dirs/dirs.hpp"
 #include "mapping/validate.hpp"
 #include "util/duration.hpp"
 #include "util/environment.hpp"
@@ -405,9 +406,7 @@ std::vector<Layer> default_layers() {
   std::string package =
       util::get_env("FOD_DATADIR").value_or(util::join(util::dirname(exe_dir), "share/fod"));
   std::string system = util::get_env("FOD_SYSCONFDIR").value_or("/etc/fod");
-  std::string user =
-      util::get_env("XDG_CONFIG_HOME").value_or(util::join(util::home_directory(), ".config"));
-  return {{"package", package}, {"system", system}, {"user", util::join(user, "fod")}};
+  return {{"package", package}, {"system", system}, {"user", dirs::config()}};
 }
 
 std::vector<std::string> mapping_files(const Layer &layer) {

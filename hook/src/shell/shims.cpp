@@ -1,5 +1,6 @@
 #include "shell/shims.hpp"
 
+#include "dirs/dirs.hpp"
 #include "util/environment.hpp"
 #include "util/fs.hpp"
 
@@ -11,12 +12,7 @@
 namespace fod::shell {
 
 std::string shim_dir() {
-  if (auto dir = util::get_env("FOD_SHIM_DIR")) {
-    return *dir;
-  }
-  auto cache =
-      util::get_env("XDG_CACHE_HOME").value_or(util::join(util::home_directory(), ".cache"));
-  return util::join(cache, "fod/shims");
+  return dirs::shims();
 }
 
 namespace {

@@ -2,9 +2,9 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -85,13 +85,55 @@ bool make_private_directory(const std::string &path) {
   return st.st_uid == geteuid() && (st.st_mode & 077) == 0;
 }
 
-void remove_tree(const std::string &path) {
-  nftw(
-      path.c_str(),
-      [](const char *p, const struct stat *, int, struct FTW *) {
-        return ::remove(p) == 0 ? 0 : 0;
-      },
-      16, FTW_DEPTH | FTW_PHYS);
+namespace {
+
+// Removes name in the directory dir_fd and everything below it, never following
+// a symbolic link: a directory is entered only through openat(O_NOFOLLOW), so an
+// entry swapped for a link meanwhile is removed as the link. Gives up below
+// max_depth (a tree someone made to exhaust the stack or the descriptors).
+bool remove_at(int dir_fd, const char *name, int depth) {
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    if (unlinkat(dir_fd, name, 0) == 0 || errno == ENOENT) {
+      return true;
+    }
+    if (errno != EISDIR && errno != EPERM) {
+      return false;
+    }
+    if (depth <= 0) {
+      return false;
+    }
+    int fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+      continue; // no longer a directory: unlink it as what it is now
+    }
+    DIR *dir = fdopendir(fd);
+    if (dir == nullptr) {
+      close(fd);
+      return false;
+    }
+    while (const dirent *e = readdir(dir)) {
+      if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) {
+        remove_at(fd, e->d_name, depth - 1);
+      }
+    }
+    closedir(dir);
+    if (unlinkat(dir_fd, name, AT_REMOVEDIR) == 0 || errno == ENOENT) {
+      return true;
+    }
+  }
+  return false;
+}
+
+} // namespace
+
+bool remove_tree(const std::string &path, int max_depth) {
+  int parent = open(dirname(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (parent < 0) {
+    return errno == ENOENT;
+  }
+  bool removed = remove_at(parent, basename(path).c_str(), max_depth);
+  close(parent);
+  return removed;
 }
 
 void touch(const std::string &path) {

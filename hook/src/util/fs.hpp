@@ -22,8 +22,11 @@ bool make_directories(const std::string &path, mode_t mode = 0700);
 // accessible. Used for the runtime directory that holds locks and sockets.
 bool make_private_directory(const std::string &path);
 
-// Removes path and everything below it; missing is fine.
-void remove_tree(const std::string &path);
+// Removes path and everything below it, never following a symbolic link below
+// path's directory (safe in a directory that someone else can change meanwhile)
+// and going at most max_depth levels deep. True when path is gone (or was
+// never there).
+bool remove_tree(const std::string &path, int max_depth = 64);
 
 // Sets path's modification time to now, creating it when missing.
 void touch(const std::string &path);

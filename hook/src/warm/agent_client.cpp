@@ -1,6 +1,7 @@
 #include "warm/agent_client.hpp"
 
 #include "agent_proto.h"
+#include "warm/box.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -12,7 +13,8 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/un.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -24,37 +26,30 @@ bool is_local_engine_url(const char *value) {
   return value == nullptr || value[0] == '\0' || std::strncmp(value, "unix://", 7) == 0;
 }
 
-int connect_to(const std::string &path) {
-  int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (sock < 0) {
-    return -1;
+// The streams among 0-2 that are terminals: they go to a pseudo-terminal of the
+// command's own, never into the container.
+unsigned terminal_streams() {
+  unsigned streams = 0;
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (isatty(fd) != 0) {
+      streams |= 1u << fd;
+    }
   }
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::string target = path;
-  int dir_fd = -1;
-  if (target.size() >= sizeof addr.sun_path) {
-    // Too long for sun_path: reach it through an fd of its directory.
-    size_t slash = path.rfind('/');
-    dir_fd = open(path.substr(0, slash).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-    target = fmt::format("/proc/self/fd/{}/{}", dir_fd, path.substr(slash + 1));
-  }
-  int rc = -1;
-  if (target.size() < sizeof addr.sun_path) {
-    std::memcpy(addr.sun_path, target.c_str(), target.size() + 1);
-    rc = connect(sock, reinterpret_cast<sockaddr *>(&addr), sizeof addr);
-  }
-  if (dir_fd >= 0) {
-    close(dir_fd);
-  }
-  if (rc != 0) {
-    close(sock);
-    return -1;
-  }
-  return sock;
+  return streams;
 }
 
-std::string encode(const engine::ExecSpec &spec) {
+// The first terminal among fd 0-2 (stdout, stderr, stdin): where the command's
+// pseudo-terminal shows, and whose modes and size it copies.
+int caller_terminal(unsigned streams) {
+  for (int fd : {1, 2, 0}) {
+    if ((streams & (1u << fd)) != 0) {
+      return fd;
+    }
+  }
+  return -1;
+}
+
+std::string encode(const engine::ExecSpec &spec, unsigned streams) {
   std::string payload;
   auto item = [&](char tag, const std::string &text) {
     payload += tag;
@@ -71,10 +66,27 @@ std::string encode(const engine::ExecSpec &spec) {
       item('E', name + "=" + value);
     }
   }
-  if (spec.tty) {
-    item('T', "1");
-    if (spec.rows > 0 && spec.cols > 0) {
-      item('W', fmt::format("{}x{}", spec.rows, spec.cols));
+  if (streams != 0) {
+    std::string slots;
+    for (int fd = 0; fd <= 2; ++fd) {
+      if ((streams & (1u << fd)) != 0) {
+        slots += static_cast<char>('0' + fd);
+      }
+    }
+    item('T', slots);
+    termios modes{};
+    if (tcgetattr(caller_terminal(streams), &modes) == 0) {
+      fod_agent_modes wire{modes.c_iflag, modes.c_oflag, modes.c_cflag, modes.c_lflag, {}};
+      for (size_t i = 0; i < FOD_AGENT_NCCS && i < NCCS; ++i) {
+        wire.cc[i] = modes.c_cc[i];
+      }
+      char text[FOD_AGENT_MODES_TEXT];
+      fod_agent_format_modes(&wire, text);
+      item('M', text);
+    }
+    winsize ws{};
+    if (ioctl(caller_terminal(streams), TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0) {
+      item('W', fmt::format("{}x{}", ws.ws_row, ws.ws_col));
     }
   }
   return payload;
@@ -95,10 +107,17 @@ bool write_all(int fd, const char *data, size_t size) {
   return true;
 }
 
-// Sends the header with fod's stdin, stdout and stderr attached, then the payload.
-bool send_request(int sock, const std::string &payload) {
+// Sends the header with fod's stdin, stdout and stderr attached, then the payload;
+// a terminal among them is replaced by /dev/null (the agent gives the command a
+// pseudo-terminal there instead).
+bool send_request(int sock, const std::string &payload, unsigned streams, int null_fd) {
   // fd 0-2 are open: cli::main reopens closed ones on /dev/null first.
-  const int fds[3] = {0, 1, 2};
+  int fds[3] = {0, 1, 2};
+  for (int fd = 0; fd <= 2; ++fd) {
+    if ((streams & (1u << fd)) != 0) {
+      fds[fd] = null_fd;
+    }
+  }
   fod_agent_header header{FOD_AGENT_MAGIC, FOD_AGENT_VERSION,
                           static_cast<uint32_t>(payload.size())};
   iovec iov{&header, sizeof header};
@@ -189,9 +208,9 @@ private:
   bool m_raw = false;
 };
 
-void copy_window_size(int master) {
+void copy_window_size(int terminal, int master) {
   winsize ws{};
-  if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0) {
+  if (ioctl(terminal, TIOCGWINSZ, &ws) == 0) {
     ioctl(master, TIOCSWINSZ, &ws);
   }
 }
@@ -213,7 +232,7 @@ bool write_fully(int fd, const char *data, size_t size) {
 
 // Copies what the pty still holds after the command ended (until its last
 // writer closed it; at most ~1 s when a background process keeps it open).
-void drain(int master) {
+void drain(int master, int out) {
   char buffer[16384];
   for (int idle = 0; idle < 20;) {
     pollfd p{master, POLLIN, 0};
@@ -232,7 +251,7 @@ void drain(int master) {
       }
       return;
     }
-    write_fully(STDOUT_FILENO, buffer, static_cast<size_t>(n));
+    write_fully(out, buffer, static_cast<size_t>(n));
   }
 }
 
@@ -292,19 +311,41 @@ std::optional<std::string> fast_path_unusable(const mapping::Config &config,
   return std::nullopt;
 }
 
-std::string agent_socket(const ContainerPaths &paths) {
-  return paths.box() + "/" + FOD_AGENT_SOCKET;
+std::optional<std::string> stdio_unfit_for_agent() {
+  static const char *const names[] = {"stdin", "stdout", "stderr"};
+  for (int fd = 0; fd <= 2; ++fd) {
+    struct stat st {};
+    if (fstat(fd, &st) != 0 || isatty(fd) != 0 || S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode)) {
+      continue;
+    }
+    // The memory devices (/dev/null, zero, full, random, urandom) are harmless.
+    if (S_ISCHR(st.st_mode) && major(st.st_rdev) == 1) {
+      continue;
+    }
+    const char *kind = S_ISSOCK(st.st_mode)  ? "a socket"
+                       : S_ISDIR(st.st_mode) ? "a directory"
+                                             : "a device";
+    return fmt::format("{} is {}, which the container gets only through the engine", names[fd],
+                       kind);
+  }
+  return std::nullopt;
 }
 
 std::optional<SessionResult> run_via_agent(const ContainerPaths &paths,
                                            const engine::ExecSpec &spec) {
-  Fd sock(connect_to(agent_socket(paths)));
+  Fd sock(box::connect_agent(paths));
   if (sock.fd < 0) {
     return std::nullopt;
   }
+  const unsigned streams = terminal_streams();
+  const int terminal = caller_terminal(streams);
   SignalGuard signals;
-  if (!send_request(sock.fd, encode(spec))) {
-    return std::nullopt;
+  {
+    Fd null_fd(streams != 0 ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1);
+    if ((streams != 0 && null_fd.fd < 0) ||
+        !send_request(sock.fd, encode(spec, streams), streams, null_fd.fd)) {
+      return std::nullopt;
+    }
   }
   fod_agent_message message{};
   int received_fd = -1;
@@ -315,21 +356,25 @@ std::optional<SessionResult> run_via_agent(const ContainerPaths &paths,
     return std::nullopt; // an error, another version, or the agent went away: not started
   }
   signals.command_started = true;
-  Fd master(spec.tty ? received_fd : -1);
-  if (!spec.tty && received_fd >= 0) {
+  Fd master(streams != 0 ? received_fd : -1);
+  if (streams == 0 && received_fd >= 0) {
     close(received_fd);
   }
   SessionResult result;
   result.command_started = true;
+  // The caller's terminal is raw while the command reads its own pseudo-terminal.
+  const bool relay_input = (streams & 1u) != 0;
   std::optional<RawTerminal> raw;
   if (master.fd >= 0) {
     fcntl(master.fd, F_SETFL, fcntl(master.fd, F_GETFL) | O_NONBLOCK);
-    raw.emplace();
-    copy_window_size(master.fd);
+    if (relay_input) {
+      raw.emplace();
+    }
+    copy_window_size(terminal, master.fd);
   }
 
   int forwarded = 0; // the last signal fod passed on (but stop and continue)
-  bool stdin_open = master.fd >= 0;
+  bool stdin_open = master.fd >= 0 && relay_input;
   std::string to_master;
   char buffer[16384];
   for (;;) {
@@ -350,7 +395,7 @@ std::optional<SessionResult> run_via_agent(const ContainerPaths &paths,
         int sig = static_cast<int>(info.ssi_signo);
         if (sig == SIGWINCH) {
           if (master.fd >= 0) {
-            copy_window_size(master.fd);
+            copy_window_size(terminal, master.fd);
           }
           continue;
         }
@@ -377,7 +422,7 @@ std::optional<SessionResult> run_via_agent(const ContainerPaths &paths,
     if (master.fd >= 0 && (fds[3].revents & (POLLIN | POLLHUP | POLLERR))) {
       ssize_t n = read(master.fd, buffer, sizeof buffer);
       if (n > 0) {
-        write_fully(STDOUT_FILENO, buffer, static_cast<size_t>(n));
+        write_fully(terminal, buffer, static_cast<size_t>(n));
       } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
         // Every writer of the pty is gone; the status follows on the socket.
         stdin_open = false;
@@ -421,14 +466,16 @@ std::optional<SessionResult> run_via_agent(const ContainerPaths &paths,
         raise(SIGSTOP);
         if (raw) {
           raw->enter();
-          copy_window_size(master.fd);
+        }
+        if (master.fd >= 0) {
+          copy_window_size(terminal, master.fd);
         }
         send_signal(sock.fd, SIGCONT);
       }
     }
   }
   if (master.fd >= 0) {
-    drain(master.fd);
+    drain(master.fd, terminal);
   }
   return result;
 }

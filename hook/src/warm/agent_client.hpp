@@ -16,13 +16,18 @@ namespace fod::warm {
 std::optional<std::string> fast_path_unusable(const mapping::Config &config,
                                               const engine::Engine &engine);
 
-// The agent's socket on the host.
-std::string agent_socket(const ContainerPaths &paths);
+// Why this process's stdin, stdout or stderr may not be handed to the agent
+// (a socket, a directory, a device other than /dev/null and the like: only
+// regular files, pipes and those devices cross; a terminal is relayed), or
+// nullopt when all may. The run then takes the engine's exec, which relays.
+std::optional<std::string> stdio_unfit_for_agent();
 
 // Runs spec.command through the agent of the container at paths, with fod's
-// own stdin, stdout and stderr, and waits for it like run_session. nullopt when
-// the agent did not take the run (no socket, no listener, another version):
-// the command has not started and the caller may run it another way.
+// own stdin, stdout and stderr, and waits for it like run_session; the
+// streams that are terminals get a pseudo-terminal of the command's own,
+// relayed by fod. nullopt when the agent did not take the run (no socket, no
+// listener, another version): the command has not started and the caller may
+// run it another way.
 std::optional<SessionResult> run_via_agent(const ContainerPaths &paths,
                                            const engine::ExecSpec &spec);
 

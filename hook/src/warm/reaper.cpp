@@ -85,7 +85,7 @@ void spawn_reaper(const ContainerPaths &paths) {
   spawn_detached({"_reap", paths.dir});
 }
 
-int reap(const ContainerPaths &paths) {
+int reap(const ContainerPaths &paths, const std::optional<engine::Engine> &preferred) {
   util::FileLock reaper_lock(paths.reaper_lock());
   if (!reaper_lock.try_lock(util::FileLock::Mode::exclusive)) {
     return 0; // another reaper watches this container
@@ -119,7 +119,13 @@ int reap(const ContainerPaths &paths) {
     if (idle < ttl_now(paths, *info)) {
       continue;
     }
-    auto removed = util::capture(engine::remove_argv(info->engine, info->container));
+    auto engine = engine::engine_of_kind(info->engine.kind, preferred);
+    if (!engine) {
+      log_line(fmt::format("cannot remove {}: {} is not in PATH", info->container,
+                           engine::to_string(info->engine.kind)));
+      return 1;
+    }
+    auto removed = util::capture(engine::remove_argv(*engine, info->container));
     if (removed.status != 0) {
       log_line(fmt::format("removing {} failed: {}", info->container, removed.err));
     } else {
@@ -128,9 +134,7 @@ int reap(const ContainerPaths &paths) {
       adaptive::record_removal(info->commands.empty() ? "-" : info->commands.front(), info->image,
                                info->key, idle);
     }
-    unlink(paths.info().c_str());
-    unlink(paths.stamp().c_str());
-    util::remove_tree(paths.box());
+    forget(paths);
     return 0;
   }
 }

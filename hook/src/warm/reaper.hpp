@@ -2,6 +2,9 @@
 
 #include "warm/state.hpp"
 
+#include "engine/engine.hpp"
+
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,8 +20,9 @@ void spawn_detached(const std::vector<std::string> &args);
 void spawn_reaper(const ContainerPaths &paths);
 
 // The reaper's body: sleeps until the container has been idle for its ttl, then
-// removes it, never while a run holds the lock. Returns when the container is
+// removes it, never while a run holds the lock, with the engine of the record's
+// kind (engine::engine_of_kind with preferred). Returns when the container is
 // gone or another reaper already watches it.
-int reap(const ContainerPaths &paths);
+int reap(const ContainerPaths &paths, const std::optional<engine::Engine> &preferred);
 
 } // namespace fod::warm

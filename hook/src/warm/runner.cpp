@@ -1,13 +1,17 @@
 #include "warm/runner.hpp"
 
 #include "adaptive/live.hpp"
+#include "dirs/dirs.hpp"
 #include "error.hpp"
+#include "mapping/loader.hpp"
+#include "registry/locate.hpp"
 #include "util/environment.hpp"
 #include "util/fs.hpp"
 #include "util/lock.hpp"
 #include "util/process.hpp"
 #include "version.hpp"
 #include "warm/agent_client.hpp"
+#include "warm/box.hpp"
 #include "warm/reaper.hpp"
 #include "warm/session.hpp"
 #include "warm/state.hpp"
@@ -28,16 +32,6 @@
 namespace fod::warm {
 
 namespace {
-
-// Host directories that would replace the image's own system if mounted at the
-// same path: running from them is refused.
-bool is_system_directory(const std::string &path) {
-  static const char *const system_dirs[] = {"/",    "/bin",   "/boot",  "/dev",    "/etc",
-                                            "/lib", "/lib32", "/lib64", "/libx32", "/proc",
-                                            "/run", "/sbin",  "/sys",   "/usr",    "/var"};
-  return std::any_of(std::begin(system_dirs), std::end(system_dirs),
-                     [&](const char *dir) { return path == dir; });
-}
 
 std::string expand_home(const std::string &path, const std::string &home) {
   if (path == "~") {
@@ -119,20 +113,10 @@ std::string first_meaningful_line(const std::string &text) {
                               reason.empty() ? "no reason given" : reason));
 }
 
-void prepare_box(const ContainerPaths &paths) {
-  util::remove_tree(paths.box());
-  if (mkdir(paths.box().c_str(), 0700) != 0 || mkdir((paths.box() + "/s").c_str(), 0700) != 0 ||
-      mkfifo(paths.signal_fifo().c_str(), 0600) != 0) {
-    throw UserError(status_engine_failure,
-                    fmt::format("cannot prepare {}: {}", paths.box(), strerror(errno)));
-  }
-  util::touch(paths.alive());
-}
-
 // Starts the container; the caller holds the key's lock exclusively.
 void start_container(const engine::Engine &engine, const engine::ContainerSpec &spec,
                      const ContainerPaths &paths) {
-  prepare_box(paths);
+  box::prepare(paths);
   auto argv = engine::run_detached_argv(engine, spec);
   auto result = util::capture(argv);
   if (result.status != 0 && (result.err.find("already in use") != std::string::npos ||
@@ -163,8 +147,8 @@ std::optional<Info> live_record(const ContainerPaths &paths) {
 
 // Records that command ran in the container, writing only when something is new
 // (a first run, a new command, a longer ttl, new `ttl: auto` settings), so the
-// warm path stays free of writes.
-void record_use(const ContainerPaths &paths, const std::optional<Info> &current, Info info,
+// warm path stays free of writes. False when the record could not be written.
+bool record_use(const ContainerPaths &paths, const std::optional<Info> &current, Info info,
                 const std::string &command, std::chrono::seconds ttl) {
   if (current) {
     info.commands = current->commands;
@@ -179,13 +163,38 @@ void record_use(const ContainerPaths &paths, const std::optional<Info> &current,
   bool known =
       std::find(info.commands.begin(), info.commands.end(), command) != info.commands.end();
   if (current && known && current->ttl == ttl && current->adaptive == info.adaptive) {
-    return;
+    return true;
   }
   if (!known) {
     info.commands.push_back(command);
   }
   info.ttl = ttl;
-  write_info(paths, info);
+  return write_info(paths, info);
+}
+
+// Records the container, then starts it; the caller holds the key's lock
+// exclusively. The record comes first: a container fod cannot record (a full
+// disk) is never started, and one whose fod is killed right after the start is
+// still known to gc, stop and the next cold start's adoption.
+void start_recorded(const RunRequest &request, const Target &target, const ContainerPaths &paths,
+                    const Info &info, std::chrono::seconds ttl) {
+  if (!record_use(paths, std::nullopt, info, request.entry->name, ttl)) {
+    int error = errno;
+    unlink(paths.info().c_str());
+    throw UserError(status_engine_failure,
+                    fmt::format("cannot record the container of {} in {} ({}); nothing was "
+                                "started. Free some space there, or set XDG_RUNTIME_DIR",
+                                request.entry->image, paths.dir, strerror(error)));
+  }
+  try {
+    start_container(request.engine, target.spec, paths);
+  } catch (...) {
+    unlink(paths.info().c_str());
+    throw;
+  }
+  if (auto note = dirs::runtime_fallback_note()) {
+    fmt::print(stderr, "fod: warning: {}\n", *note);
+  }
 }
 
 // Containers of this runtime directory whose reaper is gone (killed, or taken by
@@ -252,8 +261,10 @@ void trace_path(const std::string &line) {
 // Runs the command through the container's agent when it can, else through the
 // engine's exec CLI.
 SessionResult run_once(const RunRequest &request, const engine::ExecSpec &exec,
-                       const ContainerPaths &paths,
-                       const std::optional<std::string> &fast_path_unusable) {
+                       const ContainerPaths &paths, std::optional<std::string> fast_path_unusable) {
+  if (!fast_path_unusable) {
+    fast_path_unusable = stdio_unfit_for_agent();
+  }
   if (!fast_path_unusable) {
     if (auto result = run_via_agent(paths, exec)) {
       trace_path("agent");
@@ -307,32 +318,31 @@ std::string keeper_path() {
 }
 
 engine::ContainerSpec container_spec(const RunRequest &request, const std::string &given_cwd,
-                                     const std::string &home, const std::string &keeper) {
+                                     const std::string &home, const std::string &keeper,
+                                     const HostView &host) {
   const auto &entry = *request.entry;
-  // "//usr" and "/usr/" are /usr: check and mount one spelling.
+  // "//usr" and "/usr/" are /usr: plan with one spelling.
   const std::string cwd = util::normalize_path(given_cwd);
-  if (is_system_directory(cwd)) {
-    throw UserError(
-        status_engine_failure,
-        fmt::format("refusing to mount {} into a container; cd to a project directory first", cwd));
-  }
   if (cwd.find(':') != std::string::npos || cwd.find(',') != std::string::npos) {
     throw UserError(
         status_engine_failure,
         fmt::format("cannot mount {}: the engines do not accept ':' or ',' in a mount path", cwd));
   }
+  std::vector<MountRequest> requests = {{cwd, cwd, false, true}};
+  for (const auto &mount : entry.mounts) {
+    std::string path = util::normalize_path(expand_home(mount.path, home));
+    if (path != cwd) {
+      requests.push_back({path, path, mount.read_only, false});
+    }
+  }
+  MountPlan plan = plan_mounts(requests, host);
+
   engine::ContainerSpec spec;
   spec.image = entry.image;
   spec.keeper_path = keeper;
   spec.home = home;
-  spec.binds.push_back({cwd, cwd, false});
-  for (const auto &mount : entry.mounts) {
-    std::string path = util::normalize_path(expand_home(mount.path, home));
-    if (path == cwd || access(path.c_str(), F_OK) != 0) {
-      continue; // a missing config directory: the tool runs as if it had none
-    }
-    spec.binds.push_back({path, path, mount.read_only});
-  }
+  spec.binds = std::move(plan.binds);
+  spec.hidden = std::move(plan.hidden);
   auto covers = [&](const std::string &path) {
     return std::any_of(spec.binds.begin(), spec.binds.end(), [&](const engine::BindMount &b) {
       return util::is_same_or_under(path, b.target);
@@ -345,10 +355,24 @@ engine::ContainerSpec container_spec(const RunRequest &request, const std::strin
   std::sort(spec.capabilities.begin(), spec.capabilities.end());
   spec.memory = entry.memory.value_or(request.config->memory);
   spec.pids = entry.pids.value_or(request.config->pids);
-  if (!request.engine.rootless) {
-    spec.user = std::make_pair(getuid(), getgid());
-  }
+  // Rootless podman: uid 0 in the container is the caller, whatever USER the image
+  // names (a USER of the image would be a subordinate uid that can use neither the
+  // box nor the caller's files).
+  spec.user = request.engine.rootless ? std::make_pair(uid_t{0}, gid_t{0})
+                                      : std::make_pair(getuid(), getgid());
   return spec;
+}
+
+engine::ContainerSpec container_spec(const RunRequest &request, const std::string &cwd,
+                                     const std::string &home, const std::string &keeper) {
+  std::vector<std::string> read_only = {util::dirname(keeper),
+                                        util::dirname(registry::helper_path())};
+  for (const auto &layer : mapping::default_layers()) {
+    if (layer.name != "user") { // the user's layer is fod's own directory: hidden
+      read_only.push_back(layer.dir);
+    }
+  }
+  return container_spec(request, cwd, home, keeper, this_host(home, read_only));
 }
 
 Target target_for(const RunRequest &request, const std::string &cwd) {
@@ -408,8 +432,8 @@ int run(const RunRequest &request) {
       lock.lock(util::FileLock::Mode::exclusive);
       current = live_record(paths);
       if (!current) {
-        unlink(paths.info().c_str());
-        start_container(request.engine, target.spec, paths);
+        start_recorded(request, target, paths, info, ttl);
+        current = read_info(paths);
         adopt_orphans();
       }
       cold = true; // started it, or waited for the run that did
@@ -464,10 +488,8 @@ std::string prewarm(const RunRequest &request) {
   util::FileLock lock(paths.lock());
   lock.lock(util::FileLock::Mode::exclusive);
   if (!live_record(paths)) {
-    unlink(paths.info().c_str());
-    start_container(request.engine, target.spec, paths);
-    record_use(paths, std::nullopt, info_for(request, target, cwd), request.entry->name,
-               fixed_ttl(*request.entry, *request.config));
+    start_recorded(request, target, paths, info_for(request, target, cwd),
+                   fixed_ttl(*request.entry, *request.config));
     util::touch(paths.stamp());
   }
   lock.unlock();

@@ -3,6 +3,7 @@
 #include "engine/argv.hpp"
 #include "error.hpp"
 #include "mapping/entry.hpp"
+#include "warm/mount_plan.hpp"
 
 #include <string>
 #include <vector>
@@ -21,9 +22,14 @@ struct RunRequest {
 // directory (keeping the user's view of symlinked paths), else getcwd().
 std::string current_directory();
 
-// The container spec for a run in cwd, without name and key labels. Pure but for
-// the existence checks of the mapping's mounts. Throws UserError for a mount root
-// that must not be mounted (/, /usr, ...).
+// The container spec for a run in cwd, without name and key labels, with its
+// mounts planned on host (warm/mount_plan.hpp). Throws UserError (125) for a
+// mount that must not be made (/, /usr, fod's own directories, ...).
+engine::ContainerSpec container_spec(const RunRequest &request, const std::string &cwd,
+                                     const std::string &home, const std::string &keeper_path,
+                                     const HostView &host);
+
+// The same on this machine's host view (this_host), with home as $HOME.
 engine::ContainerSpec container_spec(const RunRequest &request, const std::string &cwd,
                                      const std::string &home, const std::string &keeper_path);
 

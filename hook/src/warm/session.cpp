@@ -1,7 +1,7 @@
 #include "warm/session.hpp"
 
-#include "util/fs.hpp"
 #include "util/process.hpp"
+#include "warm/box.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -17,19 +17,15 @@ namespace {
 // Asks the keeper to signal the session's command; false when the command has
 // not recorded its pid yet.
 bool forward_signal(const ContainerPaths &paths, const std::string &session, int sig) {
-  auto pid_text = util::read_file(paths.session(session));
-  if (!pid_text || pid_text->empty()) {
+  auto pid = box::session_pid(paths, session);
+  if (!pid) {
     return false;
   }
-  long pid = std::strtol(pid_text->c_str(), nullptr, 10);
-  if (pid <= 1) {
-    return false;
-  }
-  int fd = open(paths.signal_fifo().c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  int fd = box::open_signal_fifo(paths);
   if (fd < 0) {
     return true; // the keeper is gone; nothing left to signal
   }
-  std::string request = std::to_string(pid) + " " + std::to_string(sig) + "\n";
+  std::string request = std::to_string(*pid) + " " + std::to_string(sig) + "\n";
   ssize_t written = write(fd, request.data(), request.size());
   (void)written; // a full FIFO means the keeper is stuck; the CLI's end decides
   close(fd);
@@ -96,7 +92,7 @@ SessionResult run_session(const engine::Engine &engine, const engine::ExecSpec &
   }
   sigprocmask(SIG_SETMASK, &previous, nullptr);
   SessionResult result;
-  result.command_started = unlink(paths.session(spec.session).c_str()) == 0;
+  result.command_started = box::forget_session(paths, spec.session);
   if (WIFSIGNALED(wait_status)) {
     // The CLI itself died (SIGPIPE from a closed reader, a kill): take the command down the same
     // way.

@@ -1,11 +1,14 @@
 #include "warm/state.hpp"
 
+#include "dirs/dirs.hpp"
 #include "util/duration.hpp"
 #include "util/environment.hpp"
 #include "util/fs.hpp"
 #include "util/hash.hpp"
 #include "util/lock.hpp"
+#include "warm/box.hpp"
 
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
 #include <dirent.h>
@@ -20,17 +23,7 @@ namespace fod::warm {
 using nlohmann::json;
 
 std::string runtime_dir() {
-  std::string dir;
-  if (auto xdg = util::get_env("XDG_RUNTIME_DIR")) {
-    dir = util::join(*xdg, "fod");
-  } else {
-    dir = fmt::format("/tmp/fod-{}", getuid());
-  }
-  if (!util::make_private_directory(dir)) {
-    throw std::runtime_error(fmt::format(
-        "{} must be a directory that only you can access (mode 0700); remove or fix it", dir));
-  }
-  return dir;
+  return dirs::runtime();
 }
 
 std::string runtime_id() {
@@ -43,13 +36,26 @@ std::string runtime_id() {
 }
 
 std::string state_dir() {
-  auto base =
-      util::get_env("XDG_STATE_HOME").value_or(util::join(util::home_directory(), ".local/state"));
-  return util::join(base, "fod");
+  return dirs::state();
+}
+
+bool is_key(const std::string &text) {
+  // 32 hex digits; an older fod's keys had 16.
+  return (text.size() == 32 || text.size() == 16) &&
+         std::all_of(text.begin(), text.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 ContainerPaths paths_for_key(const std::string &key) {
   return ContainerPaths(util::join(util::join(runtime_dir(), "c"), key));
+}
+
+std::optional<ContainerPaths> paths_for_dir(const std::string &dir) {
+  std::string key = util::basename(dir);
+  if (!is_key(key) || paths_for_key(key).dir != dir) {
+    return std::nullopt;
+  }
+  return paths_for_key(key);
 }
 
 std::optional<Info> read_info(const ContainerPaths &paths) {
@@ -67,7 +73,6 @@ std::optional<Info> read_info(const ContainerPaths &paths) {
     info.root = j.at("root").get<std::string>();
     info.engine.kind =
         j.at("engine").get<std::string>() == "docker" ? engine::Kind::docker : engine::Kind::podman;
-    info.engine.cli = j.at("engine_cli").get<std::string>();
     info.engine.rootless = j.at("rootless").get<bool>();
     info.commands = j.at("commands").get<std::vector<std::string>>();
     info.ttl = std::chrono::seconds(j.at("ttl").get<long>());
@@ -88,7 +93,6 @@ bool write_info(const ContainerPaths &paths, const Info &info) {
             {"image", info.image},
             {"root", info.root},
             {"engine", engine::to_string(info.engine.kind)},
-            {"engine_cli", info.engine.cli},
             {"rootless", info.engine.rootless},
             {"commands", info.commands},
             {"ttl", info.ttl.count()},
@@ -99,6 +103,12 @@ bool write_info(const ContainerPaths &paths, const Info &info) {
   return util::write_file_atomic(paths.info(), j.dump(), 0600);
 }
 
+void forget(const ContainerPaths &paths) {
+  unlink(paths.info().c_str());
+  unlink(paths.stamp().c_str());
+  box::remove(paths);
+}
+
 std::vector<std::pair<ContainerPaths, Info>> list_recorded() {
   std::vector<std::pair<ContainerPaths, Info>> result;
   std::string base = util::join(runtime_dir(), "c");
@@ -107,7 +117,7 @@ std::vector<std::pair<ContainerPaths, Info>> list_recorded() {
     return result;
   }
   while (const dirent *e = readdir(dir)) {
-    if (e->d_name[0] == '.') {
+    if (!is_key(e->d_name)) {
       continue;
     }
     ContainerPaths paths(util::join(base, e->d_name));
@@ -120,7 +130,7 @@ std::vector<std::pair<ContainerPaths, Info>> list_recorded() {
 }
 
 bool keeper_alive(const ContainerPaths &paths) {
-  return util::is_locked_exclusively(paths.alive());
+  return box::keeper_alive(paths);
 }
 
 bool reaper_alive(const ContainerPaths &paths) {

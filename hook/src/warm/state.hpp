@@ -10,8 +10,7 @@
 
 namespace fod::warm {
 
-// fod's private runtime directory: $XDG_RUNTIME_DIR/fod, or /tmp/fod-<uid> when
-// that is unset. Created 0700; throws when it exists but is not private.
+// fod's private runtime directory (dirs::runtime()).
 std::string runtime_dir();
 
 // The id of runtime_dir(): a hash of its canonical path. Containers carry it in
@@ -20,11 +19,12 @@ std::string runtime_dir();
 // other's containers.
 std::string runtime_id();
 
-// Where the reaper logs: $XDG_STATE_HOME/fod or ~/.local/state/fod.
+// fod's state directory (dirs::state()): the reaper logs there.
 std::string state_dir();
 
 // The files that coordinate one warm container, under <runtime>/c/<key>/.
-// box/ is bind-mounted into the container; the rest is seen only by the host.
+// box/ is bind-mounted into the container, which may change anything in it: the
+// host touches it only through warm/box.hpp. The rest is seen only by the host.
 struct ContainerPaths {
   explicit ContainerPaths(std::string directory) : dir(std::move(directory)) {}
   std::string dir;
@@ -33,13 +33,17 @@ struct ContainerPaths {
   std::string stamp() const { return dir + "/stamp"; }        // mtime = last use
   std::string info() const { return dir + "/info.json"; }
   std::string box() const { return dir + "/box"; }
-  std::string alive() const { return dir + "/box/alive"; } // held by the keeper
-  std::string signal_fifo() const { return dir + "/box/signal"; }
-  std::string session(const std::string &id) const { return dir + "/box/s/" + id; }
 };
 
 // The paths for the container with this key.
 ContainerPaths paths_for_key(const std::string &key);
+
+// The paths of a container directory given on the command line (`fod _reap DIR`):
+// only a directory of this runtime directory named by a key; nullopt otherwise.
+std::optional<ContainerPaths> paths_for_dir(const std::string &dir);
+
+// Whether text has the form of a container key (this fod's, or an older one's).
+bool is_key(const std::string &text);
 
 // fod's own record of a warm container, so that a warm run asks the engine nothing.
 struct Info {
@@ -48,6 +52,8 @@ struct Info {
   std::string runtime; // runtime_id() of its runtime directory; empty: started by an older fod
   std::string image;
   std::string root;
+  // The engine's kind and mode; the record never names the engine's program
+  // (engine.cli is empty when read): whoever acts on it finds the CLI itself.
   engine::Engine engine;
   std::vector<std::string> commands; // the commands that have run in it
   // The longest fixed ttl among its commands (0 when all use `ttl: auto`); with
@@ -64,7 +70,13 @@ std::optional<Info> read_info(const ContainerPaths &paths);
 // least 10m" when it is shared by fixed and auto commands; compact (`fod ps`'s
 // column): "auto>=10m".
 std::string describe_ttl(const Info &info, bool compact = false);
+
+// Writes the record atomically; false when it could not be written (a full disk).
 bool write_info(const ContainerPaths &paths, const Info &info);
+
+// Removes the record and the box (`fod stop`, gc and the reaper, once the
+// container is gone); the caller holds the lock exclusively.
+void forget(const ContainerPaths &paths);
 
 // Every container directory with a record, for ps, stop and gc.
 std::vector<std::pair<ContainerPaths, Info>> list_recorded();

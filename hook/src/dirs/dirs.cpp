@@ -1,0 +1,98 @@
+#include "dirs/dirs.hpp"
+
+#include "util/environment.hpp"
+#include "util/fs.hpp"
+
+#include <fmt/format.h>
+#include <stdexcept>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace fod::dirs {
+
+namespace {
+
+std::string xdg(const char *variable, const char *fallback_under_home) {
+  auto base =
+      util::get_env(variable).value_or(util::join(util::home_directory(), fallback_under_home));
+  return util::join(base, "fod");
+}
+
+struct Runtime {
+  std::string dir;
+  std::optional<std::string> note;
+};
+
+Runtime find_runtime() {
+  if (auto xdg_runtime = util::get_env("XDG_RUNTIME_DIR")) {
+    std::string dir = util::join(*xdg_runtime, "fod");
+    if (!util::make_private_directory(dir)) {
+      throw std::runtime_error(fmt::format(
+          "{} must be a directory that only you can access (mode 0700); remove or fix it", dir));
+    }
+    return {dir, std::nullopt};
+  }
+  // /tmp is shared: another user may have taken the name first (a squatter), or
+  // made it a symlink. Then fod's state goes under the cache, which is the user's.
+  std::string tmp = fmt::format("/tmp/fod-{}", getuid());
+  if (util::make_private_directory(tmp)) {
+    return {tmp, std::nullopt};
+  }
+  std::string fallback = util::join(cache(), "run");
+  if (!util::make_directories(util::dirname(fallback), 0700) ||
+      !util::make_private_directory(fallback)) {
+    throw std::runtime_error(
+        fmt::format("{} is not yours and {} cannot be used either; set XDG_RUNTIME_DIR to a "
+                    "private directory",
+                    tmp, fallback));
+  }
+  return {fallback, fmt::format("{} belongs to another user or is not private; fod keeps its "
+                                "runtime files in {} instead (set XDG_RUNTIME_DIR to choose)",
+                                tmp, fallback)};
+}
+
+const Runtime &runtime_once() {
+  static const Runtime found = find_runtime();
+  return found;
+}
+
+} // namespace
+
+std::string runtime() {
+  return runtime_once().dir;
+}
+
+std::optional<std::string> runtime_fallback_note() {
+  return runtime_once().note;
+}
+
+std::string state() {
+  return xdg("XDG_STATE_HOME", ".local/state");
+}
+
+std::string cache() {
+  return xdg("XDG_CACHE_HOME", ".cache");
+}
+
+std::string config() {
+  return xdg("XDG_CONFIG_HOME", ".config");
+}
+
+std::string shims() {
+  if (auto dir = util::get_env("FOD_SHIM_DIR")) {
+    return *dir;
+  }
+  return util::join(cache(), "shims");
+}
+
+std::vector<std::string> private_dirs() {
+  std::vector<std::string> dirs = {runtime(), state(), cache(), config(), shims()};
+  // The session's runtime directory holds the sockets of the user's services (the
+  // session bus, which starts programs on request, the engine's, agents').
+  if (auto xdg_runtime = util::get_env("XDG_RUNTIME_DIR")) {
+    dirs.push_back(*xdg_runtime);
+  }
+  return dirs;
+}
+
+} // namespace fod::dirs

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+// Where fod keeps its own files: the one place that knows. No container may see
+// or change any of these directories (see warm/mount_plan.hpp).
+namespace fod::dirs {
+
+// fod's private runtime directory (records, locks, the boxes of warm containers):
+// $XDG_RUNTIME_DIR/fod; without XDG_RUNTIME_DIR /tmp/fod-<uid>, and when another
+// user holds that name (or it is not private), $XDG_CACHE_HOME/fod/run instead
+// (see runtime_fallback_note). Created 0700; throws std::runtime_error when no
+// private directory can be had.
+std::string runtime();
+
+// Why runtime() is not where it would usually be, in one line naming the
+// directory it uses instead; nullopt when it is.
+std::optional<std::string> runtime_fallback_note();
+
+// $XDG_STATE_HOME/fod (default ~/.local/state/fod): the run record, consent,
+// the reaper's log.
+std::string state();
+
+// $XDG_CACHE_HOME/fod (default ~/.cache/fod): the mapping index, the shims,
+// catalog misses.
+std::string cache();
+
+// $XDG_CONFIG_HOME/fod (default ~/.config/fod): the user's mappings and config.yaml.
+std::string config();
+
+// The directory of the shell shims: $FOD_SHIM_DIR, or cache()/shims.
+std::string shims();
+
+// All of the above (runtime, state, cache, config, shims), as the paths are
+// configured, and $XDG_RUNTIME_DIR, the session's sockets: none may be reached
+// from a container.
+std::vector<std::string> private_dirs();
+
+} // namespace fod::dirs

@@ -1,0 +1,255 @@
+#include "warm/mount_plan.hpp"
+
+#include "dirs/dirs.hpp"
+#include "error.hpp"
+#include "util/environment.hpp"
+#include "util/fs.hpp"
+
+#include <algorithm>
+#include <climits>
+#include <cstdlib>
+#include <dirent.h>
+#include <fmt/format.h>
+#include <map>
+#include <sys/stat.h>
+
+namespace fod::warm {
+
+namespace {
+
+[[noreturn]] void refuse(const std::string &path, const std::string &why) {
+  throw UserError(status_engine_failure, fmt::format("refusing to mount {}: {}", path, why));
+}
+
+// Where the host path `inner` (inside bind's source) appears in the container.
+std::string target_of(const engine::BindMount &bind, const std::string &inner) {
+  return bind.target + inner.substr(bind.source.size());
+}
+
+// The binds of a plan by target; the first placed at a target stays, but a
+// read-only one replaces a writable one placed by a rule (never one asked for).
+class Binds {
+public:
+  void add(const engine::BindMount &bind, bool asked) {
+    auto [it, inserted] = m_binds.try_emplace(bind.target, Placed{bind, asked});
+    if (!inserted && !it->second.asked && bind.read_only) {
+      it->second = Placed{bind, asked};
+    }
+  }
+  bool has_target(const std::string &target) const { return m_binds.count(target) != 0; }
+  // The binds whose source holds path, as they are now.
+  std::vector<engine::BindMount> holding(const std::string &path) const {
+    std::vector<engine::BindMount> found;
+    for (const auto &[target, placed] : m_binds) {
+      if (util::is_same_or_under(path, placed.bind.source)) {
+        found.push_back(placed.bind);
+      }
+    }
+    return found;
+  }
+  void make_read_only(const std::string &target) { m_binds.at(target).bind.read_only = true; }
+  std::vector<engine::BindMount> all() const {
+    std::vector<engine::BindMount> binds;
+    for (const auto &[target, placed] : m_binds) {
+      binds.push_back(placed.bind);
+    }
+    return binds;
+  }
+
+private:
+  struct Placed {
+    engine::BindMount bind;
+    bool asked;
+  };
+  std::map<std::string, Placed> m_binds;
+};
+
+bool inside_any(const std::string &path, const std::vector<std::string> &dirs) {
+  return std::any_of(dirs.begin(), dirs.end(),
+                     [&](const std::string &dir) { return util::is_same_or_under(path, dir); });
+}
+
+// $HOME inside a writable bind: its top level read-only, what it holds but
+// dot-entries writable as before.
+void protect_home(Binds &binds, const HostView &host) {
+  if (host.home.empty() || host.home == "/") {
+    return;
+  }
+  for (const auto &bind : binds.holding(host.home)) {
+    if (bind.read_only) {
+      continue;
+    }
+    std::string home_target = target_of(bind, host.home);
+    if (bind.source == host.home) {
+      binds.make_read_only(bind.target);
+    } else {
+      binds.add({host.home, home_target, true}, false);
+    }
+    for (const auto &entry : host.home_entries()) {
+      std::string source = util::join(host.home, entry.name);
+      std::string target = util::join(home_target, entry.name);
+      if (entry.name[0] == '.' || entry.name.find(':') != std::string::npos ||
+          inside_any(source, host.private_dirs) || binds.has_target(target)) {
+        continue;
+      }
+      binds.add({source, target, false}, false);
+    }
+  }
+}
+
+// Directories the host runs programs from, inside a writable bind: read-only.
+void protect_read_only_dirs(Binds &binds, const HostView &host) {
+  for (const auto &dir : host.read_only_dirs) {
+    for (const auto &bind : binds.holding(dir)) {
+      if (bind.read_only) {
+        continue;
+      }
+      if (bind.source == dir) {
+        binds.make_read_only(bind.target);
+      } else {
+        binds.add({dir, target_of(bind, dir), true}, false);
+      }
+    }
+  }
+}
+
+} // namespace
+
+bool is_system_path(const std::string &real) {
+  static const char *const exact[] = {"/",      "/bin",    "/boot", "/etc", "/lib", "/lib32",
+                                      "/lib64", "/libx32", "/sbin", "/usr", "/var"};
+  static const char *const trees[] = {"/proc", "/sys", "/dev", "/run"};
+  return std::any_of(std::begin(exact), std::end(exact),
+                     [&](const char *dir) { return real == dir; }) ||
+         std::any_of(std::begin(trees), std::end(trees),
+                     [&](const char *dir) { return util::is_same_or_under(real, dir); });
+}
+
+MountPlan plan_mounts(const std::vector<MountRequest> &requests, const HostView &host) {
+  Binds binds;
+  for (const auto &request : requests) {
+    auto real = host.real_path(request.source);
+    if (!real) {
+      if (request.is_root) {
+        refuse(request.source, "it does not exist");
+      }
+      continue; // a missing config directory: the tool runs as if it had none
+    }
+    if (is_system_path(*real)) {
+      refuse(request.source, *real == request.source
+                                 ? "it is a system directory; cd to a project directory first"
+                                 : fmt::format("it is {}, a system directory", *real));
+    }
+    for (const auto &dir : host.private_dirs) {
+      if (util::is_same_or_under(*real, dir)) {
+        refuse(request.source, fmt::format("it is inside fod's own directory {}", dir));
+      }
+    }
+    if (request.target.find(':') != std::string::npos || real->find(':') != std::string::npos) {
+      refuse(request.source, "the engines do not accept ':' in a mount path");
+    }
+    binds.add({*real, request.target, request.read_only}, true);
+  }
+  protect_home(binds, host);
+  protect_read_only_dirs(binds, host);
+
+  MountPlan plan;
+  plan.binds = binds.all();
+  for (const auto &dir : host.private_dirs) {
+    for (const auto &bind : binds.holding(dir)) {
+      plan.hidden.push_back(target_of(bind, dir));
+    }
+  }
+  // One hidden directory inside another is hidden already.
+  std::sort(plan.hidden.begin(), plan.hidden.end());
+  std::vector<std::string> outermost;
+  for (const auto &path : plan.hidden) {
+    if (outermost.empty() || !util::is_same_or_under(path, outermost.back())) {
+      outermost.push_back(path);
+    }
+  }
+  plan.hidden = std::move(outermost);
+  return plan;
+}
+
+namespace {
+
+std::optional<std::string> real_path(const std::string &path) {
+  char buffer[PATH_MAX];
+  if (realpath(path.c_str(), buffer) == nullptr) {
+    return std::nullopt;
+  }
+  return std::string(buffer);
+}
+
+std::vector<HomeEntry> list_home(const std::string &home) {
+  std::vector<HomeEntry> entries;
+  DIR *dir = opendir(home.c_str());
+  if (dir == nullptr) {
+    return entries;
+  }
+  while (const dirent *e = readdir(dir)) {
+    std::string name = e->d_name;
+    if (name == "." || name == "..") {
+      continue;
+    }
+    unsigned char type = e->d_type;
+    if (type == DT_UNKNOWN) {
+      struct stat st {};
+      if (lstat(util::join(home, name).c_str(), &st) != 0) {
+        continue;
+      }
+      type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+    }
+    if (type == DT_DIR || type == DT_REG) {
+      entries.push_back({name, type == DT_DIR});
+    }
+  }
+  closedir(dir);
+  std::sort(entries.begin(), entries.end(),
+            [](const HomeEntry &a, const HomeEntry &b) { return a.name < b.name; });
+  return entries;
+}
+
+void add_real(std::vector<std::string> &dirs, const std::string &path) {
+  if (path.empty() || path[0] != '/') {
+    return;
+  }
+  if (auto real = real_path(path);
+      real && std::find(dirs.begin(), dirs.end(), *real) == dirs.end()) {
+    dirs.push_back(*real);
+  }
+}
+
+} // namespace
+
+HostView this_host(const std::string &home, const std::vector<std::string> &extra_read_only) {
+  HostView host;
+  host.real_path = real_path;
+  host.home = real_path(home).value_or(std::string());
+  for (const auto &dir : dirs::private_dirs()) {
+    // Made now if missing, or a container that can write its parent could make
+    // it and fill it with what fod reads back.
+    util::make_directories(dir, 0700);
+    add_real(host.private_dirs, dir);
+  }
+  if (auto path = util::get_env("PATH")) {
+    size_t start = 0;
+    while (start <= path->size()) {
+      size_t end = path->find(':', start);
+      if (end == std::string::npos) {
+        end = path->size();
+      }
+      add_real(host.read_only_dirs, path->substr(start, end - start));
+      start = end + 1;
+    }
+  }
+  add_real(host.read_only_dirs, util::dirname(util::executable_path()));
+  for (const auto &dir : extra_read_only) {
+    add_real(host.read_only_dirs, dir);
+  }
+  host.home_entries = [home = host.home] { return list_home(home); };
+  return host;
+}
+
+} // namespace fod::warm
