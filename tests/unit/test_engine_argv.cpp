@@ -118,8 +118,9 @@ TEST_CASE("engine::run_detached_argv starts a locked-down warm container", "[uni
       CHECK_FALSE(contains(argv, "--network"));
       CHECK_FALSE(contains(argv, "--privileged"));
 
-      // The image, then the keeper's mode, last of all.
-      REQUIRE(argv.size() >= 2);
+      // "--", the image, then the keeper's mode, last of all: no image is an option.
+      REQUIRE(argv.size() >= 3);
+      CHECK(argv[argv.size() - 3] == "--");
       CHECK(argv[argv.size() - 2] == spec.image);
       CHECK(argv.back() == "keep");
 
@@ -295,11 +296,13 @@ TEST_CASE("engine::remove_argv and list_argv", "[unit][engine]") {
     CHECK(p[1] == "rm");
     CHECK(contains(p, "--force"));
     CHECK(p.back() == "fod-1-x");
+    CHECK(p[p.size() - 2] == "--");
     auto d = fod::engine::remove_argv(docker, "fod-1-x");
     CHECK(d.front() == "docker");
     CHECK(d[1] == "rm");
     CHECK(contains(d, "--force"));
     CHECK(d.back() == "fod-1-x");
+    CHECK(d[d.size() - 2] == "--");
   }
   SECTION("list filters by fod's labels and the owner's uid") {
     for (const auto& engine : {podman_rootful, podman_rootless, docker}) {
@@ -335,8 +338,8 @@ TEST_CASE("engine::container_key identifies what the container is, not what it i
   const ContainerSpec base = sample_spec(true);
   const std::string key = fod::engine::container_key(podman_rootful, base);
 
-  SECTION("16 lowercase hex digits") {
-    CHECK(key.size() == 16);
+  SECTION("32 lowercase hex digits (128 bits of SHA-256)") {
+    CHECK(key.size() == 32);
     CHECK(key.find_first_not_of("0123456789abcdef") == std::string::npos);
   }
   SECTION("equal specs give equal keys; name, labels and box do not count") {
@@ -359,6 +362,7 @@ TEST_CASE("engine::container_key identifies what the container is, not what it i
     vary("bind target", [](ContainerSpec& s) { s.binds[0].target = "/home/u/other"; });
     vary("bind read-only", [](ContainerSpec& s) { s.binds[0].read_only = true; });
     vary("extra bind", [](ContainerSpec& s) { s.binds.push_back({"/data", "/data", true}); });
+    vary("hidden path", [](ContainerSpec& s) { s.hidden.push_back("/home/u/.cache/fod"); });
     vary("network none", [](ContainerSpec& s) { s.network = Network::none; });
     vary("network host", [](ContainerSpec& s) { s.network = Network::host; });
     vary("capability added", [](ContainerSpec& s) { s.capabilities.push_back("SYS_PTRACE"); });

@@ -165,8 +165,29 @@ TEST_CASE("warm::container_spec refuses directories that must not be mounted", "
     }
   }
   SECTION("a directory below a system directory is allowed") {
-    CHECK(refusal_status(f, "/usr/local/src/project") == 0);
+    CHECK(refusal_status(f, "/usr/local/src") == 0);
     CHECK(refusal_status(f, "/var/tmp") == 0);
+  }
+  SECTION("a directory that does not exist is refused") {
+    CHECK(refusal_status(f, f.dir / "gone") == fod::status_engine_failure);
+  }
+  SECTION("a symlink to / or to /usr is refused as what it resolves to") {
+    std::string to_root = f.dir / "r";
+    std::string to_usr = f.dir / "u";
+    REQUIRE(symlink("/", to_root.c_str()) == 0);
+    REQUIRE(symlink("/usr", to_usr.c_str()) == 0);
+    CHECK(refusal_status(f, to_root) == fod::status_engine_failure);
+    CHECK(refusal_status(f, to_usr) == fod::status_engine_failure);
+    CHECK(refusal_status(f, "/usr/..") == fod::status_engine_failure);
+  }
+  SECTION("a mapping mount of //, /.. or a link to / is refused, not skipped") {
+    std::string to_root = f.dir / "r";
+    REQUIRE(symlink("/", to_root.c_str()) == 0);
+    for (const std::string& mount : {std::string("//"), std::string("/.."), to_root}) {
+      INFO("mount: " << mount);
+      f.entry.mounts = {{mount, true}};
+      CHECK(refusal_status(f, f.project) == fod::status_engine_failure);
+    }
   }
   SECTION("a cwd with ':' or ',' cannot be mounted") {
     CHECK(refusal_status(f, f.dir / "a:b") == fod::status_engine_failure);
@@ -197,9 +218,11 @@ TEST_CASE("warm::container_spec sets the user and limits", "[unit][runner]") {
       CHECK(spec.user->second == getgid());
     }
   }
-  SECTION("rootless podman needs no --user") {
+  SECTION("rootless podman runs as 0:0, the caller mapped, whatever USER the image names") {
     f.request.engine = Engine{Kind::podman, "podman", true};
-    CHECK_FALSE(f.spec().user);
+    REQUIRE(f.spec().user);
+    CHECK(f.spec().user->first == 0u);
+    CHECK(f.spec().user->second == 0u);
   }
   SECTION("memory and pids come from config when the entry has none") {
     f.config.memory = "3g";

@@ -51,9 +51,14 @@ Runtime find_runtime() {
                                 tmp, fallback)};
 }
 
+// Found once per process (and again if the environment it depends on changes).
 const Runtime &runtime_once() {
-  static const Runtime found = find_runtime();
-  return found;
+  static std::optional<std::pair<std::string, Runtime>> found;
+  std::string inputs = util::get_env("XDG_RUNTIME_DIR").value_or("-") + "\n" + cache();
+  if (!found || found->first != inputs) {
+    found.emplace(inputs, find_runtime());
+  }
+  return found->second;
 }
 
 } // namespace

@@ -136,6 +136,7 @@ std::string container_key(const Engine &engine, const ContainerSpec &spec) {
     hash.update(std::to_string(field.size())).update(":").update(field);
   };
   add(to_string(engine.kind));
+  add(engine.cli);
   add(engine.rootless ? "rootless" : "rootful");
   add(spec.runtime);
   add(spec.image);

@@ -135,7 +135,7 @@ MountPlan plan_mounts(const std::vector<MountRequest> &requests, const HostView 
       }
       continue; // a missing config directory: the tool runs as if it had none
     }
-    if (is_system_path(*real)) {
+    if (is_system_path(*real) || is_system_path(request.source)) {
       refuse(request.source, *real == request.source
                                  ? "it is a system directory; cd to a project directory first"
                                  : fmt::format("it is {}, a system directory", *real));

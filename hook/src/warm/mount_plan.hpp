@@ -56,8 +56,9 @@ struct MountPlan {
   std::vector<std::string> hidden;      // sorted
 };
 
-// Whether a real path may never be mounted: the system's directories (/, /usr,
-// /etc, ...) and anything under /proc, /sys, /dev, /run.
+// Whether a path may never be mounted: the system's directories (/, /usr, /etc,
+// /usr/bin, ...: where the image keeps its own system) and anything under
+// /proc, /sys, /dev, /run. Checked on the path as asked and as it resolves.
 bool is_system_path(const std::string &real);
 
 // The plan for requests on host. Missing sources are skipped, but a missing or
