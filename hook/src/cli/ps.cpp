@@ -1,4 +1,5 @@
 #include "cli/commands.hpp"
+#include "dirs/dirs.hpp"
 #include "util/duration.hpp"
 #include "warm/state.hpp"
 
@@ -9,6 +10,9 @@ namespace fod::cli {
 
 int ps_command() {
   auto recorded = warm::list_recorded();
+  if (auto note = dirs::runtime_fallback_note()) {
+    fmt::print(stderr, "fod: warning: {}\n", *note);
+  }
   fmt::print("{:<20} {:<36} {:<8} {:<10} {:<7} {}\n", "COMMANDS", "IMAGE", "IDLE", "TTL", "ENGINE",
              "ROOT");
   for (const auto &[paths, info] : recorded) {

@@ -201,6 +201,21 @@ public:
       m_raw = false;
     }
   }
+  // The signal the caller's terminal would have sent its foreground job for
+  // this input byte (its interrupt or quit character), or 0.
+  int signal_for(char byte) const {
+    if (!m_saved_ok || (m_saved.c_lflag & ISIG) == 0) {
+      return 0;
+    }
+    auto c = static_cast<cc_t>(byte);
+    if (c == m_saved.c_cc[VINTR] && c != _POSIX_VDISABLE) {
+      return SIGINT;
+    }
+    if (c == m_saved.c_cc[VQUIT] && c != _POSIX_VDISABLE) {
+      return SIGQUIT;
+    }
+    return 0;
+  }
 
 private:
   termios m_saved{};
@@ -253,6 +268,22 @@ void drain(int master, int out) {
     }
     write_fully(out, buffer, static_cast<size_t>(n));
   }
+}
+
+// While fod holds the caller's terminal raw, a Ctrl-C or Ctrl-Z reaches only the
+// command, through its pseudo-terminal. The terminal would have signalled the
+// whole foreground job (a `| less` or `| cat` beside fod): fod does it for the
+// terminal, when the job is in the foreground, and takes its own copy back.
+void signal_job_as_terminal(int sig) {
+  if (tcgetpgrp(STDIN_FILENO) != getpgrp()) {
+    return;
+  }
+  kill(0, sig);
+  sigset_t just;
+  sigemptyset(&just);
+  sigaddset(&just, sig);
+  timespec none{0, 0};
+  sigtimedwait(&just, nullptr, &none); // blocked in fod: pending, taken back here
 }
 
 struct SignalGuard {
@@ -409,6 +440,13 @@ std::optional<SessionResult> run_via_agent(const ContainerPaths &paths,
       ssize_t n = read(STDIN_FILENO, buffer, sizeof buffer);
       if (n > 0) {
         to_master.append(buffer, static_cast<size_t>(n));
+        // The command gets its Ctrl-C from its pseudo-terminal; the rest of the job
+        // from fod, as from the terminal.
+        for (ssize_t i = 0; raw && i < n; ++i) {
+          if (int sig = raw->signal_for(buffer[i]); sig != 0) {
+            signal_job_as_terminal(sig);
+          }
+        }
       } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
         stdin_open = false;
       }
@@ -462,6 +500,7 @@ std::optional<SessionResult> run_via_agent(const ContainerPaths &paths,
         // and the shell shows the job stopped. `fg` continues fod, and fod the command.
         if (raw) {
           raw->leave();
+          signal_job_as_terminal(SIGTSTP);
         }
         raise(SIGSTOP);
         if (raw) {
