@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <system_error>
 #include <unistd.h>
 
@@ -44,8 +45,14 @@ namespace {
 // Whether flock(op | LOCK_NB) on a new descriptor of path would block: some
 // process holds a lock that conflicts with op. A missing file: nobody does.
 bool would_block(const std::string &path, int op) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // Never blocking, never through a link: a FIFO or a link there is nobody's lock.
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
   if (fd < 0) {
+    return false;
+  }
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
     return false;
   }
   bool blocked = flock(fd, op | LOCK_NB) != 0 && errno == EWOULDBLOCK;
