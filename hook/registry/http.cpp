@@ -86,8 +86,8 @@ HttpAnswer HttpClient::get(const std::string &url, const std::vector<std::string
                            const std::vector<std::string> &ca_files, std::size_t max_body) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(m_deadline - Clock::now());
   if (left.count() <= 0) {
-    throw ProbeFailure(fmt::format("timed out: {} took longer than {} (timeout)", what,
-                                   seconds_text(m_total_seconds)));
+    throw Unreachable(fmt::format("timed out: {} took longer than {} (timeout)", what,
+                                  seconds_text(m_total_seconds)));
   }
   CURL *curl = static_cast<CURL *>(m_curl);
   curl_easy_reset(curl);
@@ -136,20 +136,25 @@ HttpAnswer HttpClient::get(const std::string &url, const std::vector<std::string
     std::string detail = error[0] != '\0' ? error : curl_easy_strerror(code);
     switch (code) {
     case CURLE_OPERATION_TIMEDOUT:
-      throw ProbeFailure(fmt::format("timed out: {}: {} (connect timeout {}, timeout {})", what,
-                                     detail, seconds_text(m_connect_timeout.count() / 1000.0),
-                                     seconds_text(m_total_seconds)));
+      throw Unreachable(fmt::format("timed out: {}: {} (connect timeout {}, timeout {})", what,
+                                    detail, seconds_text(m_connect_timeout.count() / 1000.0),
+                                    seconds_text(m_total_seconds)));
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
-      throw ProbeFailure(fmt::format("cannot resolve the host of {} (offline?): {}", what, detail));
+      throw Unreachable(fmt::format("cannot resolve the host of {} (offline?): {}", what, detail));
     case CURLE_COULDNT_CONNECT: {
       long os_errno = 0;
       curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
       if (os_errno != 0) {
         detail = fmt::format("{} ({})", std::strerror(static_cast<int>(os_errno)), detail);
       }
-      throw ProbeFailure(fmt::format("cannot connect for {}: {}", what, detail));
+      throw Unreachable(fmt::format("cannot connect for {}: {}", what, detail));
     }
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+      throw Unreachable(fmt::format("the connection failed for {}: {}", what, detail));
+    case CURLE_WEIRD_SERVER_REPLY:
+      throw MalformedAnswer(fmt::format("{}: the answer is not HTTP: {}", what, detail));
     case CURLE_TOO_MANY_REDIRECTS:
       throw ProbeFailure(fmt::format("too many redirects for {} (more than 5)", what));
     case CURLE_UNSUPPORTED_PROTOCOL:
@@ -158,7 +163,7 @@ HttpAnswer HttpClient::get(const std::string &url, const std::vector<std::string
                       what, detail));
     case CURLE_WRITE_ERROR:
       if (transfer.too_large) {
-        throw ProbeFailure(fmt::format("{} is larger than {} bytes", what, max_body));
+        throw MalformedAnswer(fmt::format("{} is larger than {} bytes", what, max_body));
       }
       break;
     case CURLE_SSL_CONNECT_ERROR:

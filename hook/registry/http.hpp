@@ -10,10 +10,25 @@
 
 namespace fod::registry {
 
-// Any failure that is not an answer: the exit status 3 of fod-registry.
+// A probe that failed although the registry may have been reached: it refused, failed or
+// answered something the probe cannot follow (helper::Status::failed).
 class ProbeFailure : public std::runtime_error {
 public:
   using std::runtime_error::runtime_error;
+};
+
+// A transport failure: the host cannot be resolved or connected to, or it did not answer in
+// time (helper::Status::unreachable).
+class Unreachable : public ProbeFailure {
+public:
+  using ProbeFailure::ProbeFailure;
+};
+
+// An answer that cannot be read: malformed JSON or HTTP, wrong types, a manifest that does
+// not parse, a digest that does not match, a body too large (helper::Status::malformed).
+class MalformedAnswer : public ProbeFailure {
+public:
+  using ProbeFailure::ProbeFailure;
 };
 
 struct HttpAnswer {
@@ -38,7 +53,8 @@ public:
   // GETs url with the extra header lines ("Name: value"). Follows up to 5 redirects, to
   // https only unless allow_http; curl sends an Authorization header only to the first
   // host. `what` names the request in errors ("the manifest of x"). Bodies over
-  // max_body bytes fail. Throws ProbeFailure for transport errors.
+  // max_body bytes fail (MalformedAnswer). Throws Unreachable for transport failures,
+  // ProbeFailure for the others.
   // ca_files: PEM certificates trusted in addition to the system's for this request.
   HttpAnswer get(const std::string &url, const std::vector<std::string> &headers, bool allow_http,
                  const std::string &what, const std::vector<std::string> &ca_files = {},

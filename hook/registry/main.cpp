@@ -2,12 +2,14 @@
 // needs the network, so that fod itself never loads libcurl. See README.md, "Registry".
 //
 //   fod-registry probe [--insecure HOST[:PORT]]... [--connect-timeout S] [--timeout S]
-//                      [--platform OS/ARCH[/VARIANT]] [--cert-dir DIR] REFERENCE
+//                      [--platform OS/ARCH[/VARIANT]] [--cert-dir DIR] [--] REFERENCE
 //
-// Prints one JSON line on stdout. Exit 0 found, 1 not found, 2 usage or invalid reference
-// (nothing sent), 3 any other failure.
+// Prints one JSON line on stdout and exits with a status of registry/helper_proto.hpp: found,
+// not found, usage (nothing sent), unreachable, failed or malformed.
 
 #include "probe.hpp"
+#include "registry/helper_proto.hpp"
+#include "util/text.hpp"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -20,21 +22,30 @@
 
 namespace {
 
-constexpr int status_found = 0;
-constexpr int status_not_found = 1;
-constexpr int status_usage = 2;
-constexpr int status_failure = 3;
+using fod::registry::helper::Status;
+namespace key = fod::registry::helper::key;
 
-void print(const nlohmann::ordered_json &line) {
+int exit_status(Status status) {
+  return static_cast<int>(status);
+}
+
+// Prints the line with every string made printable: what a registry sent (a media type, a
+// platform, an error message) never reaches a terminal as a control sequence.
+void print(nlohmann::ordered_json line) {
+  for (auto &value : line) {
+    if (value.is_string()) {
+      value = fod::util::printable(value.get<std::string>());
+    }
+  }
   std::string text =
       line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);
 }
 
-int fail(int status, const std::string &message) {
-  print({{"error", message}});
-  return status;
+int fail(Status status, const std::string &message) {
+  print({{key::error, message}});
+  return exit_status(status);
 }
 
 // The last resort against a hang libcurl's own timeouts would miss (a blocking resolver):
@@ -43,12 +54,13 @@ char alarm_message[256];
 void on_alarm(int /*signal*/) {
   ssize_t ignored = write(STDOUT_FILENO, alarm_message, std::strlen(alarm_message));
   (void)ignored;
-  _exit(status_failure);
+  _exit(exit_status(Status::unreachable));
 }
 
 void arm_alarm(double seconds) {
   std::snprintf(alarm_message, sizeof alarm_message,
-                "{\"error\":\"timed out: the probe took longer than %g s (timeout)\"}\n", seconds);
+                "{\"%s\":\"timed out: the probe took longer than %g s (timeout)\"}\n", key::error,
+                seconds);
   struct sigaction action {};
   action.sa_handler = on_alarm;
   sigaction(SIGALRM, &action, nullptr);
@@ -66,14 +78,17 @@ int main(int argc, char **argv) {
   using namespace fod::registry;
   CLI::App app{"Asks an image registry what a reference resolves to", "fod-registry"};
   app.require_subcommand(1);
-  CLI::App *probe_command = app.add_subcommand("probe", "Resolve REFERENCE for a platform");
+  CLI::App *probe_command =
+      app.add_subcommand(fod::registry::helper::probe_command, "Resolve REFERENCE for a platform");
   std::vector<std::string> insecure;
   double connect_timeout = 2;
   double timeout = 5;
   std::string platform_text;
   std::string reference_text;
+  // One HOST per --insecure: a list would end at "--" and leave REFERENCE to be read as options.
   probe_command->add_option("--insecure", insecure, "Use plain HTTP for this HOST[:PORT]")
-      ->type_name("HOST[:PORT]");
+      ->type_name("HOST[:PORT]")
+      ->allow_extra_args(false);
   probe_command->add_option("--connect-timeout", connect_timeout, "Seconds per connection")
       ->check(CLI::Range(0.001, 3600.0));
   probe_command->add_option("--timeout", timeout, "Seconds for the whole probe")
@@ -83,6 +98,7 @@ int main(int argc, char **argv) {
                             "Trust the *.crt certificates of DIR (default: the engines' certs.d)");
   probe_command->add_option("--platform", platform_text,
                             "OS/ARCH[/VARIANT], default: this machine");
+  // After "--" (helper::end_of_options) REFERENCE is taken as it is, even if it starts with '-'.
   probe_command->add_option("reference", reference_text, "Image reference")->required();
   try {
     app.parse(argc, argv);
@@ -91,12 +107,12 @@ int main(int argc, char **argv) {
   } catch (const CLI::CallForAllHelp &e) {
     return app.exit(e);
   } catch (const CLI::ParseError &e) {
-    return fail(status_usage, std::string("usage: ") + e.what());
+    return fail(Status::usage, std::string("usage: ") + e.what());
   }
 
   auto reference = parse_reference(reference_text);
   if (!reference) {
-    return fail(status_usage, "invalid image reference: \"" + reference_text + "\"");
+    return fail(Status::usage, "invalid image reference: \"" + reference_text + "\"");
   }
   ProbeOptions options;
   options.insecure = insecure;
@@ -106,7 +122,7 @@ int main(int argc, char **argv) {
   if (!platform_text.empty()) {
     auto platform = parse_platform(platform_text);
     if (!platform) {
-      return fail(status_usage,
+      return fail(Status::usage,
                   "invalid platform: \"" + platform_text + "\" (want OS/ARCH[/VARIANT])");
     }
     options.platform = *platform;
@@ -115,16 +131,20 @@ int main(int argc, char **argv) {
   arm_alarm(timeout);
   try {
     ProbeResult result = probe(*reference, options);
-    print({{"reference", result.reference},
-           {"digest", result.digest},
-           {"manifest_digest", result.manifest_digest},
-           {"size", result.size},
-           {"media_type", result.media_type},
-           {"platform", result.platform}});
-    return status_found;
+    print({{key::reference, result.reference},
+           {key::digest, result.digest},
+           {key::manifest_digest, result.manifest_digest},
+           {key::size, result.size},
+           {key::media_type, result.media_type},
+           {key::platform, result.platform}});
+    return exit_status(Status::found);
   } catch (const NotFound &e) {
-    return fail(status_not_found, e.what());
+    return fail(Status::not_found, e.what());
+  } catch (const Unreachable &e) {
+    return fail(Status::unreachable, e.what());
+  } catch (const MalformedAnswer &e) {
+    return fail(Status::malformed, e.what());
   } catch (const std::exception &e) {
-    return fail(status_failure, e.what());
+    return fail(Status::failed, e.what());
   }
 }

@@ -79,8 +79,8 @@ public:
     const std::string what = "the manifest of " + result.reference;
     Fetched top = fetch_manifest(m_ref.manifest_reference(), what);
     if (!m_ref.digest.empty() && top.digest != m_ref.digest) {
-      throw ProbeFailure(fmt::format("{}: the registry sent content with digest {}, not {}", what,
-                                     top.digest, m_ref.digest));
+      throw MalformedAnswer(fmt::format("{}: the registry sent content with digest {}, not {}",
+                                        what, top.digest, m_ref.digest));
     }
     result.digest = top.digest;
     result.media_type = top.parsed.media_type;
@@ -105,8 +105,8 @@ public:
         fmt::format("the {} manifest of {}", result.platform, result.reference);
     Fetched inner = fetch_manifest(chosen->digest, inner_what);
     if (inner.digest != chosen->digest) {
-      throw ProbeFailure(fmt::format("{}: the registry sent content with digest {}, not {}",
-                                     inner_what, inner.digest, chosen->digest));
+      throw MalformedAnswer(fmt::format("{}: the registry sent content with digest {}, not {}",
+                                        inner_what, inner.digest, chosen->digest));
     }
     if (inner.parsed.is_index) {
       throw ProbeFailure(inner_what + " is an index inside an index, which fod does not follow");
@@ -169,15 +169,14 @@ private:
     fetched.digest = sha256_digest(answer.body);
     std::string announced = answer.header("docker-content-digest");
     if (is_sha256_digest(announced) && announced != fetched.digest) {
-      throw ProbeFailure(fmt::format("{}: the body's digest {} differs from the {} the registry "
-                                     "announced",
-                                     what, fetched.digest, announced));
+      throw MalformedAnswer(fmt::format("{}: the body's digest {} differs from the {} the registry "
+                                        "announced",
+                                        what, fetched.digest, announced));
     }
     try {
       fetched.parsed = parse_manifest(answer.body, answer.header("content-type"));
     } catch (const ManifestError &e) {
-      throw ProbeFailure(
-          fmt::format("{}: malformed answer from {}: {}", what, m_ref.registry, e.what()));
+      throw MalformedAnswer(fmt::format("{}: {}", what, e.what()));
     }
     return fetched;
   }
@@ -265,7 +264,7 @@ private:
         }
       }
     }
-    throw ProbeFailure(what + ": the token service's answer holds no token (malformed JSON)");
+    throw MalformedAnswer(what + ": the token service's answer holds no token");
   }
 
   const Reference &m_ref;

@@ -39,14 +39,15 @@ struct ProbeResult {
   std::string platform;        // "linux/amd64"
 };
 
-// The registry has no such repository, tag or platform: exit status 1.
+// The registry has no such repository, tag or platform (helper::Status::not_found).
 class NotFound : public std::runtime_error {
 public:
   using std::runtime_error::runtime_error;
 };
 
-// Resolves the reference. Throws NotFound, or ProbeFailure for everything else (unreachable,
-// timeout, denied, server errors, malformed answers, digest mismatches).
+// Resolves the reference. Throws NotFound; Unreachable (cannot resolve or connect, timeout);
+// MalformedAnswer (malformed JSON, a manifest that does not parse, digest mismatches); or
+// ProbeFailure for everything else (denied, server errors, TLS, redirects).
 ProbeResult probe(const Reference &reference, const ProbeOptions &options);
 
 // The host the API of a registry is served from (docker.io: registry-1.docker.io).

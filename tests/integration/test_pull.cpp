@@ -6,12 +6,16 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
 #include <thread>
 #include <unistd.h>
 
@@ -654,7 +658,229 @@ void local_images_ask_no_registry(Engine e) {
     env.engine_cli({"rmi", tagged});
 }
 
+// Whether text holds anything that changes a terminal's state: a C0 control other
+// than a line feed, DEL, a C1 control (U+0080..U+009F, or a raw byte 0x80..0x9F),
+// or bytes that are not UTF-8.
+bool has_control(const std::string& text) {
+    for (size_t i = 0; i < text.size(); ++i) {
+        auto c = static_cast<unsigned char>(text[i]);
+        if ((c < 0x20 && c != '\n') || c == 0x7f) return true;
+        if (c < 0x80) continue;
+        size_t length = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
+        if (length == 0 || i + length > text.size()) return true;
+        for (size_t k = 1; k < length; ++k)
+            if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) return true;
+        if (c == 0xc2 && static_cast<unsigned char>(text[i + 1]) <= 0x9f) return true;
+        i += length - 1;
+    }
+    return false;
+}
+
+// What a hostile registry puts in its text: a window title, a screen clear, colours,
+// and an 8-bit CSI encoded in UTF-8.
+const std::string hostile = "\x1b]0;pwned\x07\x1b[2J\x1b[31m\xc2\x9b" "1m";
+
 }  // namespace
+
+// A registry (the test's HTTP listener) whose answers hold escape sequences, or
+// cannot be read. fod which and fod allow print none of its control characters;
+// a malformed answer is an error (125, one line) and records no consent; only a
+// registry that cannot be reached at all lets fod allow record consent without
+// a digest.
+TEST_CASE("pull: registry text is printed without control characters; a malformed answer is an error that records no consent",
+          "[integration][pull][registry][which]") {
+    FodEnv env(Engine::podman);
+    HttpResponse answer;
+    std::mutex mutex;
+    HttpListener server([&](const HttpRequest&) {
+        std::lock_guard<std::mutex> lock(mutex);
+        return answer;
+    });
+    auto serve = [&](HttpResponse response) {
+        std::lock_guard<std::mutex> lock(mutex);
+        answer = std::move(response);
+    };
+    const std::string image = server.host() + "/fodtest/hostile:1";
+    env.write_config("config.yaml", "insecure_registries: [\"" + server.host() + "\"]\nconfirm: never\n");
+    env.write_mappings(env.entry("tool-hostile", image, {"/tool"}, "98s"));
+    const std::string consent_file = env.root() + "/state/fod/consent.json";
+    const std::string oci_manifest = "application/vnd.oci.image.manifest.v1+json";
+
+    // fod which --registry and fod allow against the current answer: nothing either
+    // prints holds a control character, and allow records no consent.
+    auto which_and_allow = [&](int allow_status, const std::string& which_says) {
+        Result which = env.fod({"which", "--registry", "tool-hostile"});
+        INFO("which: " << which.out << which.err);
+        CHECK(which.status == 0);
+        CHECK(contains(which.out, which_says));
+        CHECK_FALSE(has_control(which.out + which.err));
+        Result allow = env.fod({"allow", "tool-hostile"});
+        INFO("allow: " << allow.out << allow.err);
+        CHECK(allow.status == allow_status);
+        CHECK(allow.out.empty());
+        CHECK(lines_of(allow.err).size() == 1);
+        CHECK_FALSE(has_control(allow.out + allow.err));
+        CHECK_FALSE(contains(read_text(consent_file), image));
+        return allow;
+    };
+
+    SECTION("a manifest whose mediaType holds escape sequences: malformed, 125") {
+        serve({200, {{"Content-Type", oci_manifest}},
+               nlohmann::json{{"schemaVersion", 2}, {"mediaType", hostile}, {"layers", nlohmann::json::array()}}.dump()});
+        Result allow = which_and_allow(125, "registry:    malformed answer from " + server.host() + ": ");
+        CHECK(contains(allow.err, "malformed answer from " + server.host()));
+        CHECK(contains(allow.err, "]0;pwned[2J[31m1m"));  // what is left is shown
+    }
+    SECTION("an index whose platforms hold escape sequences: not found, 1") {
+        const std::string digest = "sha256:" + std::string(64, 'c');
+        nlohmann::json index = {{"schemaVersion", 2},
+                                {"mediaType", "application/vnd.oci.image.index.v1+json"},
+                                {"manifests",
+                                 {{{"mediaType", oci_manifest},
+                                   {"digest", digest},
+                                   {"size", 1},
+                                   {"platform", {{"os", hostile + "linux"}, {"architecture", "arm64" + hostile}}}}}}};
+        serve({200, {{"Content-Type", "application/vnd.oci.image.index.v1+json"}}, index.dump()});
+        which_and_allow(1, "registry:    not found: ");
+    }
+    SECTION("an error message that holds escape sequences: a registry error, 125") {
+        serve({500, {{"Content-Type", "application/json"}},
+               nlohmann::json{{"errors", {{{"code", "UNKNOWN"}, {"message", "down " + hostile}}}}}.dump()});
+        Result allow = which_and_allow(125, "registry:    registry error: ");
+        CHECK(contains(allow.err, "500"));
+    }
+    SECTION("a text error body with raw C1 bytes: a registry error, 125") {
+        serve({503, {{"Content-Type", "text/plain"}}, "down\x9b" "2J\x85 " + hostile + "\nsecond line"});
+        which_and_allow(125, "registry:    registry error: ");
+    }
+    SECTION("a token realm that holds escape sequences: a registry error, 125") {
+        serve({401, {{"WWW-Authenticate", "Bearer realm=\"" + hostile + "ftp://x/token\",service=\"s\""}}, "{}"});
+        which_and_allow(125, "registry:    registry error: ");
+    }
+    SECTION("malformed JSON: one line, 125, no consent; fod run says the same") {
+        serve({200, {{"Content-Type", oci_manifest}}, R"({"schemaVersion":2,"layers":[)"});
+        Result allow = which_and_allow(125, "registry:    malformed answer from " + server.host() + ": ");
+        CHECK(contains(allow.err, "fod: error: cannot allow tool-hostile to pull " + image + ": malformed answer from " +
+                                      server.host() + ": "));
+        CHECK(contains(allow.err, "not valid JSON"));
+        Result run = env.run_cmd("tool-hostile", {"x"});
+        INFO("run: " << run.err);
+        CHECK(run.status == 125);
+        CHECK(lines_of(run.err).size() == 1);
+        CHECK(contains(run.err, "malformed answer from " + server.host()));
+        CHECK_FALSE(contains(read_text(consent_file), image));
+    }
+    SECTION("a manifest of the wrong types: malformed, 125") {
+        serve({200, {{"Content-Type", oci_manifest}}, R"({"schemaVersion":2,"layers":"many"})"});
+        which_and_allow(125, "registry:    malformed answer from " + server.host() + ": ");
+    }
+    SECTION("a registry that cannot be reached at all: allow records consent without a digest") {
+        const std::string gone = "127.0.0.1:" + std::to_string(free_port());
+        env.write_config("config.yaml", "insecure_registries: [\"" + gone + "\"]\n");
+        env.write_mappings(env.entry("tool-gone", gone + "/fodtest/gone:1", {"/tool"}, "98s"));
+        Result which = env.fod({"which", "--registry", "tool-gone"});
+        INFO("which: " << which.out << which.err);
+        CHECK(contains(which.out, "registry:    registry unreachable: "));
+        Result allow = env.fod({"allow", "tool-gone"});
+        INFO("allow: " << allow.out << allow.err);
+        CHECK(allow.status == 0);
+        CHECK(contains(allow.out, "registry unreachable"));
+        CHECK(contains(read_text(consent_file), gone + "/fodtest/gone:1"));
+    }
+}
+
+// fod's engine and registry-helper argv, as a fake engine and a fake helper
+// record them: an image that validation refuses never reaches either, and a valid
+// one always follows "--" (pull, tag, image inspect, fod-registry probe).
+TEST_CASE("pull: an invalid image never reaches the engine; a valid one follows -- in pull, tag, inspect and the probe",
+          "[integration][pull][argv]") {
+    FodEnv env(Engine::podman);
+    const std::string calls = env.work() + "/engine-calls";
+    const std::string probes = env.work() + "/registry-calls";
+    // One line per call, each argument (not the program's name) ended by \x1f.
+    const std::string record = "for a in \"$@\"; do printf '%s\\037' \"$a\"; done >> '%LOG%'; echo >> '%LOG%'\n";
+    auto recording = [&](const std::string& log) {
+        std::string line = record;
+        for (size_t at; (at = line.find("%LOG%")) != std::string::npos;) line.replace(at, 5, log);
+        return line;
+    };
+    const std::string engine = env.write_work("fake/podman",
+                                              "#!/bin/sh\n" + recording(calls) +
+                                                  "case \"$1\" in\n"
+                                                  "  image) exit 1 ;;\n"
+                                                  "  pull|tag) exit 0 ;;\n"
+                                                  "  *) echo 'Error: fake: image not known' >&2; exit 125 ;;\n"
+                                                  "esac\n");
+    const std::string digest = "sha256:" + std::string(64, 'd');
+    const std::string helper = env.write_work(
+        "fake/fod-registry", "#!/bin/sh\n" + recording(probes) + "echo '{\"reference\":\"r\",\"digest\":\"" + digest +
+                                 "\",\"manifest_digest\":\"" + digest + "\",\"size\":1}'\n");
+    std::filesystem::permissions(engine, std::filesystem::perms(0755));
+    std::filesystem::permissions(helper, std::filesystem::perms(0755));
+    RunOptions fakes{.env_set = {{"FOD_ENGINE", engine}, {"FOD_REGISTRY", helper}}};
+    auto calls_of = [](const std::string& log) {
+        std::vector<std::vector<std::string>> out;
+        for (const auto& line : lines_of(read_text(log))) {
+            std::vector<std::string> argv;
+            size_t start = 0;
+            for (size_t end; (end = line.find('\x1f', start)) != std::string::npos; start = end + 1)
+                argv.push_back(line.substr(start, end - start));
+            out.push_back(argv);
+        }
+        return out;
+    };
+
+    const std::string good = "127.0.0.1:9/fodtest/good:1";
+    const std::vector<std::string> bad = {"-u0:0/x:1", "a..b/x:1", "x/-y:1"};
+    env.write_config("config.yaml", "confirm: never\n");
+    env.write_mappings(env.entry("tool-good", good, {"/tool"}, "99s") + env.entry("tool-bad0", bad[0], {"/tool"}, "99s") +
+                       env.entry("tool-bad1", bad[1], {"/tool"}, "99s") + env.entry("tool-bad2", bad[2], {"/tool"}, "99s"));
+
+    for (int i = 0; i < 3; ++i) {
+        const std::string name = "tool-bad" + std::to_string(i);
+        Result run = env.run_cmd(name, {"x"}, fakes);
+        INFO(name << ": " << run.err);
+        CHECK(run.status == 127);
+        CHECK(env.fod({"allow", name}, fakes).status == 1);
+        Result which = env.fod({"which", "--registry", name}, fakes);
+        INFO("which: " << which.err);
+        CHECK(which.status == 1);
+        // fod which prints the mapping's warnings: one names the image and why.
+        CHECK(contains(which.err, "image '" + bad[static_cast<size_t>(i)] + "': "));
+    }
+    for (const auto& log : {calls, probes})
+        for (const auto& argv : calls_of(log))
+            for (const auto& image : bad) {
+                INFO(::Catch::Detail::stringify(argv));
+                CHECK(std::find(argv.begin(), argv.end(), image) == argv.end());
+            }
+
+    Result run = env.run_cmd("tool-good", {"x"}, fakes);
+    INFO("run: " << run.out << run.err);
+    const std::string by_digest = "127.0.0.1:9/fodtest/good@" + digest;
+    std::map<std::string, int> seen;
+    for (const auto& argv : calls_of(calls)) {
+        INFO(::Catch::Detail::stringify(argv));
+        REQUIRE(argv.size() >= 2);
+        const std::string what = argv[0] == "image" ? "image " + argv[1] : argv[0];
+        if (what != "pull" && what != "tag" && what != "image inspect") continue;
+        ++seen[what];
+        auto dashes = std::find(argv.begin(), argv.end(), "--");
+        REQUIRE(dashes != argv.end());
+        // Everything after "--" is an image; nothing before it is.
+        for (auto it = argv.begin(); it != dashes; ++it) CHECK_FALSE(contains(*it, "fodtest/good"));
+        for (auto it = dashes + 1; it != argv.end(); ++it) CHECK((*it == good || *it == by_digest));
+        CHECK(dashes + 1 != argv.end());
+    }
+    CHECK(seen["pull"] == 1);
+    CHECK(seen["tag"] == 1);
+    CHECK(seen["image inspect"] >= 1);
+    auto probe_calls = calls_of(probes);
+    REQUIRE(probe_calls.size() == 1);
+    REQUIRE(probe_calls[0].size() >= 2);
+    CHECK(probe_calls[0].end()[-2] == "--");
+    CHECK(probe_calls[0].back() == good);
+}
 
 FOD_TEST_ALL_ENGINES("pull: Ctrl-C during the pull exits 130, starts nothing, and the next run works",
                      "[pull][interrupt]", interrupted_pull)

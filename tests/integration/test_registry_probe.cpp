@@ -4,6 +4,8 @@
 #include "harness.hpp"
 #include "http_listener.hpp"
 #include "registry_fixture.hpp"
+// The exit statuses fod-registry shares with fod (header-only).
+#include "../../hook/src/registry/helper_proto.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -19,6 +21,15 @@ using namespace fod::test;
 using nlohmann::json;
 
 namespace {
+
+namespace status {
+using fod::registry::helper::Status;
+constexpr int not_found = static_cast<int>(Status::not_found);
+constexpr int usage = static_cast<int>(Status::usage);
+constexpr int unreachable = static_cast<int>(Status::unreachable);
+constexpr int failed = static_cast<int>(Status::failed);
+constexpr int malformed = static_cast<int>(Status::malformed);
+}  // namespace status
 
 constexpr const char* oci_index = "application/vnd.oci.image.index.v1+json";
 constexpr const char* oci_manifest = "application/vnd.oci.image.manifest.v1+json";
@@ -134,7 +145,7 @@ TEST_CASE("fod-registry probe reports the digest and download size of a tag", "[
     }
     SECTION("without --insecure for it, the registry is spoken to over TLS only, and that fails") {
         auto p = probe({"--insecure=127.0.0.1:1", registry.host() + "/tools/bb:1"}, home);
-        CHECK(p.status == 3);
+        CHECK(p.status == status::failed);
         CHECK_THAT(error_of(p), Catch::Contains("TLS"));
     }
 }
@@ -246,15 +257,15 @@ TEST_CASE("fod-registry probe authenticates with Basic auth from the engines' cr
         REQUIRE(p.status == 0);
         CHECK(p.out["digest"] == digest);
     }
-    SECTION("without credentials: exit 3 saying how to log in") {
+    SECTION("without credentials: failed, saying how to log in") {
         auto p = probe({insecure, ref}, home);
-        CHECK(p.status == 3);
+        CHECK(p.status == status::failed);
         CHECK_THAT(error_of(p), Catch::Contains("podman login"));
     }
-    SECTION("wrong credentials: exit 3, access denied with HTTP 401") {
+    SECTION("wrong credentials: failed, access denied with HTTP 401") {
         home.write("containers/auth.json", auth_json(registry.host(), registry.user(), "wrong-password"));
         auto p = probe({insecure, ref}, home);
-        CHECK(p.status == 3);
+        CHECK(p.status == status::failed);
         CHECK_THAT(error_of(p), Catch::Contains("401") && Catch::Contains("denied"));
         CHECK_THAT(p.raw + p.err, !Catch::Contains("wrong-password"));
     }
@@ -312,7 +323,7 @@ TEST_CASE("fod-registry probe runs the credential helpers of credHelpers and cre
                    json{{"credHelpers", {{registry.host(), "fodtest"}}}}.dump());
         home.write(".docker/config.json", auth_json(registry.host(), registry.user(), registry.password()));
         auto p = probe({insecure, ref}, home, {{"PATH", path}});
-        CHECK(p.status == 3);
+        CHECK(p.status == status::failed);
         CHECK_THAT(error_of(p), Catch::Contains("401") &&
                                     Catch::Contains("the credentials from docker-credential-fodtest"));
         CHECK_THAT(p.raw + p.err, !Catch::Contains("wrong-password"));
@@ -326,11 +337,11 @@ TEST_CASE("fod-registry probe runs the credential helpers of credHelpers and cre
         REQUIRE(p.status == 0);
         CHECK(p.out["digest"] == digest);
     }
-    SECTION("a failing helper: exit 3 naming the helper and its message") {
+    SECTION("a failing helper: failed, naming the helper and its message") {
         mode("broken");
         home.write(".docker/config.json", R"({"credsStore":"fodtest"})");
         auto p = probe({insecure, ref}, home, {{"PATH", path}});
-        CHECK(p.status == 3);
+        CHECK(p.status == status::failed);
         CHECK_THAT(error_of(p), Catch::Contains("podman login") &&
                                     Catch::Contains("docker-credential-fodtest failed (status 2): "
                                                     "the keyring is locked"));
@@ -338,11 +349,11 @@ TEST_CASE("fod-registry probe runs the credential helpers of credHelpers and cre
     SECTION("a helper missing from PATH, or a name that is not a program name: said, not run") {
         home.write(".docker/config.json", R"({"credsStore":"fodtest"})");
         auto p = probe({insecure, ref}, home, {{"PATH", "/usr/bin:/bin"}});
-        CHECK(p.status == 3);
+        CHECK(p.status == status::failed);
         CHECK_THAT(error_of(p), Catch::Contains("docker-credential-fodtest is not in $PATH"));
         home.write(".docker/config.json", R"({"credsStore":"../bin/docker-credential-fodtest"})");
         p = probe({insecure, ref}, home, {{"PATH", path}});
-        CHECK(p.status == 3);
+        CHECK(p.status == status::failed);
         CHECK_THAT(error_of(p), Catch::Contains("is not valid"));
     }
 }
@@ -378,10 +389,10 @@ TEST_CASE("fod-registry probe follows the bearer-token flow of a token-auth regi
         REQUIRE(requests.size() == before + 1);
         CHECK(requests.back().header("Authorization").rfind("Basic ", 0) == 0);
     }
-    SECTION("wrong credentials: the token service's 401 ends the probe with exit 3") {
+    SECTION("wrong credentials: the token service's 401 ends the probe, failed") {
         home.write("containers/auth.json", auth_json(registry.host(), registry.user(), "nope"));
         auto p = probe({insecure, ref}, home);
-        CHECK(p.status == 3);
+        CHECK(p.status == status::failed);
         CHECK_THAT(error_of(p), Catch::Contains("token service") && Catch::Contains("401") &&
                                     Catch::Contains("invalid username or password"));
     }
@@ -391,7 +402,7 @@ TEST_CASE("fod-registry probe follows the bearer-token flow of a token-auth regi
     }
 }
 
-TEST_CASE("fod-registry probe turns server failures into one line and exit 3", "[integration][registry]") {
+TEST_CASE("fod-registry probe turns failures into one line: unreachable, failed or malformed", "[integration][registry]") {
     TempDir home;
     SECTION("500 with a distribution errors body: the registry's message is shown") {
         HttpListener server([](const HttpRequest&) {
@@ -400,7 +411,7 @@ TEST_CASE("fod-registry probe turns server failures into one line and exit 3", "
                                 R"({"errors":[{"code":"UNKNOWN","message":"storage backend on fire"}]})"};
         });
         auto p = probe({"--insecure", server.host(), server.host() + "/x/y:1"}, home);
-        CHECK(p.status == 3);
+        CHECK(p.status == status::failed);
         CHECK_THAT(error_of(p), Catch::Contains("500") && Catch::Contains("storage backend on fire"));
     }
     SECTION("503 with a text body: its first line") {
@@ -408,7 +419,7 @@ TEST_CASE("fod-registry probe turns server failures into one line and exit 3", "
             return HttpResponse{503, {{"Content-Type", "text/plain"}}, "down for maintenance\nsecond line"};
         });
         auto p = probe({"--insecure", server.host(), server.host() + "/x/y:1"}, home);
-        CHECK(p.status == 3);
+        CHECK(p.status == status::failed);
         CHECK_THAT(error_of(p), Catch::Contains("503") && Catch::Contains("down for maintenance") &&
                                     !Catch::Contains("second line"));
     }
@@ -417,8 +428,9 @@ TEST_CASE("fod-registry probe turns server failures into one line and exit 3", "
             return HttpResponse{200, {{"Content-Type", oci_manifest}}, R"({"schemaVersion":2,"layers":[)"};
         });
         auto p = probe({"--insecure", server.host(), server.host() + "/x/y:1"}, home);
-        CHECK(p.status == 3);
-        CHECK_THAT(error_of(p), Catch::Contains("malformed") && Catch::Contains("not valid JSON"));
+        CHECK(p.status == status::malformed);
+        CHECK_THAT(error_of(p), Catch::Contains("the manifest of " + server.host() + "/x/y:1") &&
+                                    Catch::Contains("not valid JSON"));
     }
     SECTION("a token service answering malformed JSON") {
         std::unique_ptr<HttpListener> server;
@@ -430,8 +442,8 @@ TEST_CASE("fod-registry probe turns server failures into one line and exit 3", "
                                 "{}"};
         });
         auto p = probe({"--insecure", server->host(), server->host() + "/x/y:1"}, home);
-        CHECK(p.status == 3);
-        CHECK_THAT(error_of(p), Catch::Contains("token") && Catch::Contains("malformed"));
+        CHECK(p.status == status::malformed);
+        CHECK_THAT(error_of(p), Catch::Contains("the token service's answer holds no token"));
     }
     SECTION("401 to an anonymous token, as Docker Hub answers for a missing repository: a miss") {
         std::unique_ptr<HttpListener> server;
@@ -456,7 +468,7 @@ TEST_CASE("fod-registry probe turns server failures into one line and exit 3", "
                                 R"({"schemaVersion":2,"layers":[]})"};
         });
         auto p = probe({"--insecure", server.host(), server.host() + "/x/y:1"}, home);
-        CHECK(p.status == 3);
+        CHECK(p.status == status::malformed);
         CHECK_THAT(error_of(p), Catch::Contains("differs"));
     }
     SECTION("a redirect loop: too many redirects") {
@@ -465,14 +477,14 @@ TEST_CASE("fod-registry probe turns server failures into one line and exit 3", "
             return HttpResponse{302, {{"Location", "http://" + server->host() + r.path + "x"}}, ""};
         });
         auto p = probe({"--insecure", server->host(), server->host() + "/x/y:1"}, home);
-        CHECK(p.status == 3);
+        CHECK(p.status == status::failed);
         CHECK_THAT(error_of(p), Catch::Contains("too many redirects"));
         CHECK(server->requests().size() == 6);
     }
     SECTION("a listener that accepts and never answers: the probe ends at --timeout") {
         HttpListener server([](const HttpRequest&) { return HttpResponse{.never_answer = true}; });
         auto p = probe({"--insecure", server.host(), "--timeout", "1.5", server.host() + "/x/y:1"}, home, {}, 10);
-        CHECK(p.status == 3);
+        CHECK(p.status == status::unreachable);
         CHECK_THAT(error_of(p), Catch::Contains("timed out") && Catch::Contains("1.5 s"));
         CHECK(p.seconds < 4);  // ended by its own timeout, long before the harness' 10 s
     }
@@ -480,7 +492,7 @@ TEST_CASE("fod-registry probe turns server failures into one line and exit 3", "
         int port = free_port();
         std::string host = "127.0.0.1:" + std::to_string(port);
         auto p = probe({"--insecure", host, host + "/x/y:1"}, home);
-        CHECK(p.status == 3);
+        CHECK(p.status == status::unreachable);
         CHECK_THAT(error_of(p), Catch::Contains("Connection refused") && Catch::Contains(host + "/x/y:1"));
     }
 }
@@ -525,13 +537,90 @@ TEST_CASE("fod-registry probe follows redirects and keeps credentials to the fir
     }
 }
 
+namespace {
+
+// Whether text holds a control character: C0 (line feed aside), DEL, C1 (U+0080..U+009F,
+// or a raw byte 0x80..0x9F), or bytes that are not UTF-8.
+bool has_control(const std::string& text) {
+    for (size_t i = 0; i < text.size(); ++i) {
+        auto c = static_cast<unsigned char>(text[i]);
+        if ((c < 0x20 && c != '\n') || c == 0x7f) return true;
+        if (c < 0x80) continue;
+        size_t length = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
+        if (length == 0 || i + length > text.size()) return true;
+        for (size_t k = 1; k < length; ++k)
+            if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) return true;
+        if (c == 0xc2 && static_cast<unsigned char>(text[i + 1]) <= 0x9f) return true;
+        i += length - 1;
+    }
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("fod-registry probe prints no control character a registry sent, and reads REFERENCE after --",
+          "[integration][registry]") {
+    TempDir home;
+    const std::string hostile = "\x1b]0;pwned\x07\x1b[2J\xc2\x9b" "1m";
+    SECTION("a mediaType with escape sequences: malformed, and the message shows what is left of it") {
+        HttpListener server([&](const HttpRequest&) {
+            return HttpResponse{200, {{"Content-Type", oci_manifest}},
+                                json{{"schemaVersion", 2}, {"mediaType", hostile}, {"layers", json::array()}}.dump()};
+        });
+        auto p = probe({"--insecure", server.host(), "--", server.host() + "/x/y:1"}, home);
+        CHECK(p.status == status::malformed);
+        CHECK_THAT(error_of(p), Catch::Contains("unsupported manifest type \"]0;pwned[2J1m\""));
+        CHECK_FALSE(has_control(error_of(p)));
+    }
+    SECTION("an errors body with escape sequences: failed, the message without them") {
+        HttpListener server([&](const HttpRequest&) {
+            return HttpResponse{500, {{"Content-Type", "application/json"}},
+                                json{{"errors", {{{"code", "UNKNOWN"}, {"message", hostile + "down"}}}}}.dump()};
+        });
+        auto p = probe({"--insecure", server.host(), "--", server.host() + "/x/y:1"}, home);
+        CHECK(p.status == status::failed);
+        CHECK_THAT(error_of(p), Catch::Contains("]0;pwned") && Catch::Contains("down"));
+        CHECK_FALSE(has_control(error_of(p)));
+    }
+    SECTION("an index whose platforms hold escape sequences: not found, the list without them") {
+        json index = {{"schemaVersion", 2},
+                      {"mediaType", oci_index},
+                      {"manifests",
+                       {{{"mediaType", oci_manifest},
+                         {"digest", "sha256:" + std::string(64, 'e')},
+                         {"size", 1},
+                         {"platform", {{"os", hostile}, {"architecture", "amd64" + hostile}}}}}}};
+        HttpListener server([&](const HttpRequest&) {
+            return HttpResponse{200, {{"Content-Type", oci_index}}, index.dump()};
+        });
+        auto p = probe({"--insecure", server.host(), "--", server.host() + "/x/y:1"}, home);
+        CHECK(p.status == status::not_found);
+        CHECK_THAT(error_of(p), Catch::Contains("it has: ]0;pwned"));
+        CHECK_FALSE(has_control(error_of(p)));
+    }
+    SECTION("a reference that starts with '-' is a reference after --, and invalid; nothing is sent") {
+        HttpListener server([](const HttpRequest&) { return HttpResponse{404}; });
+        auto p = probe({"--insecure", server.host(), "--", "-u0:0/x:1"}, home);
+        CHECK(p.status == status::usage);
+        CHECK_THAT(error_of(p), Catch::Contains("invalid image reference: \"-u0:0/x:1\""));
+        auto without = probe({"--insecure", server.host(), "-u0:0/x:1"}, home);
+        CHECK(without.status == status::usage);
+        CHECK(server.requests().empty());
+    }
+    SECTION("connection refused is unreachable") {
+        std::string host = "127.0.0.1:" + std::to_string(free_port());
+        auto p = probe({"--insecure", host, "--", host + "/x/y:1"}, home);
+        CHECK(p.status == status::unreachable);
+    }
+}
+
 TEST_CASE("fod-registry probe sends nothing for an invalid reference or usage (exit 2)", "[integration][registry]") {
     TempDir home;
     HttpListener server([](const HttpRequest&) { return HttpResponse{404}; });
     for (std::string bad : {server.host() + "/Upper/case", server.host() + "/x y", server.host() + "/x:",
                             server.host() + "/" + std::string(300, 'a'), std::string("")}) {
         auto p = probe({"--insecure", server.host(), bad}, home);
-        CHECK(p.status == 2);
+        CHECK(p.status == status::usage);
         CHECK_THAT(error_of(p), Catch::Contains("invalid image reference"));
     }
     auto no_reference = probe({"--insecure", server.host()}, home);
@@ -555,9 +644,9 @@ TEST_CASE("fod-registry probe verifies TLS and trusts the CA certificates the en
     std::string ca = run({"cat", registry.ca_cert_path()}).out;
     REQUIRE_THAT(ca, Catch::Contains("BEGIN CERTIFICATE"));
 
-    SECTION("a certificate no one vouches for: exit 3 naming TLS") {
+    SECTION("a certificate no one vouches for: failed, naming TLS") {
         auto p = probe({ref}, home);
-        CHECK(p.status == 3);
+        CHECK(p.status == status::failed);
         CHECK_THAT(error_of(p), Catch::Contains("TLS") && Catch::Contains("certificate"));
     }
     SECTION("the registry's CA in certs.d/HOST:PORT (here ~/.config/containers/certs.d)") {
@@ -569,7 +658,7 @@ TEST_CASE("fod-registry probe verifies TLS and trusts the CA certificates the en
     SECTION("a certs.d directory of another host does not count") {
         home.write(".config/containers/certs.d/127.0.0.1:1/ca.crt", ca);
         auto p = probe({ref}, home);
-        CHECK(p.status == 3);
+        CHECK(p.status == status::failed);
     }
     SECTION("--cert-dir") {
         home.write("certs/ca.crt", ca);
@@ -579,6 +668,6 @@ TEST_CASE("fod-registry probe verifies TLS and trusts the CA certificates the en
     }
     SECTION("an HTTPS registry listed as insecure is spoken to in plain HTTP, which fails") {
         auto p = probe({"--insecure", registry.host(), ref}, home);
-        CHECK(p.status == 3);
+        CHECK(p.status == status::failed);
     }
 }

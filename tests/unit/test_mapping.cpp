@@ -398,6 +398,38 @@ TEST_CASE("mapping::check_image_reference accepts pinned references only", "[uni
   }
 }
 
+TEST_CASE("mapping: an image that an engine could read as an option or a path trick is rejected",
+          "[unit][mapping]") {
+  using fod::mapping::check_image_reference;
+
+  SECTION("through a mapping file: the entry is skipped with one diagnostic naming it") {
+    expect_entry_rejected("    image: -u0:0/x:1\n", 5, "-u0:0");
+    expect_entry_rejected("    image: a..b/x:1\n", 5, "a..b");
+    expect_entry_rejected("    image: x/-y:1\n", 5, "-y");
+  }
+  SECTION("the reason says which part is wrong") {
+    for (const std::string& image : std::vector<std::string>{"-u0:0/x:1", "-x:1", "--privileged:1", "-v/:/host/x:1", "a..b/x:1",
+                                    "x/a..b:1", "x/-y:1", "x/y-:1", "x/.y:1", "-host.example/x:1",
+                                    "host-.example/x:1", "x/y:-1", "x@sha256:" + std::string(64, 'g')}) {
+      INFO(image);
+      auto problem = check_image_reference(image);
+      REQUIRE(problem);
+      CHECK_FALSE(problem->empty());
+    }
+    CHECK(mentions(*check_image_reference("-u0:0/x:1"), "'-u0:0' is not a registry host"));
+    CHECK(mentions(*check_image_reference("a..b/x:1"), "'a..b' is not a registry host"));  // a '.': a host
+    CHECK(mentions(*check_image_reference("x/a..b:1"), "'a..b' is not a valid part"));
+    CHECK(mentions(*check_image_reference("x/-y:1"), "'-y' is not a valid part"));
+  }
+  SECTION("what the engines accept still loads: separators, ports, IPv6, digests") {
+    for (const std::string& image : std::vector<std::string>{"a__b/c--d/e.f_g:1", "127.0.0.1:5000/x:1", "[::1]:5000/x:1",
+                                    "Registry.Example/x:1", "x:1@" + digest, "x@" + digest}) {
+      INFO(image);
+      CHECK_FALSE(check_image_reference(image));
+    }
+  }
+}
+
 TEST_CASE("mapping::normalize_capability and check_capability", "[unit][mapping]") {
   using fod::mapping::check_capability;
   using fod::mapping::normalize_capability;

@@ -4,12 +4,20 @@
 #include "util/hash.hpp"
 #include "util/lock.hpp"
 #include "util/process.hpp"
+#include "util/secrets.hpp"
+#include "util/text.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <cctype>
 #include <csignal>
+#include <filesystem>
+#include <random>
+#include <set>
 #include <sys/stat.h>
 #include <system_error>
 #include <unistd.h>
+#include <yaml-cpp/yaml.h>
 
 using namespace std::chrono_literals;
 using fod::test::TempDir;
@@ -365,5 +373,200 @@ TEST_CASE("util::StableHash gives stable, separator-aware 16-digit names", "[uni
   SECTION("different input gives a different value") {
     CHECK(StableHash().add("abc").hex() != StableHash().add("abd").hex());
     CHECK(StableHash().add("").hex() != StableHash().hex());
+  }
+}
+
+namespace {
+
+// Whether text would change a terminal's state: a C0 control (line feed aside), DEL, a C1
+// control (U+0080..U+009F, or a raw byte 0x80..0x9F), or bytes that are not valid UTF-8.
+bool has_control(const std::string& text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if ((c < 0x20 && c != '\n') || c == 0x7f) {
+      return true;
+    }
+    if (c < 0x80) {
+      continue;
+    }
+    size_t length = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
+    if (length == 0 || i + length > text.size()) {
+      return true;
+    }
+    for (size_t k = 1; k < length; ++k) {
+      if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) {
+        return true;
+      }
+    }
+    if (c == 0xc2 && static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
+      return true;  // U+0080..U+009F
+    }
+    i += length - 1;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("util::printable drops every control character and keeps the text", "[unit][util]") {
+  using fod::util::printable;
+
+  SECTION("plain text and UTF-8 stay as they are") {
+    CHECK(printable("linux/amd64") == "linux/amd64");
+    CHECK(printable("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xb3") == "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xb3");
+    CHECK(printable("") == "");
+  }
+  SECTION("escape sequences lose their ESC and BEL: a title, a screen clear, colours") {
+    CHECK(printable("\x1b]0;pwned\x07\x1b[2J") == "]0;pwned[2J");
+    CHECK(printable("a\x1b[31mred\x1b[0m") == "a[31mred[0m");
+  }
+  SECTION("white space controls become a space, other C0 controls and DEL go") {
+    CHECK(printable("one\ntwo\tthree\r\n") == "one two three  ");
+    CHECK(printable(std::string("a\0b\x01\x7f\x08" "c", 7)) == "abc");
+  }
+  SECTION("C1 controls go, encoded in UTF-8 or as raw bytes") {
+    CHECK(printable("a\xc2\x9b" "2Jb") == "a2Jb");  // U+009B, CSI
+    CHECK(printable("a\x9b" "2Jb") == "a2Jb");       // 8-bit CSI
+    CHECK(printable("\xc2\x85\xc2\x9d") == "");
+  }
+  SECTION("other bytes that are not UTF-8 become U+FFFD") {
+    CHECK(printable("a\xff" "b") == "a\xef\xbf\xbd" "b");
+    CHECK(printable("\xc3") == "\xef\xbf\xbd");              // cut short
+    CHECK(printable("\xc0\xaf") == "\xef\xbf\xbd\xef\xbf\xbd");  // overlong '/'
+    CHECK(printable("\xed\xa0\x80") == "\xef\xbf\xbd\xef\xbf\xbd");  // a surrogate (0xa0 stays U+FFFD, 0x80 goes)
+  }
+  SECTION("whatever the bytes, the result has no control") {
+    std::mt19937 random(13);
+    for (int round = 0; round < 2000; ++round) {
+      std::string bytes;
+      for (int i = 0; i < 24; ++i) {
+        bytes += static_cast<char>(random() & 0xff);
+      }
+      INFO("round " << round);
+      CHECK_FALSE(has_control(printable(bytes)));
+    }
+  }
+}
+
+namespace {
+
+// The command names of this machine and of fod's mappings: names people gave programs.
+std::set<std::string> real_command_names() {
+  namespace fs = std::filesystem;
+  std::set<std::string> names;
+  for (const char* dir : {"/usr/bin", "/usr/sbin", "/bin", "/sbin", "/usr/local/bin"}) {
+    std::error_code error;
+    if (!fs::is_directory(dir, error)) {
+      continue;
+    }
+    for (const auto& item : fs::directory_iterator(dir, error)) {
+      names.insert(item.path().filename().string());
+    }
+  }
+  const fs::path mappings = fs::path(FOD_SOURCE_DIR) / "mappings" / "mappings.d";
+  for (const auto& item : fs::directory_iterator(mappings)) {
+    if (item.path().extension() == ".yaml") {
+      for (const auto& command : YAML::LoadFile(item.path().string())["commands"]) {
+        names.insert(command.first.Scalar());
+      }
+    }
+  }
+  return names;
+}
+
+// Tokens of the kinds people paste by mistake, from a fixed seed (mt19937's output is fixed
+// by the standard, and each character is picked from it directly).
+std::vector<std::string> generated_tokens() {
+  std::mt19937 random(20240613);
+  auto pick = [&](const std::string& alphabet, size_t count) {
+    std::string text;
+    for (size_t i = 0; i < count; ++i) {
+      text += alphabet[random() % alphabet.size()];
+    }
+    return text;
+  };
+  auto between = [&](size_t low, size_t high) { return low + random() % (high - low + 1); };
+  const std::string lower = "abcdefghijklmnopqrstuvwxyz";
+  const std::string upper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  const std::string digits = "0123456789";
+  const std::string base62 = lower + upper + digits;
+  const std::string base64 = base62 + "+/";
+  const std::string base64url = base62 + "-_";
+  const std::string hex = "0123456789abcdef";
+  const std::string hex_upper = "0123456789ABCDEF";
+  auto uuid = [&] {
+    std::string v4 = pick(hex, 8) + "-" + pick(hex, 4) + "-4" + pick(hex, 3) + "-" + pick("89ab", 1) +
+                     pick(hex, 3) + "-" + pick(hex, 12);
+    return v4;
+  };
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 100; ++i) {
+    for (const char* prefix : {"ghp_", "gho_", "ghu_", "ghs_", "ghr_"}) {
+      tokens.push_back(prefix + pick(base62, 36));  // GitHub tokens
+    }
+    tokens.push_back("github_pat_" + pick(base62, 22) + "_" + pick(base62, 59));
+    tokens.push_back("AKIA" + pick(upper + "234567", 16));  // AWS access key ids
+    tokens.push_back("ASIA" + pick(upper + "234567", 16));
+    tokens.push_back(pick(base64, 40));  // AWS secret access keys
+    tokens.push_back(pick(base64, between(20, 44)));
+    tokens.push_back(pick(base64url, between(20, 44)));
+    tokens.push_back(pick(base62, between(20, 44)));
+    tokens.push_back(pick(hex, between(20, 64)));
+    tokens.push_back(pick(hex_upper, between(20, 64)));
+    std::string id = uuid();
+    tokens.push_back(id);
+    std::string id_upper;
+    for (char c : id) {
+      id_upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    tokens.push_back(id_upper);
+    id.erase(std::remove(id.begin(), id.end(), '-'), id.end());
+    tokens.push_back(id);
+    tokens.push_back("eyJ" + pick(base64url, between(20, 40)) + ".eyJ" + pick(base64url, between(40, 120)) + "." +
+                     pick(base64url, 43));  // JWT
+  }
+  return tokens;
+}
+
+}  // namespace
+
+TEST_CASE("util::looks_like_secret refuses tokens and keys, never a real command name", "[unit][util]") {
+  using fod::util::looks_like_secret;
+
+  SECTION("no command name of this machine or of fod's mappings looks like a secret") {
+    auto names = real_command_names();
+    CHECK(names.size() > 100);
+    for (const auto& name : names) {
+      INFO(name);
+      CHECK_FALSE(looks_like_secret(name));
+    }
+  }
+  SECTION("every generated token looks like one") {
+    auto tokens = generated_tokens();
+    CHECK(tokens.size() == 1800);
+    for (const auto& token : tokens) {
+      INFO(token);
+      CHECK(looks_like_secret(token));
+    }
+  }
+  SECTION("short text is never judged, long text always") {
+    CHECK_FALSE(looks_like_secret("a1b2c3d4e5f"));  // 11 characters
+    CHECK_FALSE(looks_like_secret(""));
+    CHECK(looks_like_secret(std::string(49, 'a')));
+    CHECK_FALSE(looks_like_secret("python-argcomplete-check-easy-install-script"));  // 44
+  }
+  SECTION("numbers, hex and capitals") {
+    CHECK(looks_like_secret("4111111111111111"));
+    CHECK(looks_like_secret("4111-1111-1111-1111"));
+    CHECK(looks_like_secret("da39a3ee5e6b4b0d3255"));
+    CHECK(looks_like_secret("AKIAIOSFODNN7EXAMPLE"));
+    CHECK_FALSE(looks_like_secret("x86_64-linux-gnu-gcc-12"));
+    CHECK_FALSE(looks_like_secret("llvm-PerfectShuffle-14"));
+  }
+  SECTION("entropy in bits per byte") {
+    CHECK(fod::util::shannon_entropy("") == 0);
+    CHECK(fod::util::shannon_entropy("aaaa") == 0);
+    CHECK(fod::util::shannon_entropy("abab") == Approx(1.0));
+    CHECK(fod::util::shannon_entropy("0123456789abcdef") == Approx(4.0));
   }
 }

@@ -9,7 +9,9 @@
 #include "pull/probe.hpp"
 #include "util/duration.hpp"
 #include "util/process.hpp"
+#include "util/text.hpp"
 #include "warm/agent_client.hpp"
+#include "warm/box.hpp"
 #include "warm/runner.hpp"
 #include "warm/state.hpp"
 
@@ -63,7 +65,7 @@ int which_command(const std::string &name, bool ask_registry) {
       fmt::print("  registry:    not found{}\n", remote.error.empty() ? "" : ": " + remote.error);
       break;
     default:
-      fmt::print("  registry:    registry unreachable: {}\n", remote.error);
+      fmt::print("  registry:    {}\n", pull::describe_failure(remote));
     }
   }
   if (auto consent = pull::recorded_consent(entry->image)) {
@@ -79,7 +81,9 @@ int which_command(const std::string &name, bool ask_registry) {
   if (entry->entrypoint.empty()) {
     fmt::print("  runs:        the image's entrypoint (read at the first run)\n");
   } else {
-    fmt::print("  runs:        {}\n", fmt::join(entry->entrypoint, " "));
+    // A catalog entry's comes from its image's config: printable, as registry text is.
+    fmt::print("  runs:        {}\n",
+               util::printable(fmt::format("{}", fmt::join(entry->entrypoint, " "))));
   }
   fmt::print("  network:     {}\n", mapping::to_string(entry->network));
   if (!entry->capabilities.empty()) {
@@ -124,7 +128,7 @@ int which_command(const std::string &name, bool ask_registry) {
     // The way a run here takes: the agent (the fast path) or the engine's exec CLI.
     if (auto off = warm::fast_path_unusable(mapping.config, *engine)) {
       fmt::print("  runs via:    {} exec ({})\n", engine::to_string(engine->kind), *off);
-    } else if (warm && access(warm::agent_socket(paths).c_str(), F_OK) != 0) {
+    } else if (warm && !warm::box::has_agent_socket(paths)) {
       fmt::print("  runs via:    {} exec (the warm container has no agent)\n",
                  engine::to_string(engine->kind));
     } else {

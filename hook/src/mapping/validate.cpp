@@ -11,42 +11,66 @@ namespace fod::mapping {
 
 namespace {
 
-bool is_lower_alnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+bool is_lower_hex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
 }
 
-// One path component of a repository: lowercase alphanumerics joined by
-// single separators (".", "_", "__", "-" runs), as the distribution spec says.
-bool is_path_component(const std::string &c) {
-  if (c.empty() || !is_lower_alnum(c.front()) || !is_lower_alnum(c.back())) {
-    return false;
-  }
-  return std::all_of(c.begin(), c.end(), [](char ch) {
-    return is_lower_alnum(ch) || ch == '.' || ch == '_' || ch == '-';
-  });
+bool is_tag_character(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '.' || c == '-';
 }
 
-bool is_host_component(const std::string &h) {
-  // host or host:port; letters of either case, digits, '.', '-'
-  auto colon = h.find(':');
-  std::string host = h.substr(0, colon);
-  if (host.empty()) {
-    return false;
-  }
-  for (char c : host) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-') {
-      return false;
+// Why registry::parse_reference refused image, as precisely as can be said.
+std::string why_not_a_reference(const std::string &image) {
+  std::string rest = image;
+  if (auto at = rest.find('@'); at != std::string::npos) {
+    std::string digest = rest.substr(at + 1);
+    rest = rest.substr(0, at);
+    const std::string prefix = "sha256:";
+    if (digest.compare(0, prefix.size(), prefix) != 0 || digest.size() != prefix.size() + 64 ||
+        !std::all_of(digest.begin() + prefix.size(), digest.end(), is_lower_hex)) {
+      return "the digest must be sha256: followed by 64 lowercase hex digits";
     }
   }
-  if (colon != std::string::npos) {
-    std::string port = h.substr(colon + 1);
-    if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) {
-          return std::isdigit(static_cast<unsigned char>(c));
-        })) {
-      return false;
+  auto last_slash = rest.rfind('/');
+  auto colon = rest.rfind(':');
+  if (colon != std::string::npos && (last_slash == std::string::npos || colon > last_slash)) {
+    std::string tag = rest.substr(colon + 1);
+    rest = rest.substr(0, colon);
+    if (tag.empty() || tag.size() > 128 || tag[0] == '.' || tag[0] == '-' ||
+        !std::all_of(tag.begin(), tag.end(), is_tag_character)) {
+      return "the tag may hold only letters, digits and _ . - and not start with . or - (at "
+             "most 128)";
     }
   }
-  return true;
+  std::vector<std::string> components;
+  size_t start = 0;
+  while (true) {
+    auto slash = rest.find('/', start);
+    components.push_back(rest.substr(start, slash - start));
+    if (slash == std::string::npos) {
+      break;
+    }
+    start = slash + 1;
+  }
+  for (size_t i = 0; i < components.size(); ++i) {
+    const auto &c = components[i];
+    const bool host =
+        i == 0 && components.size() > 1 &&
+        (c.find_first_of(".:") != std::string::npos || c == "localhost" ||
+         std::any_of(c.begin(), c.end(), [](char ch) { return ch >= 'A' && ch <= 'Z'; }));
+    if (host) {
+      if (!registry::parse_reference(c + "/x:1")) {
+        return "'" + c +
+               "' is not a registry host[:port] (letters, digits, . and -, not "
+               "starting or ending with -)";
+      }
+    } else if (!registry::is_valid_path_component(c)) {
+      return "'" + c +
+             "' is not a valid part of an image name (lowercase letters and digits, "
+             "joined by one . _ __ or a run of -)";
+    }
+  }
+  return "not a valid image reference (at most 255 characters for registry and name)";
 }
 
 } // namespace
@@ -87,54 +111,18 @@ std::optional<std::string> check_image_reference(const std::string &image) {
   if (image.empty() || image.size() > 512) {
     return "the image reference is empty or too long";
   }
-  std::string rest = image;
-  bool has_digest = false;
-  if (auto at = rest.find('@'); at != std::string::npos) {
-    std::string digest = rest.substr(at + 1);
-    rest = rest.substr(0, at);
-    const std::string prefix = "sha256:";
-    if (digest.compare(0, prefix.size(), prefix) != 0 || digest.size() != prefix.size() + 64 ||
-        !std::all_of(digest.begin() + prefix.size(), digest.end(),
-                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); })) {
-      return "the digest must be sha256: followed by 64 lowercase hex digits";
-    }
-    has_digest = true;
+  // The grammar the engines and fod-registry read references with (fuzzed): nothing else
+  // decides, so an image that passes can be neither an option nor a path trick.
+  auto reference = registry::parse_reference(image);
+  if (!reference) {
+    return why_not_a_reference(image);
   }
-  bool has_tag = false;
-  auto last_slash = rest.rfind('/');
-  auto colon = rest.rfind(':');
-  if (colon != std::string::npos && (last_slash == std::string::npos || colon > last_slash)) {
-    std::string tag = rest.substr(colon + 1);
-    rest = rest.substr(0, colon);
-    if (tag.empty() || tag.size() > 128 || tag[0] == '.' || tag[0] == '-' ||
-        !std::all_of(tag.begin(), tag.end(), [](char c) {
-          return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
-        })) {
-      return "the tag may hold only letters, digits and _ . - (at most 128)";
-    }
-    has_tag = true;
-  }
-  if (!has_tag && !has_digest) {
+  // parse_reference adds ":latest" to a bare name; the mapping must say what it runs.
+  std::string name = image.substr(0, image.find('@'));
+  auto colon = name.rfind(':');
+  const bool has_tag = colon != std::string::npos && name.find('/', colon) == std::string::npos;
+  if (!has_tag && reference->digest.empty()) {
     return "the image must be pinned to a tag (name:1.2) or a digest (name@sha256:...)";
-  }
-  std::vector<std::string> components;
-  size_t start = 0;
-  while (true) {
-    auto slash = rest.find('/', start);
-    components.push_back(rest.substr(start, slash - start));
-    if (slash == std::string::npos) {
-      break;
-    }
-    start = slash + 1;
-  }
-  for (size_t i = 0; i < components.size(); ++i) {
-    const auto &c = components[i];
-    bool may_be_host =
-        i == 0 && components.size() > 1 &&
-        (c.find('.') != std::string::npos || c.find(':') != std::string::npos || c == "localhost");
-    if (may_be_host ? !is_host_component(c) : !is_path_component(c)) {
-      return "'" + c + "' is not a valid part of an image name (lowercase letters, digits, . _ -)";
-    }
   }
   return std::nullopt;
 }

@@ -11,7 +11,8 @@ namespace fod::mapping {
 std::optional<std::string> check_command_name(const std::string &name);
 
 // An image reference that pins a tag or a sha256 digest, as the engines accept it:
-// [host[:port]/]path[:tag][@sha256:<64 hex>].
+// [host[:port]/]path[:tag][@sha256:<64 hex>], by the one grammar of
+// registry::parse_reference (so no image can start with '-' or hold "a..b").
 std::optional<std::string> check_image_reference(const std::string &image);
 
 // A catalog: a registry and repository prefix under which images are named after the

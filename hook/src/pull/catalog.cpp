@@ -1,17 +1,22 @@
 #include "pull/catalog.hpp"
 
 #include "mapping/index.hpp"
+#include "mapping/validate.hpp"
+#include "pull/flow.hpp"
 #include "pull/json_store.hpp"
 #include "pull/probe.hpp"
 #include "registry/reference.hpp"
 #include "util/fs.hpp"
 #include "util/lock.hpp"
 #include "util/process.hpp"
+#include "util/secrets.hpp"
+#include "util/sha256.hpp"
 #include "warm/state.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <dirent.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
@@ -76,10 +81,57 @@ bool recently_missed(const std::string &name, const mapping::Config &config) {
   return age > -1 && age < static_cast<double>(ttl); // -1: a clock a moment behind the file's
 }
 
+std::string negative_cache_dir() {
+  return util::join(mapping::default_cache_dir(), "catalog-miss");
+}
+
+// The file names negative_cache_path gives: 32 lowercase hex digits.
+constexpr std::size_t hash_name_size = 32;
+
+bool is_hash_name(std::string_view text) {
+  return text.size() == hash_name_size && std::all_of(text.begin(), text.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+// Misses that an older fod recorded under the name itself: removed, names and all.
+void forget_named_misses(const std::string &dir) {
+  DIR *listing = opendir(dir.c_str());
+  if (listing == nullptr) {
+    return;
+  }
+  while (const dirent *entry = readdir(listing)) {
+    std::string_view file = entry->d_name;
+    // A hash name, or util::write_file_atomic's temporary file for one.
+    if (file == "." || file == ".." || is_hash_name(file) ||
+        (file.size() > hash_name_size && is_hash_name(file.substr(0, hash_name_size)) &&
+         file.substr(hash_name_size, 5) == ".tmp.")) {
+      continue;
+    }
+    unlinkat(dirfd(listing), entry->d_name, 0);
+  }
+  closedir(listing);
+}
+
+// The entry of a catalog image, when the image is a valid, pinned reference.
+std::optional<mapping::Entry> valid_catalog_entry(const std::string &name,
+                                                  const std::string &catalog,
+                                                  const mapping::Config &config) {
+  auto entry = catalog_entry(name, catalog, config);
+  if (mapping::check_image_reference(entry.image)) {
+    return std::nullopt;
+  }
+  return entry;
+}
+
 } // namespace
 
 std::string negative_cache_path(const std::string &name) {
-  return util::join(util::join(mapping::default_cache_dir(), "catalog-miss"), name);
+  return util::join(negative_cache_dir(), util::Sha256().update(name).hex(hash_name_size / 2));
+}
+
+bool may_ask_catalogs(const std::string &name) {
+  return registry::is_valid_path_component(name) && !util::looks_like_secret(name);
 }
 
 std::string catalog_image(const std::string &catalog, const std::string &name) {
@@ -98,7 +150,7 @@ mapping::Entry catalog_entry(const std::string &name, const std::string &catalog
 
 std::optional<mapping::Entry> resolved_entry(const std::string &name,
                                              const mapping::Config &config) {
-  if (config.catalogs.empty() || !registry::is_valid_path_component(name)) {
+  if (config.catalogs.empty() || !may_ask_catalogs(name)) {
     return std::nullopt;
   }
   json store = read_resolutions();
@@ -109,12 +161,15 @@ std::optional<mapping::Entry> resolved_entry(const std::string &name,
   if (!configured(config, catalog)) {
     return std::nullopt;
   }
-  auto entry = catalog_entry(name, catalog, config);
+  auto entry = valid_catalog_entry(name, catalog, config);
+  if (!entry) {
+    return std::nullopt;
+  }
   if (store[name].contains("entrypoint") && store[name]["entrypoint"].is_array()) {
     try {
-      entry.entrypoint = store[name]["entrypoint"].get<std::vector<std::string>>();
+      entry->entrypoint = store[name]["entrypoint"].get<std::vector<std::string>>();
     } catch (const json::exception &) {
-      entry.entrypoint.clear();
+      entry->entrypoint.clear();
     }
   }
   return entry;
@@ -122,8 +177,7 @@ std::optional<mapping::Entry> resolved_entry(const std::string &name,
 
 std::optional<std::vector<std::string>> image_entrypoint(const engine::Engine &engine,
                                                          const std::string &image) {
-  auto inspected = util::capture(
-      {engine.cli, "image", "inspect", "--format", "{{json .Config.Entrypoint}}", image});
+  auto inspected = util::capture(image_inspect_argv(engine, "{{json .Config.Entrypoint}}", image));
   if (inspected.status != 0) {
     return std::nullopt;
   }
@@ -156,8 +210,8 @@ std::vector<std::string> resolved_names(const mapping::Config &config) {
   const json store = read_resolutions();
   for (auto it = store.begin(); it != store.end(); ++it) {
     const std::string &name = it.key();
-    if (it->is_object() && registry::is_valid_path_component(name) &&
-        configured(config, it->value("catalog", ""))) {
+    if (it->is_object() && may_ask_catalogs(name) && configured(config, it->value("catalog", "")) &&
+        valid_catalog_entry(name, it->value("catalog", ""), config)) {
       names.push_back(name);
     }
   }
@@ -166,7 +220,7 @@ std::vector<std::string> resolved_names(const mapping::Config &config) {
 
 std::optional<mapping::Entry> lookup_catalogs(const std::string &name,
                                               const mapping::Config &config) {
-  if (config.catalogs.empty() || !registry::is_valid_path_component(name)) {
+  if (config.catalogs.empty() || !may_ask_catalogs(name)) {
     return std::nullopt;
   }
   if (auto known = resolved_entry(name, config)) {
@@ -177,18 +231,23 @@ std::optional<mapping::Entry> lookup_catalogs(const std::string &name,
   }
   bool unreachable = false;
   for (const auto &catalog : config.catalogs) {
-    auto result = probe(catalog_image(catalog, name), config);
+    auto entry = valid_catalog_entry(name, catalog, config);
+    if (!entry) {
+      continue; // never sent
+    }
+    auto result = probe(entry->image, config);
     if (result.kind == ProbeResult::Kind::found) {
       record_resolution(name, catalog);
       unlink(negative_cache_path(name).c_str());
-      return catalog_entry(name, catalog, config);
+      return entry;
     }
-    if (result.kind == ProbeResult::Kind::failed) {
-      unreachable = true;
+    if (result.kind != ProbeResult::Kind::not_found && result.kind != ProbeResult::Kind::invalid) {
+      unreachable = true; // unreachable, malformed or failed: asked again sooner
     }
   }
   std::string path = negative_cache_path(name);
   util::make_directories(util::dirname(path), 0700);
+  forget_named_misses(util::dirname(path));
   util::write_file_atomic(path, miss_record(config, unreachable ? "unreachable" : "miss"), 0600);
   return std::nullopt;
 }

@@ -33,14 +33,22 @@ std::optional<mapping::Entry> resolved_entry(const std::string &name,
 // Names resolved through a catalog that is still configured (they get shims).
 std::vector<std::string> resolved_names(const mapping::Config &config);
 
+// Whether name may be sent to a catalog registry: it is an image path component (lowercase
+// letters and digits joined by . _ __ -) and does not look like a secret pasted at the
+// prompt (util::looks_like_secret: over 48 characters, or 12 or more that look random).
+bool may_ask_catalogs(const std::string &name);
+
 // Looks name up in the configured catalogs, in order: an earlier resolution first, then the
 // negative cache, then the registries. A hit is remembered (see resolved_entry); a miss is
-// cached for negative_cache_ttl (an unreachable registry for at most 10 minutes). Names that
-// cannot be image names are never sent; without catalogs nothing is sent.
+// cached for negative_cache_ttl (a registry that is unreachable or answers an error for at
+// most 10 minutes). Names that may_ask_catalogs refuses are never sent nor cached, and
+// neither is a catalog image that is not a valid reference; without catalogs nothing is sent.
 std::optional<mapping::Entry> lookup_catalogs(const std::string &name,
                                               const mapping::Config &config);
 
-// The negative cache entry of name: $XDG_CACHE_HOME/fod/catalog-miss/<name>.
+// The negative cache entry of name: $XDG_CACHE_HOME/fod/catalog-miss/<hash>, the first 16
+// bytes of the SHA-256 of name in hex (32 digits), so the names typed are not kept. Files an
+// older fod named after the name are removed when a miss is recorded.
 std::string negative_cache_path(const std::string &name);
 
 } // namespace fod::pull

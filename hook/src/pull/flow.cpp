@@ -8,6 +8,7 @@
 #include "util/hash.hpp"
 #include "util/lock.hpp"
 #include "util/process.hpp"
+#include "util/text.hpp"
 #include "warm/state.hpp"
 
 #include <cerrno>
@@ -72,6 +73,8 @@ std::optional<bool> ask(const std::string &question) {
   return std::nullopt;
 }
 
+// The line of an engine's output that says what went wrong, made printable: it may quote
+// what a registry answered.
 std::string meaningful_line(const std::string &text) {
   size_t start = 0;
   std::string last;
@@ -81,16 +84,16 @@ std::string meaningful_line(const std::string &text) {
         text.substr(start, end == std::string::npos ? std::string::npos : end - start);
     start = end == std::string::npos ? text.size() : end + 1;
     if (line.compare(0, 7, "Error: ") == 0) {
-      return line.substr(7);
+      return util::printable(line.substr(7));
     }
     if (line.find("rror") != std::string::npos) {
-      return line;
+      return util::printable(line);
     }
     if (!line.empty()) {
       last = line;
     }
   }
-  return last;
+  return util::printable(last);
 }
 
 // Runs the pull, its output on stderr (stdout is the command's); the engine shows its
@@ -150,13 +153,18 @@ std::vector<std::string> pull_argv(const engine::Engine &engine, const std::stri
   if (insecure && engine.kind == engine::Kind::podman) {
     argv.push_back("--tls-verify=false");
   }
-  argv.push_back(image);
+  argv.insert(argv.end(), {"--", image});
   return argv;
 }
 
 std::vector<std::string> tag_argv(const engine::Engine &engine, const std::string &by_digest,
                                   const std::string &image) {
-  return {engine.cli, "tag", by_digest, image};
+  return {engine.cli, "tag", "--", by_digest, image};
+}
+
+std::vector<std::string> image_inspect_argv(const engine::Engine &engine, const std::string &format,
+                                            const std::string &image) {
+  return {engine.cli, "image", "inspect", "--format", format, "--", image};
 }
 
 // The lock file that serialises the pulls of image into engine's storage.
@@ -169,7 +177,7 @@ std::string pull_lock_path(const engine::Engine &engine, const std::string &imag
 }
 
 bool image_present(const engine::Engine &engine, const std::string &image) {
-  return util::capture({engine.cli, "image", "inspect", "--format", "{{.Id}}", image}).status == 0;
+  return util::capture(image_inspect_argv(engine, "{{.Id}}", image)).status == 0;
 }
 
 void obtain_image(const mapping::Entry &entry, const mapping::Config &config,
@@ -222,15 +230,9 @@ void obtain_image(const mapping::Entry &entry, const mapping::Config &config,
   auto recorded = recorded_consent(entry.image); // the other run may have answered
   refuse_without_consent(recorded);
   auto result = probe(entry.image, config);
-  if (result.kind == ProbeResult::Kind::not_found) {
-    throw UserError(status_engine_failure,
-                    fmt::format("cannot pull {} for {}: not found in its registry{}", entry.image,
-                                name, result.error.empty() ? "" : ": " + result.error));
-  }
   if (result.kind != ProbeResult::Kind::found) {
-    throw UserError(status_engine_failure,
-                    fmt::format("cannot pull {} for {}: registry unreachable: {}", entry.image,
-                                name, result.error));
+    throw UserError(status_engine_failure, fmt::format("cannot pull {} for {}: {}", entry.image,
+                                                       name, describe_failure(result)));
   }
   const bool pinned = !ref->digest.empty();
   const std::string digest = pinned ? ref->digest : result.remote.digest;
@@ -319,10 +321,15 @@ std::string allow_image(const mapping::Entry &entry, const mapping::Config &conf
     } else if (result.kind == ProbeResult::Kind::not_found) {
       throw UserError(1, fmt::format("image {} of {} is not in its registry{}", entry.image,
                                      entry.name, result.error.empty() ? "" : ": " + result.error));
+    } else if (result.kind == ProbeResult::Kind::unreachable) {
+      // Only a registry that cannot be reached at all: trust on first use.
+      note = fmt::format(" ({}; the first pull approves the digest it finds)",
+                         describe_failure(result));
     } else {
-      note = fmt::format(" (registry unreachable: {}; the first pull approves the digest it "
-                         "finds)",
-                         result.error);
+      // A registry that answered something wrong: no consent that could outlive the answer.
+      throw UserError(status_engine_failure,
+                      fmt::format("cannot allow {} to pull {}: {}; nothing recorded", entry.name,
+                                  entry.image, describe_failure(result)));
     }
   } else {
     note = fmt::format(" (pinned to {})", digest);

@@ -1,6 +1,8 @@
 #include "pull/probe.hpp"
 
+#include "registry/helper_proto.hpp"
 #include "registry/locate.hpp"
+#include "registry/manifest.hpp"
 #include "registry/reference.hpp"
 #include "util/environment.hpp"
 #include "util/fs.hpp"
@@ -25,17 +27,20 @@ bool is_insecure(const std::string &reference, const mapping::Config &config) {
 
 std::vector<std::string> probe_argv(const std::string &helper, const std::string &reference,
                                     const mapping::Config &config) {
-  std::vector<std::string> argv = {helper, "probe"};
+  std::vector<std::string> argv = {helper, registry::helper::probe_command};
   for (const auto &host : config.insecure_registries) {
     argv.insert(argv.end(), {"--insecure", host});
   }
   argv.insert(argv.end(),
               {"--connect-timeout", std::to_string(config.registry_connect_timeout.count()),
-               "--timeout", std::to_string(config.registry_timeout.count()), reference});
+               "--timeout", std::to_string(config.registry_timeout.count()),
+               registry::helper::end_of_options, reference});
   return argv;
 }
 
 ProbeResult parse_probe_output(int status, const std::string &out, const std::string &err) {
+  namespace key = registry::helper::key;
+  using registry::helper::Status;
   ProbeResult result;
   nlohmann::json j;
   try {
@@ -43,33 +48,40 @@ ProbeResult parse_probe_output(int status, const std::string &out, const std::st
   } catch (const nlohmann::json::exception &) {
     j = nlohmann::json::object();
   }
-  auto text = [&](const char *key) {
-    return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>()
-                                                                  : std::string();
+  auto text = [&](const char *name) {
+    return j.is_object() && j.contains(name) && j[name].is_string()
+               ? util::printable(j[name].get<std::string>())
+               : std::string();
   };
-  result.error = text("error");
+  result.error = text(key::error);
   if (result.error.empty()) {
-    result.error = util::first_line(err);
+    result.error = util::printable(util::first_line(err));
   }
   switch (status) {
-  case 0:
+  case static_cast<int>(Status::found):
     result.kind = ProbeResult::Kind::found;
-    result.remote.reference = text("reference");
-    result.remote.digest = text("digest");
-    result.remote.manifest_digest = text("manifest_digest");
-    if (j.is_object() && j.contains("size") && j["size"].is_number_unsigned()) {
-      result.remote.size = j["size"].get<std::uint64_t>();
+    result.remote.reference = text(key::reference);
+    result.remote.digest = text(key::digest);
+    result.remote.manifest_digest = text(key::manifest_digest);
+    if (j.is_object() && j.contains(key::size) && j[key::size].is_number_unsigned()) {
+      result.remote.size = j[key::size].get<std::uint64_t>();
     }
-    if (result.remote.digest.empty()) {
+    if (!registry::is_sha256_digest(result.remote.digest)) {
       result.kind = ProbeResult::Kind::failed;
       result.error = "the registry helper gave no digest";
     }
     break;
-  case 1:
+  case static_cast<int>(Status::not_found):
     result.kind = ProbeResult::Kind::not_found;
     break;
-  case 2:
+  case static_cast<int>(Status::usage):
     result.kind = ProbeResult::Kind::invalid;
+    break;
+  case static_cast<int>(Status::unreachable):
+    result.kind = ProbeResult::Kind::unreachable;
+    break;
+  case static_cast<int>(Status::malformed):
+    result.kind = ProbeResult::Kind::malformed;
     break;
   default:
     result.kind = ProbeResult::Kind::failed;
@@ -78,6 +90,22 @@ ProbeResult parse_probe_output(int status, const std::string &out, const std::st
     }
   }
   return result;
+}
+
+std::string describe_failure(const ProbeResult &result) {
+  const std::string registry = result.registry.empty() ? "the registry" : result.registry;
+  switch (result.kind) {
+  case ProbeResult::Kind::unreachable:
+    return "registry unreachable: " + result.error;
+  case ProbeResult::Kind::malformed:
+    return fmt::format("malformed answer from {}: {}", registry, result.error);
+  case ProbeResult::Kind::not_found:
+    return "not found in its registry" + (result.error.empty() ? "" : ": " + result.error);
+  case ProbeResult::Kind::invalid:
+    return "not a valid image reference" + (result.error.empty() ? "" : ": " + result.error);
+  default:
+    return "registry error: " + result.error;
+  }
 }
 
 bool is_local_name(const std::string &reference) {
@@ -94,14 +122,17 @@ ProbeResult probe(const std::string &reference, const mapping::Config &config) {
                                reference);
     return result;
   }
+  auto parsed = registry::parse_reference(reference);
   std::string helper = registry::helper_path();
+  ProbeResult result;
   if (access(helper.c_str(), X_OK) != 0) {
-    ProbeResult result;
     result.error = fmt::format("{} is missing; reinstall fod", helper);
-    return result;
+  } else {
+    auto captured = util::capture(probe_argv(helper, reference, config));
+    result = parse_probe_output(captured.status, captured.out, captured.err);
   }
-  auto captured = util::capture(probe_argv(helper, reference, config));
-  return parse_probe_output(captured.status, captured.out, captured.err);
+  result.registry = parsed ? parsed->registry : std::string();
+  return result;
 }
 
 std::string human_size(std::uint64_t bytes) {

@@ -17,22 +17,28 @@ struct Remote {
 };
 
 struct ProbeResult {
-  // local: the reference names podman's locally built or imported images (localhost/NAME);
-  // no registry was asked.
-  enum class Kind { found, not_found, invalid, failed, local };
+  // found, not_found, invalid (the reference; nothing was sent), unreachable (a transport
+  // failure: cannot resolve or connect, timed out), malformed (the registry's answer cannot
+  // be read), failed (anything else: access denied, a server error, TLS, the helper missing
+  // or failing); local: the reference names podman's locally built or imported images
+  // (localhost/NAME), no registry was asked.
+  enum class Kind { found, not_found, invalid, unreachable, malformed, failed, local };
   Kind kind = Kind::failed;
-  Remote remote;     // when found
-  std::string error; // one line, when not found or failed
+  Remote remote;        // when found
+  std::string error;    // one printable line, when not found or failed
+  std::string registry; // the registry asked ("127.0.0.1:5000", "docker.io"), when known
 };
 
 // Whether the registry of reference is listed in insecure_registries.
 bool is_insecure(const std::string &reference, const mapping::Config &config);
 
-// The argv that probes reference. Pure.
+// The argv that probes reference, which follows "--". Pure.
 std::vector<std::string> probe_argv(const std::string &helper, const std::string &reference,
                                     const mapping::Config &config);
 
-// Reads the helper's exit status and its JSON line. Pure.
+// Reads the helper's exit status and its JSON line (registry/helper_proto.hpp). Every string
+// taken from them is made printable (util::printable): this is where registry text enters
+// fod. Pure.
 ProbeResult parse_probe_output(int status, const std::string &out, const std::string &err);
 
 // Whether reference is a localhost/ name: podman's for images built or imported on this
@@ -42,6 +48,10 @@ bool is_local_name(const std::string &reference);
 // Asks the registry about reference through fod-registry (bounded by the config's timeouts).
 // A localhost/ name is never sent anywhere: Kind::local.
 ProbeResult probe(const std::string &reference, const mapping::Config &config);
+
+// One line that says why a probe found nothing to pull, for a result that is neither found
+// nor local: "registry unreachable: ...", "malformed answer from REGISTRY: ...", ...
+std::string describe_failure(const ProbeResult &result);
 
 // "12.3 MB", "870 kB", "512 B": decimal units, as the engines print sizes.
 std::string human_size(std::uint64_t bytes);

@@ -1,0 +1,47 @@
+#pragma once
+
+// The contract between fod and its registry helper, fod-registry (hook/registry/main.cpp):
+// the command line fod runs, the exit statuses and the keys of the one JSON line the helper
+// prints. Both programs include this header, so neither writes a bare number or key.
+//
+//   fod-registry probe [OPTIONS] -- REFERENCE
+//
+// The helper prints one line, a JSON object: on success the result keys below, otherwise
+// only "error", a one-line message. Every string in it is printable (util::printable):
+// whatever a registry sent never reaches a terminal as a control sequence.
+
+namespace fod::registry::helper {
+
+// The subcommand that probes a reference.
+inline constexpr const char *probe_command = "probe";
+// Ends the options: the reference that follows is an operand even if it starts with '-'.
+inline constexpr const char *end_of_options = "--";
+
+// Exit statuses of `fod-registry probe`.
+enum class Status : int {
+  found = 0,     // the result keys
+  not_found = 1, // no such repository, tag, digest or platform
+  usage = 2,     // an invalid reference or option; nothing was sent
+  // A transport failure: the host cannot be resolved or connected to, or it did not answer
+  // in time. Only this is "unreachable" (fod allow then records consent without a digest).
+  unreachable = 3,
+  // The registry answered but refused or failed: access denied, a server error, TLS, too
+  // many redirects, an index inside an index.
+  failed = 4,
+  // The registry's answer cannot be read: not JSON, wrong types, a manifest that does not
+  // parse, content whose digest is not the one asked for or announced, a body too large.
+  malformed = 5,
+};
+
+// Keys of the JSON line.
+namespace key {
+inline constexpr const char *reference = "reference";             // canonical
+inline constexpr const char *digest = "digest";                   // what the tag resolves to
+inline constexpr const char *manifest_digest = "manifest_digest"; // this platform's manifest
+inline constexpr const char *size = "size";                       // bytes of its layers
+inline constexpr const char *media_type = "media_type";           // of what digest names
+inline constexpr const char *platform = "platform";               // "linux/amd64"
+inline constexpr const char *error = "error"; // the message, with any status but found
+} // namespace key
+
+} // namespace fod::registry::helper
