@@ -2,6 +2,7 @@
 #include "adaptive/policy.hpp"
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
+#include "dirs/dirs.hpp"
 #include "error.hpp"
 #include "pull/catalog.hpp"
 #include "pull/consent.hpp"
@@ -112,6 +113,9 @@ int which_command(const std::string &name, bool ask_registry) {
                                         ? "no (localhost/: build or import it)"
                                         : "no (the first run pulls it)");
 
+  if (auto note = dirs::runtime_fallback_note()) {
+    fmt::print("  runtime dir: {}\n", *note);
+  }
   warm::RunRequest request{entry, &mapping.config, *engine, {}};
   std::string cwd = warm::current_directory();
   try {
