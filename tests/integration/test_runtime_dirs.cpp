@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <chrono>
 #include <fstream>
 #include <set>
@@ -214,7 +215,14 @@ void older_fods_containers(Engine e) {
     FodEnv env(e);
     env.write_mappings(env.entry("tool-rt", scratch_image, {"/tool"}, "5m"));
     const std::string uid = std::to_string(env.uid());
-    const std::string key = "0ld" + std::to_string(getpid());
+    // Older fods' keys were 16 hex digits (FNV-1a); today's are 32.
+    auto old_key = [](unsigned long long prefix) {
+        char text[17];
+        snprintf(text, sizeof text, "%016llx", prefix + static_cast<unsigned long long>(getpid()));
+        return std::string(text);
+    };
+    const std::string key = old_key(0x0ddf000000000000ull);
+    const std::string record_key = old_key(0x0dde000000000000ull);
     const std::string dir = env.make_work_dir("old-runtime") + "/c/" + key;
     env.make_work_dir("old-runtime/c");
     env.make_work_dir("old-runtime/c/" + key);
@@ -256,12 +264,12 @@ void older_fods_containers(Engine e) {
     // An older fod's record in this runtime directory naming that container: with no
     // keeper of this directory holding it, the name may be another directory's
     // container (older names did not depend on it), so stop forgets only the record.
-    const std::string record_dir = env.runtime_dir() + "/c/" + key + "r";
+    const std::string record_dir = env.runtime_dir() + "/c/" + record_key;
     REQUIRE(run({"mkdir", "-p", "-m", "0700", record_dir}).status == 0);
     const std::string cli = engine_cli(e);
     {
         std::ofstream info(record_dir + "/info.json");
-        info << "{\"key\":\"" << key << "r\",\"container\":\"" << watched << "\",\"image\":\""
+        info << "{\"key\":\"" << record_key << "\",\"container\":\"" << watched << "\",\"image\":\""
              << busybox_image << "\",\"root\":\"" << env.work() << "\",\"engine\":\"" << cli
              << "\",\"engine_cli\":\"" << cli << "\",\"rootless\":"
              << (e == Engine::rootless ? "true" : "false")
