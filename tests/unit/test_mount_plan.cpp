@@ -200,3 +200,33 @@ TEST_CASE("mount_plan: directories the host runs programs from are read-only", "
     CHECK(at(plan, "/home/u/src/p/node_modules/.bin")->read_only);
   }
 }
+
+TEST_CASE("mount_plan: the parents of what it protects cannot be moved aside", "[unit][mounts]") {
+  // A mount point cannot be renamed, its parent can: `mv cache x; mkdir -p cache/fod`
+  // would give the host a cache of the container's making.
+  FakeHost fake;
+  fake.dirs.push_back("/tmp/t/root");
+  auto host = fake.view();
+  host.private_dirs = {"/tmp/t/root/cache/fod", "/tmp/t/root/a/b/c/fod"};
+  host.read_only_dirs = {"/tmp/t/root/tools/bin"};
+  auto plan = plan_mounts({root("/tmp/t/root")}, host);
+  for (const char* parent : {"/tmp/t/root/cache", "/tmp/t/root/a", "/tmp/t/root/a/b",
+                             "/tmp/t/root/a/b/c", "/tmp/t/root/tools"}) {
+    INFO(parent);
+    REQUIRE(at(plan, parent));
+    CHECK(at(plan, parent)->source == parent);
+    CHECK_FALSE(at(plan, parent)->read_only);
+  }
+  REQUIRE(at(plan, "/tmp/t/root/tools/bin"));
+  CHECK(at(plan, "/tmp/t/root/tools/bin")->read_only);
+
+  SECTION("inside a read-only bind nothing is added: nothing there can be moved") {
+    auto home = plan_mounts({root("/home/u")}, fake.view());
+    CHECK(at(home, "/home/u/.cache") == nullptr);
+    CHECK(at(home, "/home/u/.config") == nullptr);
+  }
+  SECTION("an ancestor of $HOME: $HOME's dot-directories stay read-only") {
+    auto above = plan_mounts({root("/home")}, fake.view());
+    CHECK(at(above, "/home/u/.cache") == nullptr);
+  }
+}

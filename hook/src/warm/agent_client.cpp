@@ -184,7 +184,12 @@ void send_signal(int sock, int sig) {
 // its modes come back on every way out.
 class RawTerminal {
 public:
-  RawTerminal() : m_saved_ok(tcgetattr(STDIN_FILENO, &m_saved) == 0) { enter(); }
+  // keep_output: leave output processing on (others in the job, such as a `| cat`,
+  // write to the terminal meanwhile and expect a newline to return the carriage).
+  explicit RawTerminal(bool keep_output)
+      : m_saved_ok(tcgetattr(STDIN_FILENO, &m_saved) == 0), m_keep_output(keep_output) {
+    enter();
+  }
   ~RawTerminal() { leave(); }
   RawTerminal(const RawTerminal &) = delete;
   RawTerminal &operator=(const RawTerminal &) = delete;
@@ -192,6 +197,9 @@ public:
     if (m_saved_ok && !m_raw) {
       termios raw = m_saved;
       cfmakeraw(&raw);
+      if (m_keep_output) {
+        raw.c_oflag = m_saved.c_oflag;
+      }
       m_raw = tcsetattr(STDIN_FILENO, TCSADRAIN, &raw) == 0;
     }
   }
@@ -220,6 +228,7 @@ public:
 private:
   termios m_saved{};
   bool m_saved_ok;
+  bool m_keep_output;
   bool m_raw = false;
 };
 
@@ -399,7 +408,7 @@ std::optional<SessionResult> run_via_agent(const ContainerPaths &paths,
   if (master.fd >= 0) {
     fcntl(master.fd, F_SETFL, fcntl(master.fd, F_GETFL) | O_NONBLOCK);
     if (relay_input) {
-      raw.emplace();
+      raw.emplace((streams & 2u) == 0); // stdout not on the pty: someone else's output
     }
     copy_window_size(terminal, master.fd);
   }

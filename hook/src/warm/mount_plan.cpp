@@ -113,6 +113,51 @@ void protect_read_only_dirs(Binds &binds, const HostView &host) {
   }
 }
 
+// A mount point cannot be renamed, but its parent can: a container could move
+// `cache` aside and make a `cache/fod` of its own, which the host would then
+// use. So each directory between a writable bind's root and a path the plan
+// protects (a hidden or read-only mount inside it) becomes a mount point too,
+// a bind of itself as writable as before.
+// The target of the innermost bind that holds target path `path`.
+std::string deepest_target_holding(const std::vector<engine::BindMount> &binds,
+                                   const std::string &path) {
+  std::string deepest;
+  for (const auto &bind : binds) {
+    if (util::is_same_or_under(path, bind.target) && bind.target.size() > deepest.size()) {
+      deepest = bind.target;
+    }
+  }
+  return deepest;
+}
+
+void pin_parents(Binds &binds, const std::vector<std::string> &hidden_targets) {
+  std::vector<std::string> protected_targets = hidden_targets;
+  std::vector<engine::BindMount> all = binds.all();
+  for (const auto &bind : all) {
+    protected_targets.push_back(bind.target);
+  }
+  for (const auto &bind : all) {
+    if (bind.read_only) {
+      continue;
+    }
+    for (const auto &target : protected_targets) {
+      if (target == bind.target || !util::is_same_or_under(target, bind.target)) {
+        continue;
+      }
+      for (std::string parent = util::dirname(target); parent != bind.target;
+           parent = util::dirname(parent)) {
+        if (!util::is_same_or_under(parent, bind.target) || parent == "/") {
+          break;
+        }
+        // Only where this bind is what the container sees (not inside a nested one).
+        if (deepest_target_holding(all, parent) == bind.target) {
+          binds.add({bind.source + parent.substr(bind.target.size()), parent, false}, false);
+        }
+      }
+    }
+  }
+}
+
 } // namespace
 
 bool is_system_path(const std::string &real) {
@@ -153,13 +198,17 @@ MountPlan plan_mounts(const std::vector<MountRequest> &requests, const HostView 
   protect_home(binds, host);
   protect_read_only_dirs(binds, host);
 
-  MountPlan plan;
-  plan.binds = binds.all();
+  std::vector<std::string> hidden;
   for (const auto &dir : host.private_dirs) {
     for (const auto &bind : binds.holding(dir)) {
-      plan.hidden.push_back(target_of(bind, dir));
+      hidden.push_back(target_of(bind, dir));
     }
   }
+  pin_parents(binds, hidden);
+
+  MountPlan plan;
+  plan.binds = binds.all();
+  plan.hidden = std::move(hidden);
   // One hidden directory inside another is hidden already.
   std::sort(plan.hidden.begin(), plan.hidden.end());
   std::vector<std::string> outermost;
