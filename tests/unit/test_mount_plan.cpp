@@ -2,6 +2,7 @@
 // A made-up host (real paths, $HOME's entries) so that every rule is checked
 // without touching the machine.
 #include "error.hpp"
+#include "util/fs.hpp"
 #include "warm/mount_plan.hpp"
 
 #include <algorithm>
@@ -220,6 +221,21 @@ TEST_CASE("mount_plan: the parents of what it protects cannot be moved aside", "
   REQUIRE(at(plan, "/tmp/t/root/tools/bin"));
   CHECK(at(plan, "/tmp/t/root/tools/bin")->read_only);
 
+  SECTION("never a bind where a directory is hidden, nor inside one") {
+    host.private_dirs.push_back("/tmp/t/root/cache/fod/shims");
+    host.private_dirs.push_back("/tmp/t/root/run");
+    host.private_dirs.push_back("/tmp/t/root/run/fod");
+    host.read_only_dirs.push_back("/tmp/t/root/cache/fod/shims");  // on PATH
+    auto nested = plan_mounts({root("/tmp/t/root")}, host);
+    CHECK(at(nested, "/tmp/t/root/cache/fod") == nullptr);
+    CHECK(at(nested, "/tmp/t/root/run") == nullptr);
+    for (const auto& bind : nested.binds) {
+      for (const auto& hidden : nested.hidden) {
+        INFO(bind.target << " vs hidden " << hidden);
+        CHECK_FALSE(fod::util::is_same_or_under(bind.target, hidden));
+      }
+    }
+  }
   SECTION("inside a read-only bind nothing is added: nothing there can be moved") {
     auto home = plan_mounts({root("/home/u")}, fake.view());
     CHECK(at(home, "/home/u/.cache") == nullptr);

@@ -149,8 +149,11 @@ void pin_parents(Binds &binds, const std::vector<std::string> &hidden_targets) {
         if (!util::is_same_or_under(parent, bind.target) || parent == "/") {
           break;
         }
-        // Only where this bind is what the container sees (not inside a nested one).
-        if (deepest_target_holding(all, parent) == bind.target) {
+        // Only where this bind is what the container sees (not inside a nested one
+        // nor a hidden directory).
+        if (deepest_target_holding(all, parent) == bind.target &&
+            std::none_of(hidden_targets.begin(), hidden_targets.end(),
+                         [&](const std::string &h) { return util::is_same_or_under(parent, h); })) {
           binds.add({bind.source + parent.substr(bind.target.size()), parent, false}, false);
         }
       }
@@ -204,17 +207,23 @@ MountPlan plan_mounts(const std::vector<MountRequest> &requests, const HostView 
       hidden.push_back(target_of(bind, dir));
     }
   }
-  pin_parents(binds, hidden);
-
-  MountPlan plan;
-  plan.binds = binds.all();
-  plan.hidden = std::move(hidden);
   // One hidden directory inside another is hidden already.
-  std::sort(plan.hidden.begin(), plan.hidden.end());
+  std::sort(hidden.begin(), hidden.end());
   std::vector<std::string> outermost;
-  for (const auto &path : plan.hidden) {
+  for (const auto &path : hidden) {
     if (outermost.empty() || !util::is_same_or_under(path, outermost.back())) {
       outermost.push_back(path);
+    }
+  }
+  pin_parents(binds, outermost);
+
+  MountPlan plan;
+  // Nothing is mounted inside a hidden directory (the shims' directory on PATH, say).
+  for (auto &bind : binds.all()) {
+    if (std::none_of(outermost.begin(), outermost.end(), [&](const std::string &h) {
+          return util::is_same_or_under(bind.target, h);
+        })) {
+      plan.binds.push_back(std::move(bind));
     }
   }
   plan.hidden = std::move(outermost);
