@@ -687,7 +687,7 @@ const std::string hostile = "\x1b]0;pwned\x07\x1b[2J\x1b[31m\xc2\x9b" "1m";
 // a malformed answer is an error (125, one line) and records no consent; only a
 // registry that cannot be reached at all lets fod allow record consent without
 // a digest.
-TEST_CASE("pull: registry text is printed without control characters; a malformed answer is an error that records no consent",
+TEST_CASE("pull: registry text is printed without control characters, and a malformed answer is an error that records no consent",
           "[integration][pull][registry][which]") {
     FodEnv env(Engine::podman);
     HttpResponse answer;
@@ -792,7 +792,7 @@ TEST_CASE("pull: registry text is printed without control characters; a malforme
 // fod's engine and registry-helper argv, as a fake engine and a fake helper
 // record them: an image that validation refuses never reaches either, and a valid
 // one always follows "--" (pull, tag, image inspect, fod-registry probe).
-TEST_CASE("pull: an invalid image never reaches the engine; a valid one follows -- in pull, tag, inspect and the probe",
+TEST_CASE("pull: an invalid image never reaches the engine, and a valid one follows -- in pull, tag, inspect and the probe",
           "[integration][pull][argv]") {
     FodEnv env(Engine::podman);
     const std::string calls = env.work() + "/engine-calls";

@@ -54,7 +54,7 @@ struct Listener {
 
 }  // namespace
 
-TEST_CASE("box::prepare makes the keeper's files; keeper_alive follows its lock", "[unit][box]") {
+TEST_CASE("box::prepare makes the keeper's files, and keeper_alive follows its lock", "[unit][box]") {
   Fixture f;
   struct stat st {};
   REQUIRE(lstat(f.in_box("alive").c_str(), &st) == 0);

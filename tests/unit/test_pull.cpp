@@ -229,7 +229,7 @@ TEST_CASE("mapping index keeps the pull settings", "[unit][pull][index]") {
   CHECK(second.mapping.config.catalog_network == fod::mapping::Network::host);
 }
 
-TEST_CASE("pull::lookup_catalogs never sends nor caches a secret-looking name; misses are kept by hash",
+TEST_CASE("pull::lookup_catalogs never sends nor caches a secret-looking name, and misses are kept by hash",
           "[unit][pull][catalog]") {
   fod::test::TempDir dir;
   fod::test::EnvGuard env;
