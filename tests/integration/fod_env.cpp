@@ -8,15 +8,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
-#include <iterator>
-#include <set>
-#include <sstream>
+#include <filesystem>
+#include <map>
 #include <stdexcept>
 #include <system_error>
-#include <thread>
 
 namespace fod::test {
 
@@ -28,89 +26,15 @@ void make_dir(const std::string& path, mode_t mode) {
     chmod(path.c_str(), mode);
 }
 
-std::string read_all(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-// argv of a process, empty when it is gone (or a zombie).
-std::vector<std::string> cmdline_of(pid_t pid) {
-    std::string raw = read_all("/proc/" + std::to_string(pid) + "/cmdline");
-    std::vector<std::string> argv;
-    size_t start = 0;
-    while (start < raw.size()) {
-        size_t end = raw.find('\0', start);
-        if (end == std::string::npos) end = raw.size();
-        argv.push_back(raw.substr(start, end - start));
-        start = end + 1;
-    }
-    return argv;
-}
-
-std::vector<pid_t> all_pids() {
-    std::vector<pid_t> pids;
-    DIR* dir = opendir("/proc");
-    if (!dir) return pids;
-    while (const dirent* e = readdir(dir)) {
-        char* end = nullptr;
-        long pid = std::strtol(e->d_name, &end, 10);
-        if (end != e->d_name && *end == '\0' && pid > 0) pids.push_back(static_cast<pid_t>(pid));
-    }
-    closedir(dir);
-    return pids;
-}
-
-pid_t parent_of(pid_t pid) {
-    // /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces.
-    std::string stat = read_all("/proc/" + std::to_string(pid) + "/stat");
-    auto close = stat.rfind(')');
-    if (close == std::string::npos) return -1;
-    std::istringstream rest(stat.substr(close + 1));
-    std::string state;
-    long ppid = -1;
-    rest >> state >> ppid;
-    return static_cast<pid_t>(ppid);
-}
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 }  // namespace
-
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    std::string line;
-    while (std::getline(in, line)) lines.push_back(line);
-    return lines;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
-
-pid_t fod_pid_from(pid_t pid) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    do {
-        auto argv = cmdline_of(pid);
-        if (!argv.empty() && ends_with(argv[0], "/fod")) return pid;
-        for (pid_t p : all_pids()) {
-            if (parent_of(p) != pid) continue;
-            auto child = cmdline_of(p);
-            if (!child.empty() && ends_with(child[0], "/fod")) return p;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    } while (std::chrono::steady_clock::now() < deadline);
-    return pid;
-}
 
 FodEnv::FodEnv(Engine engine, bool as_test_user)
     : m_engine(engine),
       m_as_user(as_test_user || engine == Engine::rootless),
       m_uid(m_as_user ? user_uid(test_user) : geteuid()) {
     const std::string& r = m_root.path();
-    for (const char* dir : {"config", "config/fod", "cache", "state", "data", "sysconf", "work"})
+    for (const char* dir :
+         {"config", "config/fod", "cache", "state", "data", "sysconf", "work", "home"})
         make_dir(r + "/" + dir, 0755);
     make_dir(r + "/run", 0700);
     if (m_as_user) m_root.chown_to(test_user);
@@ -126,6 +50,11 @@ FodEnv::~FodEnv() {
     } catch (const std::exception& e) {
         std::fprintf(stderr, "fod::test::FodEnv: cleanup failed: %s\n", e.what());
     }
+}
+
+std::string FodEnv::user_name() const {
+    const passwd* pw = getpwuid(m_uid);
+    return pw ? pw->pw_name : std::to_string(m_uid);
 }
 
 std::string FodEnv::runtime_dir() const {
@@ -150,6 +79,27 @@ std::string FodEnv::make_work_dir(const std::string& relpath) const {
     make_dir(path, 0755);
     if (m_as_user) m_root.chown_to(test_user);
     return path;
+}
+
+std::string FodEnv::put(const std::string& relpath, const std::string& text, mode_t mode) const {
+    const std::string path = m_root.path() + "/" + relpath;
+    write_file(path, text, mode);
+    give(path);
+    return path;
+}
+
+std::string FodEnv::put_dir(const std::string& relpath, mode_t mode) const {
+    const std::string path = m_root.path() + "/" + relpath;
+    std::filesystem::create_directories(path);
+    chmod(path.c_str(), mode);
+    give(path);
+    return path;
+}
+
+void FodEnv::give(const std::string& path) const {
+    const passwd* pw = getpwuid(m_uid);
+    REQUIRE(pw != nullptr);
+    REQUIRE(lchown(path.c_str(), m_uid, pw->pw_gid) == 0);
 }
 
 std::string FodEnv::entry(const std::string& name, const std::string& image,
@@ -188,6 +138,43 @@ RunOptions FodEnv::options(RunOptions base) const {
     if (m_as_user && !base.as_user) base.as_user = test_user;
     return engine_options(m_engine, std::move(base));
 }
+
+RunOptions FodEnv::login_options(RunOptions base) const {
+    const std::string& r = m_root.path();
+    std::map<std::string, std::string> env = {
+        {"PATH", system_path},
+        {"HOME", home()},
+        {"USER", user_name()},
+        {"LOGNAME", user_name()},
+        {"LANG", "C.UTF-8"},
+        {"TERM", "dumb"},
+        {"XDG_CONFIG_HOME", r + "/config"},
+        {"XDG_CACHE_HOME", r + "/cache"},
+        {"XDG_STATE_HOME", r + "/state"},
+        {"XDG_DATA_HOME", home() + "/.local/share"},
+        {"FOD_DATADIR", r + "/data"},
+        {"FOD_SYSCONFDIR", r + "/sysconf"},
+        {"FOD_TRACE", r + "/trace"},
+    };
+    // Rootless: engine_options() sets the real /run/user/<uid>, which podman needs.
+    if (m_engine != Engine::rootless) env["XDG_RUNTIME_DIR"] = r + "/run";
+    for (auto& [k, v] : env) base.env_set.emplace(k, v);
+    base.clear_env = true;
+    if (base.cwd.empty()) base.cwd = work();
+    if (m_as_user && !base.as_user) base.as_user = test_user;
+    return engine_options(m_engine, std::move(base));
+}
+
+RunOptions FodEnv::traced(RunOptions base) const {
+    base.env_set["FOD_TRACE"] = m_root.path() + "/trace";
+    return base;
+}
+
+std::vector<std::string> FodEnv::trace() const {
+    return lines_of(read_file(m_root.path() + "/trace"));
+}
+
+void FodEnv::clear_trace() const { unlink((m_root.path() + "/trace").c_str()); }
 
 Result FodEnv::fod(const std::vector<std::string>& args, RunOptions base) const {
     std::vector<std::string> argv{fod_binary()};
@@ -244,14 +231,8 @@ void FodEnv::stop_all_checked() const {
 }
 
 bool FodEnv::wait_until_no_containers(double timeout_s) const {
-    const auto deadline = std::chrono::steady_clock::now() +
-                          std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                              std::chrono::duration<double>(timeout_s));
-    for (;;) {
-        if (containers().empty()) return true;
-        if (std::chrono::steady_clock::now() >= deadline) return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    }
+    return poll_until([&] { return containers().empty(); }, timeout_s,
+                      std::chrono::milliseconds(250));
 }
 
 std::string FodEnv::container_dir(const std::string& container) const {
@@ -275,7 +256,7 @@ std::vector<std::string> FodEnv::recorded_dirs() const {
         if (e->d_name[0] == '.') continue;
         const std::string dir = base + "/" + e->d_name;
         // nlohmann::json::dump() writes "root":"/path" without spaces or escapes.
-        if (contains(read_all(dir + "/info.json"), "\"root\":\"" + m_root.path() + "/"))
+        if (contains(read_file(dir + "/info.json"), "\"root\":\"" + m_root.path() + "/"))
             dirs.push_back(dir);
     }
     closedir(d);
@@ -288,6 +269,16 @@ std::vector<pid_t> FodEnv::reaper_pids_of_dir(const std::string& dir) const {
         auto argv = cmdline_of(p);
         if (argv.size() == 3 && argv[1] == "_reap" && argv[2] == dir) pids.push_back(p);
     }
+    return pids;
+}
+
+std::vector<pid_t> FodEnv::wait_for_reaper(const std::string& container, double timeout_s) const {
+    return wait_for_reaper_of_dir(container_dir(container), timeout_s);
+}
+
+std::vector<pid_t> FodEnv::wait_for_reaper_of_dir(const std::string& dir, double timeout_s) const {
+    std::vector<pid_t> pids;
+    poll_until([&] { return !(pids = reaper_pids_of_dir(dir)).empty(); }, timeout_s);
     return pids;
 }
 

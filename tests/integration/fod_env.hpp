@@ -6,15 +6,28 @@
 //     ROOT/run    (0700)              $XDG_RUNTIME_DIR, except rootless (below)
 //     ROOT/data   ROOT/sysconf        $FOD_DATADIR, $FOD_SYSCONFDIR: empty layers
 //     ROOT/work                       the directory fod runs in
+//     ROOT/home                       $HOME of login_options() (shells)
+//     ROOT/trace                      $FOD_TRACE of traced() and login_options()
 // and runs the installed fod (fod_binary()) there with the engine's
-// environment. Rootless podman needs its real XDG_RUNTIME_DIR
-// (/run/user/<uid>), so there fod's runtime directory is the real one too and
-// the test relies on `fod stop --all`, which the destructor always runs, to
-// leave no container behind. With `as fodtest` (docker as an unprivileged
-// member of group docker, and rootless), the whole tree belongs to fodtest.
+// environment: options() adds fod's variables to the caller's environment,
+// login_options() gives a clean one, as a new login in the tree would have it,
+// for shells that must read nothing of the caller's. Rootless podman needs its
+// real XDG_RUNTIME_DIR (/run/user/<uid>), so there fod's runtime directory is
+// the real one too and the test relies on `fod stop --all`, which the
+// destructor always runs, to leave no container behind. With `as fodtest`
+// (docker as an unprivileged member of group docker, and rootless), the whole
+// tree belongs to fodtest.
+//
+// The shared fixture of every suite: this header brings the harness (run(),
+// engines, TempDir) and the helpers for files, text, polling and processes;
+// tmux_pane.hpp adds a program at a terminal, registry_fixture.hpp a registry.
 #pragma once
 
+#include "files.hpp"
 #include "harness.hpp"
+#include "poll.hpp"
+#include "processes.hpp"
+#include "text.hpp"
 
 #include <sys/types.h>
 
@@ -34,11 +47,15 @@ public:
     Engine engine() const { return m_engine; }
     // The user fod runs as: root, or fodtest.
     uid_t uid() const { return m_uid; }
+    std::string user_name() const;
     bool as_test_user() const { return m_as_user; }
 
     const std::string& root() const { return m_root.path(); }
     std::string work() const { return m_root.path() + "/work"; }
+    std::string home() const { return m_root.path() + "/home"; }
     std::string config_dir() const { return m_root.path() + "/config/fod"; }
+    // The shim directory `fod init` puts on PATH.
+    std::string shims_dir() const { return m_root.path() + "/cache/fod/shims"; }
     // fod's own runtime directory: $XDG_RUNTIME_DIR/fod.
     std::string runtime_dir() const;
 
@@ -49,6 +66,14 @@ public:
     std::string write_work(const std::string& relpath, const std::string& text) const;
     // Makes a directory under work() owned by fod's user; returns its path.
     std::string make_work_dir(const std::string& relpath) const;
+    // Writes ROOT/relpath (its directory must exist) and gives that file alone
+    // to fod's user; returns its path.
+    std::string put(const std::string& relpath, const std::string& text, mode_t mode = 0644) const;
+    // Makes the directory ROOT/relpath (and its parents) and gives it alone to
+    // fod's user; returns its path.
+    std::string put_dir(const std::string& relpath, mode_t mode = 0755) const;
+    // Gives path (not following a link) to fod's user.
+    void give(const std::string& path) const;
 
     // One mapping entry as YAML (indented for `commands:`); `network: none`
     // is added for rootless. `extra` lines are inserted as they are (indent 4).
@@ -61,6 +86,19 @@ public:
     // RunOptions that run a program as fod's user with fod's environment
     // (the cwd is work() unless base.cwd is set).
     RunOptions options(RunOptions base = {}) const;
+    // RunOptions with a clean environment, as a new login in the tree would
+    // have it: PATH=system_path, HOME=home(), USER, LOGNAME, LANG=C.UTF-8,
+    // TERM=dumb, XDG_DATA_HOME under home(), fod's variables, FOD_TRACE and the
+    // engine's variables; base.env_set wins. The cwd is work() unless set.
+    RunOptions login_options(RunOptions base = {}) const;
+    // `base` with FOD_TRACE set: each run appends the way it took ("agent" or
+    // "exec: REASON") to ROOT/trace.
+    RunOptions traced(RunOptions base = {}) const;
+    // The ways the traced runs took so far, one line each.
+    std::vector<std::string> trace() const;
+    // Empties the trace.
+    void clear_trace() const;
+
     // `fod ARGS...`
     Result fod(const std::vector<std::string>& args, RunOptions base = {}) const;
     // `fod run NAME ARGS...`
@@ -86,6 +124,10 @@ public:
     std::vector<std::string> recorded_dirs() const;
     // Pids of live `fod _reap DIR` processes for one of those directories.
     std::vector<pid_t> reaper_pids_of_dir(const std::string& dir) const;
+    // Polls (up to timeout_s) until the reaper of a container, or of a
+    // directory, is up (it is spawned detached); its pids, or none.
+    std::vector<pid_t> wait_for_reaper(const std::string& container, double timeout_s = 5) const;
+    std::vector<pid_t> wait_for_reaper_of_dir(const std::string& dir, double timeout_s = 5) const;
 
 private:
     Engine m_engine;
@@ -93,14 +135,6 @@ private:
     uid_t m_uid;
     TempDir m_root;
 };
-
-// The lines of a text, without their newlines.
-std::vector<std::string> lines_of(const std::string& text);
-// Whether `text` contains `part`.
-bool contains(const std::string& text, const std::string& part);
-// The pid of the fod process a run() started: `pid` itself, or (as_user)
-// the child of runuser.
-pid_t fod_pid_from(pid_t pid);
 
 }  // namespace fod::test
 
@@ -118,4 +152,14 @@ pid_t fod_pid_from(pid_t pid);
     TEST_CASE(title " (rootless)", "[integration][rootless]" tags) {                \
         FOD_REQUIRE_ENGINE(::fod::test::Engine::rootless);                          \
         body(::fod::test::Engine::rootless);                                        \
+    }
+// The same for the rootful engines only (podman and docker).
+#define FOD_TEST_ROOTFUL_ENGINES(title, tags, body)                                 \
+    TEST_CASE(title " (podman)", "[integration][podman]" tags) {                    \
+        FOD_REQUIRE_ENGINE(::fod::test::Engine::podman);                            \
+        body(::fod::test::Engine::podman);                                          \
+    }                                                                               \
+    TEST_CASE(title " (docker)", "[integration][docker]" tags) {                    \
+        FOD_REQUIRE_ENGINE(::fod::test::Engine::docker);                            \
+        body(::fod::test::Engine::docker);                                          \
     }

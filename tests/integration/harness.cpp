@@ -1,6 +1,8 @@
 // See harness.hpp.
 #include "harness.hpp"
 
+#include "files.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
@@ -30,7 +32,6 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-constexpr const char* default_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 constexpr double held_pipe_grace_s = 5.0;
 
 // Process-wide set-up, before any test runs:
@@ -174,7 +175,7 @@ Result run(const std::vector<std::string>& argv_in, const RunOptions& opts) {
             throw std::invalid_argument("fod::test::run: as_user with '=' in argv[0]");
         const auto caller_env = current_env();
         const auto path_it = caller_env.find("PATH");
-        const std::string caller_path = path_it != caller_env.end() ? path_it->second : default_path;
+        const std::string caller_path = path_it != caller_env.end() ? path_it->second : system_path;
         if (!opts.clear_env) {
             env = caller_env;
             env.erase("XDG_RUNTIME_DIR");
@@ -488,21 +489,7 @@ std::string TempDir::write(const std::string& relpath, const std::string& conten
             throw std::system_error(errno, std::generic_category(), "mkdir " + dir.string());
         chmod(dir.c_str(), 0755);
     }
-    int fd = open(full.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    if (fd < 0) throw std::system_error(errno, std::generic_category(), "open " + full.string());
-    size_t off = 0;
-    while (off < content.size()) {
-        ssize_t n = ::write(fd, content.data() + off, content.size() - off);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            int e = errno;
-            close(fd);
-            throw std::system_error(e, std::generic_category(), "write " + full.string());
-        }
-        off += static_cast<size_t>(n);
-    }
-    fchmod(fd, mode);
-    close(fd);
+    write_file(full.string(), content, mode);
     return full.string();
 }
 

@@ -40,6 +40,9 @@ inline constexpr const char* busybox_image = "localhost/fod-test-busybox:1";  //
 inline constexpr const char* scratch_image = "localhost/fod-test-scratch:1";  // only /tool
 // World-readable copy of tests/env/containers.conf, made by make-test-user.
 inline constexpr const char* shared_containers_conf = "/etc/fod-test/containers.conf";
+// The system's directories, as root's PATH has them on Debian.
+inline constexpr const char* system_path =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 struct Result {
     int status = -1;  // exit code, 128+N if killed by signal N, -1 on timeout

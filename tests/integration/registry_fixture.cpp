@@ -1,6 +1,9 @@
 // See registry_fixture.hpp.
 #include "registry_fixture.hpp"
 
+#include "files.hpp"
+#include "poll.hpp"
+
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -22,34 +25,17 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
-#include <fstream>
 #include <mutex>
 #include <set>
 #include <sstream>
 #include <stdexcept>
 #include <system_error>
-#include <thread>
 
 namespace fod::test {
 namespace {
 
 constexpr const char* token_service_name = "fod-test-registry";
 constexpr const char* token_issuer = "fod-test-token-issuer";
-
-std::string find_program(const std::string& name) {
-    for (const char* dir : {"/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"}) {
-        std::string path = std::string(dir) + "/" + name;
-        if (access(path.c_str(), X_OK) == 0) return path;
-    }
-    return "";
-}
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
 
 std::string base64(const unsigned char* data, size_t size, bool url) {
     static const char* std_alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -327,18 +313,15 @@ TestRegistry::TestRegistry(RegistryAuth auth, bool tls) : m_auth(auth), m_tls(tl
             _exit(127);
         }
         m_pid = pid;
-        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
         bool exited = false;
-        while (std::chrono::steady_clock::now() < deadline) {
-            int status = 0;
-            if (waitpid(m_pid, &status, WNOHANG) == m_pid) {
-                exited = true;
-                m_pid = -1;
-                break;
-            }
-            if (tcp_answers(m_port)) return;
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
+        const bool up = poll_until(
+            [&] {
+                exited = waitpid(m_pid, nullptr, WNOHANG) == m_pid;
+                return exited || tcp_answers(m_port);
+            },
+            15, std::chrono::milliseconds(20));
+        if (exited) m_pid = -1;
+        if (up && !exited) return;
         if (!exited) {
             kill(m_pid, SIGKILL);
             waitpid(m_pid, nullptr, 0);
@@ -355,13 +338,9 @@ TestRegistry::TestRegistry(RegistryAuth auth, bool tls) : m_auth(auth), m_tls(tl
 TestRegistry::~TestRegistry() {
     if (m_pid > 0) {
         kill(m_pid, SIGTERM);
-        for (int i = 0; i < 250; ++i) {
-            if (waitpid(m_pid, nullptr, WNOHANG) == m_pid) {
-                m_pid = -1;
-                break;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
+        if (poll_until([&] { return waitpid(m_pid, nullptr, WNOHANG) == m_pid; }, 5,
+                       std::chrono::milliseconds(20)))
+            m_pid = -1;
         if (m_pid > 0) {
             kill(m_pid, SIGKILL);
             waitpid(m_pid, nullptr, 0);

@@ -6,13 +6,11 @@
 
 #include <catch2/catch.hpp>
 
-#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <ctime>
-#include <fstream>
 #include <sstream>
 #include <thread>
 
@@ -24,17 +22,10 @@ using Clock = std::chrono::steady_clock;
 
 std::string history_path(const FodEnv& env) { return env.root() + "/state/fod/history"; }
 
-std::string read_text(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
 // The record lines of `command` (its 5th field), in file order.
 std::vector<std::string> records_of(const FodEnv& env, const std::string& command) {
     std::vector<std::string> out;
-    for (const auto& line : lines_of(read_text(history_path(env)))) {
+    for (const auto& line : lines_of(read_file(history_path(env)))) {
         std::istringstream fields(line);
         std::string kind, time, setup, duration, name;
         fields >> kind >> time >> setup >> duration >> name;
@@ -47,7 +38,7 @@ std::vector<std::string> records_of(const FodEnv& env, const std::string& comman
 void seed_history(const FodEnv& env, const std::string& text) {
     const std::string dir = env.root() + "/state/fod";
     mkdir(dir.c_str(), 0700);
-    std::ofstream(history_path(env)) << text;
+    write_file(history_path(env), text);
     struct stat work {};
     REQUIRE(stat(env.work().c_str(), &work) == 0);
     REQUIRE(chown(dir.c_str(), work.st_uid, work.st_gid) == 0);
@@ -58,28 +49,15 @@ void seed_history(const FodEnv& env, const std::string& text) {
 // another test run on the machine may have helpers of the same name).
 std::vector<pid_t> prewarm_helpers(const FodEnv& env, const std::string& name) {
     std::vector<pid_t> pids;
-    DIR* d = opendir("/proc");
-    if (!d) return pids;
     const std::string needle = std::string("_prewarm") + '\0' + name + '\0';
     const std::string state = std::string("XDG_STATE_HOME=") + env.root() + "/state" + '\0';
-    while (const dirent* e = readdir(d)) {
-        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-        const std::string proc = std::string("/proc/") + e->d_name;
-        if (read_text(proc + "/cmdline").find(needle) == std::string::npos) continue;
-        if (read_text(proc + "/environ").find(state) == std::string::npos) continue;
-        pids.push_back(std::stoi(e->d_name));
+    for (pid_t pid : all_pids()) {
+        const std::string proc = "/proc/" + std::to_string(pid);
+        if (read_file(proc + "/cmdline").find(needle) == std::string::npos) continue;
+        if (read_file(proc + "/environ").find(state) == std::string::npos) continue;
+        pids.push_back(pid);
     }
-    closedir(d);
     return pids;
-}
-
-bool wait_for(const std::function<bool()>& done, double timeout_s) {
-    const auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<long>(timeout_s * 1000));
-    for (;;) {
-        if (done()) return true;
-        if (Clock::now() >= deadline) return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
 }
 
 void runs_are_recorded_and_shown_by_stats(Engine e) {
@@ -95,7 +73,7 @@ void runs_are_recorded_and_shown_by_stats(Engine e) {
     CHECK(second.out == "two\n");
 
     auto records = records_of(env, "adaptive-rec");
-    INFO("history:\n" << read_text(history_path(env)));
+    INFO("history:\n" << read_file(history_path(env)));
     REQUIRE(records.size() == 2);
     // Cold with its setup time, then warm with none; the image and the key follow.
     CHECK(records[0].rfind("C ", 0) == 0);
@@ -157,10 +135,10 @@ void auto_ttl_container_is_reaped(Engine e) {
     CHECK_FALSE(contains(env.fod({"ps"}).out, "adaptive-reaped"));
     // The reaper recorded the removal and its idle time. It writes that once the
     // engine's rm returns, which can be a moment after the container is gone.
-    CHECK(wait_for([&] { return records_of(env, "adaptive-reaped").size() >= 2; }, 10));
+    CHECK(poll_until([&] { return records_of(env, "adaptive-reaped").size() >= 2; }, 10));
     auto records = records_of(env, "adaptive-reaped");
-    INFO("history:\n" << read_text(history_path(env)));
-    INFO("reaper.log:\n" << read_text(env.root() + "/state/fod/reaper.log"));
+    INFO("history:\n" << read_file(history_path(env)));
+    INFO("reaper.log:\n" << read_file(env.root() + "/state/fod/reaper.log"));
     REQUIRE(records.size() == 2);
     CHECK(records[1].rfind("R ", 0) == 0);
 
@@ -200,8 +178,8 @@ void prewarm_starts_the_follower_of_a_strong_sequence(Engine e) {
     REQUIRE(a.status == 0);
     CHECK(a.out == "hello\n");
     // In the background, the helper starts b's container: a's and b's are up.
-    CHECK(wait_for([&] { return env.containers().size() == 2; }, 30));
-    CHECK(wait_for([&] { return !records_of(env, "adaptive-seq-b").empty() &&
+    CHECK(poll_until([&] { return env.containers().size() == 2; }, 30));
+    CHECK(poll_until([&] { return !records_of(env, "adaptive-seq-b").empty() &&
                                 records_of(env, "adaptive-seq-b").back().rfind("P ", 0) == 0; },
                    10));
     // b's call is a warm hit.
@@ -210,7 +188,7 @@ void prewarm_starts_the_follower_of_a_strong_sequence(Engine e) {
     CHECK(b.status == 0);
     CHECK(b.out == "warm\n");
     auto records = records_of(env, "adaptive-seq-b");
-    INFO("history:\n" << read_text(history_path(env)));
+    INFO("history:\n" << read_file(history_path(env)));
     REQUIRE_FALSE(records.empty());
     CHECK(records.back().rfind("W ", 0) == 0);
     CHECK(env.containers().size() == 2);
@@ -229,11 +207,11 @@ void prewarm_respects_its_bounds(Engine e, const std::string& config) {
     INFO("stderr: " << a.err);
     REQUIRE(a.status == 0);
     // Whatever helper ran has finished (prewarm: false starts none).
-    CHECK(wait_for([&] { return prewarm_helpers(env, "adaptive-seq-a").empty(); }, 30));
+    CHECK(poll_until([&] { return prewarm_helpers(env, "adaptive-seq-a").empty(); }, 30));
     std::this_thread::sleep_for(std::chrono::seconds(1));
     CHECK(env.containers().size() == 1);
     auto records = records_of(env, "adaptive-seq-b");
-    INFO("history:\n" << read_text(history_path(env)));
+    INFO("history:\n" << read_file(history_path(env)));
     REQUIRE_FALSE(records.empty());
     CHECK(records.back().rfind("C ", 0) == 0);  // still the seeded runs only
 
@@ -254,10 +232,10 @@ void stop_cancels_a_pending_prewarm(Engine e) {
     CHECK_FALSE(prewarm_helpers(env, "adaptive-seq-a").empty());
     Result stop = env.fod({"stop", "--all"});
     CHECK(stop.status == 0);
-    CHECK(wait_for([&] { return prewarm_helpers(env, "adaptive-seq-a").empty(); }, 40));
+    CHECK(poll_until([&] { return prewarm_helpers(env, "adaptive-seq-a").empty(); }, 40));
     CHECK(env.containers().empty());
     auto records = records_of(env, "adaptive-seq-b");
-    INFO("history:\n" << read_text(history_path(env)));
+    INFO("history:\n" << read_file(history_path(env)));
     REQUIRE_FALSE(records.empty());
     CHECK(records.back().rfind("C ", 0) == 0);  // no pre-warm
 
@@ -286,7 +264,7 @@ void shared_container_keeps_the_longest_ttl(Engine e) {
         // Well past the policy's 2 s: still there.
         std::this_thread::sleep_for(std::chrono::seconds(6));
         CHECK(env.containers().size() == 1);
-        INFO("reaper.log:\n" << read_text(env.root() + "/state/fod/reaper.log"));
+        INFO("reaper.log:\n" << read_file(env.root() + "/state/fod/reaper.log"));
         env.stop_all_checked();
     }
 }
@@ -326,16 +304,16 @@ void prewarm_follows_a_period(Engine e) {
         return out;
     };
     // Removed, then started again by the helper, before the next beat.
-    CHECK(wait_for([&] { return contains(kinds(), "CR"); }, period - 4));
-    CHECK(wait_for([&] { return contains(kinds(), "CRP"); }, period));
+    CHECK(poll_until([&] { return contains(kinds(), "CR"); }, period - 4));
+    CHECK(poll_until([&] { return contains(kinds(), "CRP"); }, period));
     REQUIRE(env.containers().size() == 1);
     std::this_thread::sleep_until(beat + std::chrono::seconds(static_cast<long>(period)));
     Result next = env.run_cmd("adaptive-per", {"echo", "again"});
     INFO("stderr: " << next.err);
     CHECK(next.status == 0);
     CHECK(next.out == "again\n");
-    INFO("history:\n" << read_text(history_path(env)));
-    INFO("reaper.log:\n" << read_text(env.root() + "/state/fod/reaper.log"));
+    INFO("history:\n" << read_file(history_path(env)));
+    INFO("reaper.log:\n" << read_file(env.root() + "/state/fod/reaper.log"));
     CHECK(contains(kinds(), "CRPW"));
 
     env.stop_all_checked();

@@ -18,28 +18,11 @@
 
 #include <chrono>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <thread>
 
 using namespace fod::test;
 
 namespace {
-
-std::string read_text(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-// RunOptions with FOD_TRACE pointing at the test's trace file.
-RunOptions traced(const FodEnv& env, RunOptions base = {}) {
-    base.env_set["FOD_TRACE"] = env.root() + "/trace";
-    return base;
-}
-
-std::vector<std::string> trace_lines(const FodEnv& env) { return lines_of(read_text(env.root() + "/trace")); }
-
-void clear_trace(const FodEnv& env) { unlink((env.root() + "/trace").c_str()); }
 
 // The socket of the one warm container this test has.
 std::string agent_socket(const FodEnv& env) {
@@ -68,16 +51,16 @@ void fast_path_is_taken(Engine e) {
     Result which_cold = env.fod({"which", "tool-agent"});
     CHECK(contains(which_cold.out, "runs via:    agent (fast path)"));
 
-    Result first = env.run_cmd("tool-agent", {"echo", "first"}, traced(env));
+    Result first = env.run_cmd("tool-agent", {"echo", "first"}, env.traced());
     INFO("stderr: " << first.err);
     CHECK(first.status == 0);
     CHECK(first.out == "first\n");
-    Result second = env.run_cmd("tool-agent", {"echo", "second"}, traced(env));
+    Result second = env.run_cmd("tool-agent", {"echo", "second"}, env.traced());
     INFO("stderr: " << second.err);
     CHECK(second.status == 0);
     CHECK(second.out == "second\n");
     // The first run (the container started) and the warm one both took the agent.
-    CHECK(trace_lines(env) == std::vector<std::string>{"agent", "agent"});
+    CHECK(env.trace() == std::vector<std::string>{"agent", "agent"});
 
     struct stat st {};
     REQUIRE(stat(agent_socket(env).c_str(), &st) == 0);
@@ -98,23 +81,23 @@ void fast_path_off_in_config(Engine e) {
     env.write_mappings(env.entry("tool-noagent", scratch_image, {"/tool"}, "92s"));
     env.write_config("config.yaml", "fast_path: false\n");
 
-    Result r = env.run_cmd("tool-noagent", {"echo", "via", "exec"}, traced(env));
+    Result r = env.run_cmd("tool-noagent", {"echo", "via", "exec"}, env.traced());
     INFO("stderr: " << r.err);
     CHECK(r.status == 0);
     CHECK(r.out == "via exec\n");
-    Result seven = env.run_cmd("tool-noagent", {"exit", "7"}, traced(env));
+    Result seven = env.run_cmd("tool-noagent", {"exit", "7"}, env.traced());
     CHECK(seven.status == 7);
     // Signals still reach the command through the keeper's FIFO.
     pid_t target = -1;
     std::thread t;
     Result term = env.run_cmd("tool-noagent", {"sleep", "30"},
                               terminate_after(target, t, std::chrono::seconds(3),
-                                              traced(env, {.close_stdin = true, .timeout_s = 30})));
+                                              env.traced({.close_stdin = true, .timeout_s = 30})));
     t.join();
     INFO("stderr: " << term.err);
     CHECK(term.status == 128 + SIGTERM);
     CHECK(contains(term.err, "tool: got signal 15"));
-    CHECK(trace_lines(env) == std::vector<std::string>(3, "exec: fast_path: false in config.yaml"));
+    CHECK(env.trace() == std::vector<std::string>(3, "exec: fast_path: false in config.yaml"));
     Result which = env.fod({"which", "tool-noagent"});
     INFO("fod which: " << which.out << which.err);
     CHECK(contains(which.out, "runs via:    " + engine_cli(e) + " exec (fast_path: false"));
@@ -126,21 +109,21 @@ void socket_removed_falls_back(Engine e) {
     FodEnv env(e);
     env.write_mappings(env.entry("tool-nosock", scratch_image, {"/tool"}, "93s"));
 
-    Result warm = env.run_cmd("tool-nosock", {"echo", "warm"}, traced(env));
+    Result warm = env.run_cmd("tool-nosock", {"echo", "warm"}, env.traced());
     INFO("stderr: " << warm.err);
     REQUIRE(warm.status == 0);
     const std::string sock = agent_socket(env);
     REQUIRE(unlink(sock.c_str()) == 0);
-    clear_trace(env);
+    env.clear_trace();
 
-    Result r = env.run_cmd("tool-nosock", {"echo", "still", "runs"}, traced(env));
+    Result r = env.run_cmd("tool-nosock", {"echo", "still", "runs"}, env.traced());
     INFO("stderr: " << r.err);
     CHECK(r.status == 0);
     CHECK(r.out == "still runs\n");
-    Result cat = env.run_cmd("tool-nosock", {"cat"}, traced(env, {.stdin_data = "in\n"}));
+    Result cat = env.run_cmd("tool-nosock", {"cat"}, env.traced({.stdin_data = "in\n"}));
     CHECK(cat.status == 0);
     CHECK(cat.out == "in\n");
-    CHECK(trace_lines(env) ==
+    CHECK(env.trace() ==
           std::vector<std::string>{"exec: the container has no agent that takes the run",
                                    "exec: the container has no agent that takes the run"});
     Result which = env.fod({"which", "tool-nosock"});
@@ -170,16 +153,16 @@ void caller_streams_are_passed(Engine e) {
         "\"$0\" run bb-agent -c 'echo to-stderr >&2' 2>err.txt || exit 13\n"
         // A closed stdin: fod must not hand the command a file of its own (a lock file).
         "\"$0\" run bb-agent -c 'ls -l /proc/self/fd/0' <&- >closed.txt || exit 14\n";
-    Result r = run({"bash", "-c", script, fod}, env.options(traced(env)));
+    Result r = run({"bash", "-c", script, fod}, env.options(env.traced()));
     INFO("stdout: " << r.out << "\nstderr: " << r.err);
     REQUIRE(r.status == 0);
 
-    auto file = lines_of(read_text(env.work() + "/out.txt"));
+    auto file = lines_of(read_file(env.work() + "/out.txt"));
     REQUIRE(file.size() == 2);
     CHECK(file[0] == "line");
     CHECK(link_target(file[1]) == env.work() + "/out.txt");
-    CHECK(read_text(env.work() + "/err.txt") == "to-stderr\n");
-    auto closed = lines_of(read_text(env.work() + "/closed.txt"));
+    CHECK(read_file(env.work() + "/err.txt") == "to-stderr\n");
+    auto closed = lines_of(read_file(env.work() + "/closed.txt"));
     REQUIRE(closed.size() == 1);
     INFO("stdin of a run with stdin closed: " << closed[0]);
     CHECK(link_target(closed[0]).find("null") != std::string::npos);
@@ -192,7 +175,7 @@ void caller_streams_are_passed(Engine e) {
     // The same pipe on both sides: the host's ls and the command in the container.
     CHECK(link_target(out[3]).rfind("pipe:[", 0) == 0);
     CHECK(link_target(out[3]) == link_target(out[4]));
-    CHECK(trace_lines(env) == std::vector<std::string>(5, "agent"));
+    CHECK(env.trace() == std::vector<std::string>(5, "agent"));
 
     env.stop_all_checked();
 }
@@ -201,12 +184,12 @@ void status_and_signals(Engine e) {
     FodEnv env(e);
     env.write_mappings(env.entry("tool-sig", scratch_image, {"/tool"}, "95s") +
                        env.entry("bb-sig", busybox_image, {"/bin/sh"}, "95s"));
-    Result warm = env.run_cmd("tool-sig", {"echo", "warm"}, traced(env));
+    Result warm = env.run_cmd("tool-sig", {"echo", "warm"}, env.traced());
     REQUIRE(warm.status == 0);
-    Result warm_bb = env.run_cmd("bb-sig", {"-c", "true"}, traced(env));
+    Result warm_bb = env.run_cmd("bb-sig", {"-c", "true"}, env.traced());
     REQUIRE(warm_bb.status == 0);
 
-    Result nine = env.run_cmd("tool-sig", {"kill-self", "9"}, traced(env));
+    Result nine = env.run_cmd("tool-sig", {"kill-self", "9"}, env.traced());
     CHECK(nine.status == 128 + 9);
 
     // SIGTERM reaches the command, which dies of it: so does fod.
@@ -215,7 +198,7 @@ void status_and_signals(Engine e) {
         std::thread t;
         Result r = env.run_cmd("tool-sig", {"sleep", "30"},
                                terminate_after(target, t, std::chrono::seconds(2),
-                                               traced(env, {.close_stdin = true, .timeout_s = 20})));
+                                               env.traced({.close_stdin = true, .timeout_s = 20})));
         t.join();
         INFO("stderr: " << r.err);
         CHECK(target > 0);
@@ -228,13 +211,13 @@ void status_and_signals(Engine e) {
         std::thread t;
         Result r = env.run_cmd(
             "bb-sig", {"-c", "trap 'echo trapped; exit 42' TERM; echo ready; while :; do sleep 0.1; done"},
-            terminate_after(target, t, std::chrono::seconds(2), traced(env, {.timeout_s = 20})));
+            terminate_after(target, t, std::chrono::seconds(2), env.traced({.timeout_s = 20})));
         t.join();
         INFO("stderr: " << r.err);
         CHECK(r.status == 42);
         CHECK(r.out == "ready\ntrapped\n");
     }
-    CHECK(trace_lines(env) == std::vector<std::string>(5, "agent"));
+    CHECK(env.trace() == std::vector<std::string>(5, "agent"));
 
     env.stop_all_checked();
 }
@@ -317,7 +300,7 @@ void other_user_is_refused(Engine e) {
     FodEnv env(e, true);
     REQUIRE(env.uid() != getuid());
     env.write_mappings(env.entry("tool-peer", scratch_image, {"/tool"}, "96s"));
-    Result warm = env.run_cmd("tool-peer", {"echo", "warm"}, traced(env));
+    Result warm = env.run_cmd("tool-peer", {"echo", "warm"}, env.traced());
     INFO("stderr: " << warm.err);
     REQUIRE(warm.status == 0);
 
@@ -331,10 +314,10 @@ void other_user_is_refused(Engine e) {
     CHECK(access((env.work() + "/intruder.txt").c_str(), F_OK) != 0);
 
     // The owner still gets served.
-    Result after = env.run_cmd("tool-peer", {"echo", "owner"}, traced(env));
+    Result after = env.run_cmd("tool-peer", {"echo", "owner"}, env.traced());
     CHECK(after.status == 0);
     CHECK(after.out == "owner\n");
-    CHECK(trace_lines(env) == std::vector<std::string>(2, "agent"));
+    CHECK(env.trace() == std::vector<std::string>(2, "agent"));
 
     env.stop_all_checked();
 }
@@ -344,7 +327,7 @@ void other_user_is_refused(Engine e) {
 void malformed_requests_get_errors(Engine e) {
     FodEnv env(e);
     env.write_mappings(env.entry("tool-bad", scratch_image, {"/tool"}, "97s"));
-    Result warm = env.run_cmd("tool-bad", {"echo", "warm"}, traced(env));
+    Result warm = env.run_cmd("tool-bad", {"echo", "warm"}, env.traced());
     INFO("stderr: " << warm.err);
     REQUIRE(warm.status == 0);
     const std::string sock = agent_socket(env);
@@ -355,7 +338,7 @@ void malformed_requests_get_errors(Engine e) {
         CHECK(ok.got);
         CHECK(ok.message.type == FOD_AGENT_STARTED);
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
-        CHECK(read_text(env.work() + "/made.txt") == "x");
+        CHECK(read_file(env.work() + "/made.txt") == "x");
     }
     SECTION("bad magic, another version, bad payloads, missing fds") {
         Reply magic = exchange(sock, {0x12345678u, FOD_AGENT_VERSION, 0}, "");
@@ -385,11 +368,11 @@ void malformed_requests_get_errors(Engine e) {
         CHECK(access((env.work() + "/made.txt").c_str(), F_OK) != 0);
     }
     // Still serving fod.
-    Result after = env.run_cmd("tool-bad", {"echo", "served"}, traced(env));
+    Result after = env.run_cmd("tool-bad", {"echo", "served"}, env.traced());
     INFO("stderr: " << after.err);
     CHECK(after.status == 0);
     CHECK(after.out == "served\n");
-    CHECK(trace_lines(env) == std::vector<std::string>(2, "agent"));
+    CHECK(env.trace() == std::vector<std::string>(2, "agent"));
 
     env.stop_all_checked();
 }
@@ -400,7 +383,7 @@ void malformed_requests_get_errors(Engine e) {
 void other_version_falls_back(Engine e) {
     FodEnv env(e);
     env.write_mappings(env.entry("tool-version", scratch_image, {"/tool"}, "98s"));
-    Result warm = env.run_cmd("tool-version", {"echo", "warm"}, traced(env));
+    Result warm = env.run_cmd("tool-version", {"echo", "warm"}, env.traced());
     INFO("stderr: " << warm.err);
     REQUIRE(warm.status == 0);
     const std::string path = agent_socket(env);
@@ -422,8 +405,8 @@ void other_version_falls_back(Engine e) {
         }
         close(conn);
     });
-    clear_trace(env);
-    Result r = env.run_cmd("tool-version", {"echo", "via", "exec"}, traced(env));
+    env.clear_trace();
+    Result r = env.run_cmd("tool-version", {"echo", "via", "exec"}, env.traced());
     shutdown(listener, SHUT_RDWR);
     newer.join();
     close(listener);
@@ -432,7 +415,7 @@ void other_version_falls_back(Engine e) {
     CHECK(seen.version == FOD_AGENT_VERSION);
     CHECK(r.status == 0);
     CHECK(r.out == "via exec\n");
-    CHECK(trace_lines(env) ==
+    CHECK(env.trace() ==
           std::vector<std::string>{"exec: the container has no agent that takes the run"});
 
     env.stop_all_checked();

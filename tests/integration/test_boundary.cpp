@@ -21,6 +21,7 @@
 // the /tmp/fod-<uid> tests move an existing directory of that name aside and
 // put it back.
 #include "fod_env.hpp"
+#include "tmux_pane.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -40,7 +41,6 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <iterator>
 #include <map>
 #include <thread>
 
@@ -53,79 +53,10 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* user_image = "localhost/fod-test-user:1";  // busybox with USER 4242:4242
 
-std::string read_text(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-// Whether anything (a link included) is at path.
-bool present(const std::string& path) {
-    struct stat st {};
-    return lstat(path.c_str(), &st) == 0;
-}
-
-bool starts_with(const std::string& s, const std::string& prefix) {
-    return s.compare(0, prefix.size(), prefix) == 0;
-}
-
-bool wait_until(const std::function<bool()>& pred, double timeout_s) {
-    const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                             std::chrono::duration<double>(timeout_s));
-    for (;;) {
-        if (pred()) return true;
-        if (Clock::now() >= deadline) return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-}
-
-double seconds_since(Clock::time_point t) {
-    return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-// Gives path (not following a link) to the user fod runs as.
-void give(const FodEnv& env, const std::string& path) {
-    const passwd* pw = getpwuid(env.uid());
-    REQUIRE(pw != nullptr);
-    REQUIRE(lchown(path.c_str(), env.uid(), pw->pw_gid) == 0);
-}
-
-// Writes ROOT/relpath (its directory must exist), owned by fod's user.
-std::string put(const FodEnv& env, const std::string& relpath, const std::string& text,
-                mode_t mode = 0644) {
-    const std::string path = env.root() + "/" + relpath;
-    {
-        std::ofstream out(path, std::ios::binary | std::ios::trunc);
-        out << text;
-        REQUIRE(out.good());
-    }
-    chmod(path.c_str(), mode);
-    give(env, path);
-    return path;
-}
-
-// Makes the directory ROOT/relpath, owned by fod's user.
-std::string put_dir(const FodEnv& env, const std::string& relpath, mode_t mode = 0755) {
-    const std::string path = env.root() + "/" + relpath;
-    fs::create_directories(path);
-    chmod(path.c_str(), mode);
-    give(env, path);
-    return path;
-}
-
 // RunOptions for fod in `cwd` (PWD follows, as a shell would set it).
 RunOptions in_dir(const std::string& cwd, RunOptions base = {}) {
     base.cwd = cwd;
     return base;
-}
-
-// RunOptions with FOD_TRACE pointing at the test's trace file.
-RunOptions traced(const FodEnv& env, RunOptions base = {}) {
-    base.env_set["FOD_TRACE"] = env.root() + "/trace";
-    return base;
-}
-
-std::vector<std::string> trace_lines(const FodEnv& env) {
-    return lines_of(read_text(env.root() + "/trace"));
 }
 
 // fod refused the run: status 125 and exactly one line "fod: error: ... refusing ...".
@@ -148,7 +79,7 @@ std::map<std::string, std::string> records_of(const FodEnv& env) {
     while (const dirent* e = readdir(d)) {
         if (e->d_name[0] == '.') continue;
         const std::string file = base + "/" + e->d_name + "/info.json";
-        std::string text = read_text(file);
+        std::string text = read_file(file);
         if (contains(text, "\"root\":\"" + env.root() + "/") ||
             contains(text, "\"root\":\"" + env.root() + "\""))
             records[file] = text;
@@ -156,17 +87,6 @@ std::map<std::string, std::string> records_of(const FodEnv& env) {
     closedir(d);
     return records;
 }
-
-// One TEST_CASE per rootful engine (podman and docker).
-#define FOD_TEST_ROOTFUL_ENGINES(title, tags, body)                                 \
-    TEST_CASE(title " (podman)", "[integration][podman]" tags) {                    \
-        FOD_REQUIRE_ENGINE(::fod::test::Engine::podman);                            \
-        body(::fod::test::Engine::podman);                                          \
-    }                                                                               \
-    TEST_CASE(title " (docker)", "[integration][docker]" tags) {                    \
-        FOD_REQUIRE_ENGINE(::fod::test::Engine::docker);                            \
-        body(::fod::test::Engine::docker);                                          \
-    }
 
 // ============================================================ 1. fod's records
 
@@ -221,7 +141,7 @@ void records_out_of_reach(Engine e) {
     const std::string marker = r + "/PWNED";
     // What a rewritten record would make the host run: it leaves a marker, then
     // does what the engine CLI would.
-    const std::string evil = put(env, "evil.sh",
+    const std::string evil = env.put("evil.sh",
                                  "#!/bin/sh\necho \"$@\" >> " + marker + "\nexec " +
                                      engine_cli(e) + " \"$@\"\n",
                                  0755);
@@ -255,17 +175,17 @@ void records_out_of_reach(Engine e) {
     Result attack = env.run_cmd("bb", {"-c", records_payload(env, dirs, evil)}, in_dir(r));
     {
         INFO("stdout: " << attack.out << "\nstderr: " << attack.err << "\nreport:\n"
-                        << read_text(report));
+                        << read_file(report));
         CHECK(attack.status == 0);
-        CHECK(saw_nothing(read_text(report), dirs));
+        CHECK(saw_nothing(read_file(report), dirs));
     }
     CHECK(records_of(env) == before);
-    CHECK_FALSE(present(env.runtime_dir() + "/c/planted"));
+    CHECK_FALSE(path_exists(env.runtime_dir() + "/c/planted"));
     for (const auto& d : dirs) {
         INFO(d);
-        CHECK_FALSE(present(d + "/probe"));
-        CHECK_FALSE(present(d + "/planted.yaml"));
-        CHECK_FALSE(present(d + "/mappings.d/planted.yaml"));
+        CHECK_FALSE(path_exists(d + "/probe"));
+        CHECK_FALSE(path_exists(d + "/planted.yaml"));
+        CHECK_FALSE(path_exists(d + "/mappings.d/planted.yaml"));
     }
 
     if (e == Engine::rootless) {
@@ -278,7 +198,7 @@ void records_out_of_reach(Engine e) {
                                      "    mounts: [\"" + rt + ":rw\"]\n"));
         const auto records = records_of(env);
         Result via_mount = env.run_cmd("bbrt", {"-c", records_payload(env, {rt}, evil)});
-        const std::string seen = read_text(report);
+        const std::string seen = read_file(report);
         INFO("mapping mounting " << rt << ": status " << via_mount.status << "\nstderr: "
                                  << via_mount.err << "\nreport:\n" << seen);
         if (via_mount.status == 125) {
@@ -289,8 +209,8 @@ void records_out_of_reach(Engine e) {
             CHECK(saw_nothing(seen, {rt}));
         }
         CHECK(records_of(env) == records);
-        CHECK_FALSE(present(rt + "/c/planted"));
-        CHECK_FALSE(present(rt + "/probe"));
+        CHECK_FALSE(path_exists(rt + "/c/planted"));
+        CHECK_FALSE(path_exists(rt + "/probe"));
         // What the payload made there if it could (the directory is shared).
         std::error_code ec;
         fs::remove_all(rt + "/c/planted", ec);
@@ -308,7 +228,7 @@ void records_out_of_reach(Engine e) {
     // Past the ttl and through the reapers' removals: the marker script never ran.
     CHECK(env.wait_until_no_containers(40));
     std::this_thread::sleep_for(std::chrono::seconds(1));
-    CHECK_FALSE(present(marker));
+    CHECK_FALSE(path_exists(marker));
 
     // A run from inside one of fod's directories is refused.
     for (const std::string& inside : {env.runtime_dir(), r + "/cache/fod", r + "/config/fod"}) {
@@ -317,7 +237,7 @@ void records_out_of_reach(Engine e) {
     }
     CHECK(env.containers().empty());
     env.stop_all_checked();
-    CHECK_FALSE(present(marker));
+    CHECK_FALSE(path_exists(marker));
 }
 
 // A container that mounts ROOT cannot change fod's directories under it by
@@ -332,7 +252,7 @@ void parents_not_swapped(Engine e) {
     Result warm = env.run_cmd("bb", {"-c", "true"});
     INFO("stderr: " << warm.err);
     REQUIRE(warm.status == 0);
-    const std::string mappings = read_text(env.config_dir() + "/mappings.yaml");
+    const std::string mappings = read_file(env.config_dir() + "/mappings.yaml");
 
     // run/ holds fod's runtime directory except with rootless podman.
     std::vector<std::string> parents{"cache", "config", "state"};
@@ -345,17 +265,17 @@ void parents_not_swapped(Engine e) {
                    "'; fi >> work/report\n";
     payload += "exit 0\n";
     Result attack = env.run_cmd("bb", {"-c", payload}, in_dir(r));
-    const std::string report = read_text(env.work() + "/report");
+    const std::string report = read_file(env.work() + "/report");
     INFO("stderr: " << attack.err << "\nreport:\n" << report);
     CHECK(attack.status == 0);
     CHECK(report.empty());
     for (const auto& p : parents) {
         INFO(p);
-        CHECK_FALSE(present(r + "/" + p + ".moved"));
-        CHECK_FALSE(present(r + "/" + p + "/fod/planted"));
-        CHECK_FALSE(present(r + "/" + p + "/fod/c/planted"));
+        CHECK_FALSE(path_exists(r + "/" + p + ".moved"));
+        CHECK_FALSE(path_exists(r + "/" + p + "/fod/planted"));
+        CHECK_FALSE(path_exists(r + "/" + p + "/fod/c/planted"));
     }
-    CHECK(read_text(env.config_dir() + "/mappings.yaml") == mappings);
+    CHECK(read_file(env.config_dir() + "/mappings.yaml") == mappings);
 
     Result after = env.run_cmd("bb", {"-c", "echo still-works"});
     INFO("stderr: " << after.err);
@@ -371,7 +291,7 @@ void tmp_runtime_out_of_reach(Engine e) {
     FodEnv env(e);
     const std::string rt = "/tmp/fod-" + std::to_string(env.uid());
     const std::string probe = rt + "/probe-boundary-" + std::to_string(getpid());
-    put_dir(env, "uniq");
+    env.put_dir("uniq");
     env.write_config("config.yaml", "prewarm: false\n");
     // The extra mount makes the container this test's own (FodEnv::containers).
     env.write_mappings(env.entry("bbtmp", busybox_image, {"/bin/sh"}, "3s",
@@ -401,12 +321,12 @@ void tmp_runtime_out_of_reach(Engine e) {
                                      " 2>/dev/null; then echo writable; else echo read-only; "
                                      "fi >> " +
                                      report);
-    const bool probed = present(probe);
+    const bool probed = path_exists(probe);
     unlink(probe.c_str());
     {
-        INFO("stderr: " << look.err << "\nreport:\n" << read_text(report));
+        INFO("stderr: " << look.err << "\nreport:\n" << read_file(report));
         CHECK(look.status == 0);
-        CHECK(read_text(report) == "dir 0\nread-only\n");
+        CHECK(read_file(report) == "dir 0\nread-only\n");
         CHECK_FALSE(probed);
     }
 
@@ -422,103 +342,36 @@ void tmp_runtime_out_of_reach(Engine e) {
 
 constexpr const char* prompt = "BOUNDARY> ";
 
-std::string rtrim(std::string s) {
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\r' || s.back() == '\n')) s.pop_back();
-    return s;
+// An interactive bash (no rc files) in a pane of 120x40 with fod's environment
+// and $F naming fod. The tmux server runs as root (it allocates the terminal);
+// the shell runs as the user fod runs as.
+TmuxPane bash_pane(const FodEnv& env) {
+    RunOptions o =
+        env.options({.env_set = {{"PS1", prompt}, {"F", fod_binary()}}, .timeout_s = 30});
+    std::vector<std::string> argv;
+    if (o.as_user) {
+        // As run() would start it as that user, with the terminal tmux made.
+        const passwd* pw = getpwnam(o.as_user->c_str());
+        REQUIRE(pw != nullptr);
+        std::map<std::string, std::string> vars = o.env_set;
+        vars["HOME"] = pw->pw_dir;
+        vars["USER"] = vars["LOGNAME"] = *o.as_user;
+        vars["TERM"] = "screen";
+        const char* path = std::getenv("PATH");
+        vars.emplace("PATH", path ? path : "/usr/sbin:/usr/bin:/sbin:/bin");
+        argv = {"/usr/sbin/runuser", "-u", *o.as_user, "--", "/usr/bin/env", "-i"};
+        for (const auto& [k, v] : vars) argv.push_back(k + "=" + v);
+        o.as_user.reset();
+    }
+    argv.insert(argv.end(), {"bash", "--norc", "--noprofile", "-i"});
+    return TmuxPane(env.root(), argv,
+                    {.cols = 120,
+                     .rows = 40,
+                     .cwd = env.work(),
+                     .run = o,
+                     .prompt = prompt,
+                     .indented_lines = true});
 }
-
-// Whether text has the line, blanks around it aside (output written while the
-// terminal does not turn newlines into CR LF starts where the last line ended).
-bool has_line(const std::string& text, const std::string& line) {
-    for (const auto& l : lines_of(text)) {
-        const std::string t = rtrim(l);
-        const auto first = t.find_first_not_of(' ');
-        if (first != std::string::npos && t.substr(first) == line) return true;
-    }
-    return false;
-}
-
-// An interactive bash (no rc files) in a detached tmux session of 120x40 on its
-// own server socket, with fod's environment and $F naming fod. The tmux server
-// runs as root (it allocates the terminal); the shell runs as the user fod runs
-// as. Killed on destruction.
-class Pane {
-public:
-    explicit Pane(const FodEnv& env) {
-        m_socket = env.root() + "/tmux.sock";
-        const std::string conf =
-            put(env, "tmux.conf",
-                "set -g status off\nset -g history-limit 10000\nset -g escape-time 0\n");
-        RunOptions o = env.options({.env_set = {{"PS1", prompt}, {"F", fod_binary()}},
-                                    .timeout_s = 30});
-        std::vector<std::string> argv{"tmux", "-S", m_socket, "-f", conf, "new-session", "-d",
-                                      "-x", "120", "-y", "40", "-c", env.work()};
-        if (o.as_user) {
-            // As run() would start it as that user, with the terminal tmux made.
-            const passwd* pw = getpwnam(o.as_user->c_str());
-            REQUIRE(pw != nullptr);
-            std::map<std::string, std::string> vars = o.env_set;
-            vars["HOME"] = pw->pw_dir;
-            vars["USER"] = vars["LOGNAME"] = *o.as_user;
-            vars["TERM"] = "screen";
-            const char* path = std::getenv("PATH");
-            vars.emplace("PATH", path ? path : "/usr/sbin:/usr/bin:/sbin:/bin");
-            argv.insert(argv.end(),
-                        {"/usr/sbin/runuser", "-u", *o.as_user, "--", "/usr/bin/env", "-i"});
-            for (const auto& [k, v] : vars) argv.push_back(k + "=" + v);
-            o.as_user.reset();
-        }
-        argv.insert(argv.end(), {"bash", "--norc", "--noprofile", "-i"});
-        Result r = run(argv, o);
-        INFO("tmux: " << r.err);
-        REQUIRE(r.status == 0);
-        m_started = true;
-        const bool ready = wait_until([&] { return has(rtrim(prompt)); }, 20);
-        INFO("screen:\n" << screen());
-        REQUIRE(ready);
-    }
-    ~Pane() {
-        if (m_started) tmux({"kill-server"});
-    }
-    Pane(const Pane&) = delete;
-    Pane& operator=(const Pane&) = delete;
-
-    // Types text literally, then Enter.
-    void type(const std::string& text) const {
-        tmux({"send-keys", "-l", text});
-        tmux({"send-keys", "Enter"});
-    }
-    // Sends one key by tmux's name for it (C-c).
-    void key(const std::string& name) const { tmux({"send-keys", name}); }
-    // The pane with its history, wrapped lines joined.
-    std::string screen() const {
-        std::string out;
-        for (const auto& l : lines_of(tmux({"capture-pane", "-p", "-J", "-S", "-"}).out))
-            out += rtrim(l) + "\n";
-        return out;
-    }
-    bool has(const std::string& text) const { return contains(screen(), text); }
-    bool wait_for_line(const std::string& line, double timeout_s) const {
-        return wait_until([&] { return has_line(screen(), line); }, timeout_s);
-    }
-    // Types `command; echo DONE-n` and waits for the line DONE-n.
-    bool run_line(const std::string& command, double timeout_s = 30) {
-        const std::string n = std::to_string(++m_done);
-        type(command + "; echo DO''NE-" + n);
-        return wait_for_line("DONE-" + n, timeout_s);
-    }
-
-private:
-    Result tmux(const std::vector<std::string>& args) const {
-        std::vector<std::string> argv{"tmux", "-S", m_socket};
-        argv.insert(argv.end(), args.begin(), args.end());
-        return run(argv, {.timeout_s = 20});
-    }
-
-    std::string m_socket;
-    bool m_started = false;
-    int m_done = 0;
-};
 
 // Background readers of descriptor `fd` (0 or 1) of the command that outlive
 // it: one reads the descriptor itself, one opens it again through /proc. Each
@@ -531,7 +384,7 @@ std::string stealers(int fd, const std::string& prefix) {
 }
 
 // Types five lines at the prompt; returns how many of them the shell ran.
-int type_secret_lines(Pane& p) {
+int type_secret_lines(TmuxPane& p) {
     int ran = 0;
     for (int i = 1; i <= 5; ++i) {
         p.type("echo SECRET-LINE-$((100+" + std::to_string(i) + "))");
@@ -544,13 +397,13 @@ int type_secret_lines(Pane& p) {
 std::string stolen(const FodEnv& env, const std::string& prefix) {
     std::string all;
     for (int n = 1; n <= 3; ++n)
-        all += read_text(env.work() + "/" + prefix + "-" + std::to_string(n));
+        all += read_file(env.work() + "/" + prefix + "-" + std::to_string(n));
     return all;
 }
 
 // One round: `line` runs a command that leaves readers of the terminal behind;
 // two seconds after it returned, lines typed at the prompt go to the shell.
-void check_no_theft(const FodEnv& env, Pane& p, const std::string& line,
+void check_no_theft(const FodEnv& env, TmuxPane& p, const std::string& line,
                     const std::string& prefix) {
     // Readers left by an earlier round die with their container.
     Result stop = env.fod({"stop", "--all"});
@@ -576,10 +429,10 @@ void terminal_not_kept(Engine e) {
     FodEnv env(e);
     env.write_config("config.yaml", "prewarm: false\n");
     env.write_mappings(env.entry("bb", busybox_image, {"/bin/sh"}, "2m"));
-    Result warm = env.run_cmd("bb", {"-c", "true"}, traced(env));
+    Result warm = env.run_cmd("bb", {"-c", "true"}, env.traced());
     INFO("stderr: " << warm.err);
     REQUIRE(warm.status == 0);
-    REQUIRE(trace_lines(env) == std::vector<std::string>{"agent"});
+    REQUIRE(env.trace() == std::vector<std::string>{"agent"});
 
     // A process the command leaves behind ends with it.
     const std::string heartbeat = env.work() + "/heartbeat";
@@ -592,23 +445,23 @@ void terminal_not_kept(Engine e) {
         CHECK(beat.status == 0);
         CHECK(beat.out == "left\n");
         std::this_thread::sleep_for(std::chrono::milliseconds(1200));
-        const auto size1 = read_text(heartbeat).size();
+        const auto size1 = read_file(heartbeat).size();
         std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-        const auto size2 = read_text(heartbeat).size();
+        const auto size2 = read_file(heartbeat).size();
         INFO("heartbeat " << size1 << " bytes 1.2 s after fod returned, " << size2
                           << " 1.5 s later");
         CHECK(size1 > 0);
         CHECK(size2 == size1);
     }
 
-    Pane p(env);
+    TmuxPane p = bash_pane(env);
     // stdout a terminal, stdin a pipe: the command's stdout is a terminal, as natively.
     CHECK(p.run_line(
         "echo x | \"$F\" run bb -c 'test -t 1 && echo OUT-IS-TTY || echo OUT-NOT-TTY'"));
     {
         const std::string screen = p.screen();
         INFO("screen:\n" << screen);
-        CHECK(has_line(screen, "OUT-IS-TTY"));
+        CHECK(has_trimmed_line(screen, "OUT-IS-TTY"));
     }
     // Readers of stdout (the terminal) left behind by `echo x | bb ...`.
     check_no_theft(env, p, "echo x | \"$F\" run bb -c '" + stealers(1, "stolen-out") + "'",
@@ -646,7 +499,7 @@ Interrupted run_and_interrupt(const FodEnv& env, const std::string& name, const 
         helper = std::thread([&, pid] {
             out.pid = fod_pid_from(pid);
             if (at_pid) at_pid(out.pid);
-            if (interrupt && wait_until([&] { return present(ready); }, 30)) {
+            if (interrupt && poll_until([&] { return path_exists(ready); }, 30)) {
                 signalled_at = Clock::now();
                 out.signalled = kill(out.pid, SIGINT) == 0;
             }
@@ -677,7 +530,7 @@ void warm_up(const FodEnv& env) {
 void signal_fifo_link(Engine e) {
     FodEnv env(e);
     box_mappings(env, false);
-    const std::string victim = put(env, "victim.txt", "UNCHANGED");
+    const std::string victim = env.put("victim.txt", "UNCHANGED");
     warm_up(env);
 
     auto r = run_and_interrupt(env, "bb",
@@ -687,9 +540,9 @@ void signal_fifo_link(Engine e) {
                    << r.result.err);
     REQUIRE(r.signalled);
     CHECK(r.result.status != -1);
-    CHECK(read_text(victim) == "UNCHANGED");
+    CHECK(read_file(victim) == "UNCHANGED");
     env.stop_all_checked();
-    CHECK(read_text(victim) == "UNCHANGED");
+    CHECK(read_file(victim) == "UNCHANGED");
 }
 
 // b. The session files replaced by links to /dev/zero. A watchdog kills fod if
@@ -795,8 +648,8 @@ void alive_fifo(Engine e) {
 void session_dir_link(Engine e) {
     FodEnv env(e);
     box_mappings(env, false);
-    const std::string victim = put_dir(env, "victim");
-    put(env, "victim/other.txt", "KEEP");
+    const std::string victim = env.put_dir("victim");
+    env.put("victim/other.txt", "KEEP");
     warm_up(env);
 
     std::string session_file;
@@ -819,16 +672,16 @@ void session_dir_link(Engine e) {
     CHECK(r.result.status == 0);
     CHECK(r.result.out == "finished\n");
     REQUIRE_FALSE(session_file.empty());
-    CHECK(read_text(session_file) == "KEEP");
-    CHECK(read_text(victim + "/other.txt") == "KEEP");
+    CHECK(read_file(session_file) == "KEEP");
+    CHECK(read_file(victim + "/other.txt") == "KEEP");
 
     Result stop = env.fod({"stop", "--all"});
     INFO("fod stop --all: " << stop.out << stop.err);
     CHECK(stop.status == 0);
     CHECK(env.containers().empty());
     CHECK(fs::is_directory(victim));
-    CHECK(read_text(session_file) == "KEEP");
-    CHECK(read_text(victim + "/other.txt") == "KEEP");
+    CHECK(read_file(session_file) == "KEEP");
+    CHECK(read_file(victim + "/other.txt") == "KEEP");
 }
 
 // A unix socket the test listens on, counting connections until destroyed.
@@ -924,11 +777,11 @@ void home_protected(Engine e) {
     // cwd = $HOME, and cwd = an ancestor of $HOME.
     for (const bool ancestor : {false, true}) {
         const std::string rel = ancestor ? "work/anc/home" : "work/home";
-        put_dir(env, "work/anc");
-        const std::string home = put_dir(env, rel);
-        put(env, rel + "/.bashrc", "ORIGINAL\n");
-        put(env, rel + "/notes.txt", "notes\n");
-        put_dir(env, rel + "/proj");
+        env.put_dir("work/anc");
+        const std::string home = env.put_dir(rel);
+        env.put(rel + "/.bashrc", "ORIGINAL\n");
+        env.put(rel + "/notes.txt", "notes\n");
+        env.put_dir(rel + "/proj");
         RunOptions o = in_dir(ancestor ? env.root() + "/work/anc" : home);
         o.env_set["HOME"] = home;
         // Rootless podman finds its storage through XDG_DATA_HOME or HOME.
@@ -936,21 +789,21 @@ void home_protected(Engine e) {
             o.env_set["XDG_DATA_HOME"] = "/home/" + std::string(test_user) + "/.local/share";
 
         Result r = env.run_cmd("bb", {"-c", home_payload}, o);
-        const std::string report = read_text(home + "/proj/report");
+        const std::string report = read_file(home + "/proj/report");
         INFO((ancestor ? "cwd = the parent of $HOME" : "cwd = $HOME")
              << "\nstatus " << r.status << "\nstderr: " << r.err << "\nreport:\n" << report);
         CHECK(r.status == 0);
         CHECK(report ==
               "bashrc denied\nprofile denied\nnewdot denied\nrename denied\nnotes ok\nproj ok\n"
               "newfile denied\nhome denied\n");
-        CHECK(read_text(home + "/.bashrc") == "ORIGINAL\n");
-        CHECK_FALSE(present(home + "/.bash_profile"));
-        CHECK_FALSE(present(home + "/.newdot"));
-        CHECK_FALSE(present(home + "/.bashrc.old"));
-        CHECK_FALSE(present(home + "/newfile"));
-        CHECK_FALSE(present(home + ".moved"));
-        CHECK(read_text(home + "/notes.txt") == "changed\n");
-        CHECK(read_text(home + "/proj/new.txt") == "new\n");
+        CHECK(read_file(home + "/.bashrc") == "ORIGINAL\n");
+        CHECK_FALSE(path_exists(home + "/.bash_profile"));
+        CHECK_FALSE(path_exists(home + "/.newdot"));
+        CHECK_FALSE(path_exists(home + "/.bashrc.old"));
+        CHECK_FALSE(path_exists(home + "/newfile"));
+        CHECK_FALSE(path_exists(home + ".moved"));
+        CHECK(read_file(home + "/notes.txt") == "changed\n");
+        CHECK(read_file(home + "/proj/new.txt") == "new\n");
     }
     env.stop_all_checked();
 }
@@ -964,9 +817,9 @@ void home_protected(Engine e) {
 // (mount points in /, /run/.containerenv, /dev/ptmx). With a fod that refuses,
 // the script never sees such a volume and runs the real CLI.
 std::string guarded_engine(const FodEnv& env) {
-    put_dir(env, "guard");
+    env.put_dir("guard");
     const std::string cli = engine_cli(env.engine());
-    return put(env, "guard/" + cli,
+    return env.put("guard/" + cli,
                "#!/bin/sh\n"
                "prev=\n"
                "for a in \"$@\"; do\n"
@@ -990,7 +843,7 @@ void root_in_disguise_refused(Engine e) {
     const std::string& r = env.root();
     const std::string link = r + "/r";
     REQUIRE(symlink("/", link.c_str()) == 0);
-    give(env, link);
+    env.give(link);
     env.write_config("config.yaml", "prewarm: false\n");
     const std::string guard = guarded_engine(env);
     // The marker path is relative to the working directory, which is the host's
@@ -1010,7 +863,7 @@ void root_in_disguise_refused(Engine e) {
     Result cwd = env.run_cmd("bb", {"-c", "echo RAN; touch ." + marker}, guarded(in_dir(link)));
     check_refused(cwd, "cwd " + link + " (a link to /), PWD=" + link);
     CHECK_FALSE(contains(cwd.out, "RAN"));
-    CHECK_FALSE(present(marker));
+    CHECK_FALSE(path_exists(marker));
 
     for (size_t i = 0; i < mounts.size(); ++i) {
         Result m = env.run_cmd("bbm" + std::to_string(i), {"-c", "echo RAN"}, guarded({}));
@@ -1061,7 +914,7 @@ void non_root_user_image(Engine e) {
 class SavedPath {
 public:
     explicit SavedPath(std::string path) : m_path(std::move(path)) {
-        if (present(m_path)) {
+        if (path_exists(m_path)) {
             m_saved = m_path + ".saved-by-boundary-test." + std::to_string(getpid());
             REQUIRE(rename(m_path.c_str(), m_saved.c_str()) == 0);
         }
@@ -1092,7 +945,7 @@ void squatted_tmp_runtime(bool as_link) {
     SavedPath saved(squat);
     if (as_link) {
         // A link to a private directory of the user's own: still not fod's to use.
-        const std::string target = put_dir(env, "link-target", 0700);
+        const std::string target = env.put_dir("link-target", 0700);
         REQUIRE(symlink(target.c_str(), squat.c_str()) == 0);
     } else {
         REQUIRE(mkdir(squat.c_str(), 0755) == 0);
@@ -1204,7 +1057,7 @@ void killed_fod_leaves_recorded_container(Engine e) {
     o.on_start = [&](pid_t pid) {
         killer = std::thread([&, pid] {
             target = fod_pid_from(pid);
-            if (wait_until([&] { return present(ready); }, 30)) kill(target, SIGKILL);
+            if (poll_until([&] { return path_exists(ready); }, 30)) kill(target, SIGKILL);
         });
     };
     Result r = env.run_cmd("bbkill", {"-c", "touch ready; sleep 5"}, o);

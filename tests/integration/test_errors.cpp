@@ -11,10 +11,6 @@ using namespace fod::test;
 
 namespace {
 
-bool starts_with(const std::string& s, const std::string& prefix) {
-    return s.compare(0, prefix.size(), prefix) == 0;
-}
-
 void no_engine(Engine e) {
     FodEnv env(e);
     env.write_mappings(env.entry("tool-noengine", scratch_image, {"/tool"}, "91s"));

@@ -3,6 +3,7 @@
 // Terminal cases run fod in a detached tmux pane and answer its question.
 #include "fod_env.hpp"
 #include "registry_fixture.hpp"
+#include "tmux_pane.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -11,22 +12,14 @@
 #include <cctype>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <thread>
 #include <unistd.h>
 
 using namespace fod::test;
 
 namespace {
-
-std::string read_text(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 // The text without its line breaks (tmux wraps long lines at its width).
 std::string flat(const std::string& text) {
@@ -36,55 +29,15 @@ std::string flat(const std::string& text) {
     return out;
 }
 
-// fod in a detached tmux pane of 200x50 on its own socket: `bash -c LINE`, then
-// the status, then the pane stays. The shell traps SIGINT (its children get the
-// default back), so a command that dies of Ctrl-C does not end it, as with an
-// interactive shell, and it can echo the status.
-class Pane {
-public:
-    Pane(const FodEnv& env, const std::string& line) {
-        m_socket = env.root() + "/tmux-" + std::to_string(++s_count) + ".sock";
-        std::string script = "trap : INT; " + line + "; echo \"STATUS=$?\"; sleep 600";
-        std::string conf = env.root() + "/tmux.conf";
-        std::ofstream(conf) << "set -g status off\nset -g default-size 200x50\n";
-        Result r = run({"tmux", "-S", m_socket, "-f", conf, "new-session", "-d", "-x", "200",
-                        "-y", "50", "bash", "--norc", "--noprofile", "-c", script},
-                       env.options({.timeout_s = 30}));
-        INFO(r.err);
-        REQUIRE(r.status == 0);
-        m_as_user = env.options().as_user;
-    }
-    ~Pane() { tmux({"kill-server"}); }
-    Pane(const Pane&) = delete;
-    Pane& operator=(const Pane&) = delete;
-
-    std::string screen() const { return tmux({"capture-pane", "-p", "-J", "-S", "-"}).out; }
-    bool wait_for(const std::string& text, double timeout_s = 60) const {
-        auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
-        while (std::chrono::steady_clock::now() < end) {
-            if (contains(screen(), text)) return true;
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        }
-        return false;
-    }
-    void type(const std::string& text) const {
-        if (!text.empty()) tmux({"send-keys", "-l", text});
-        tmux({"send-keys", "Enter"});
-    }
-    void key(const std::string& name) const { tmux({"send-keys", name}); }
-
-private:
-    Result tmux(const std::vector<std::string>& args) const {
-        std::vector<std::string> argv{"tmux", "-S", m_socket};
-        argv.insert(argv.end(), args.begin(), args.end());
-        RunOptions o{.timeout_s = 20};
-        o.as_user = m_as_user;
-        return run(argv, o);
-    }
-    static inline int s_count = 0;
-    std::string m_socket;
-    std::optional<std::string> m_as_user;
-};
+// fod in a pane of 200x50 as fod's user: `bash -c LINE`, then the status, then
+// the pane stays. The shell traps SIGINT (its children get the default back),
+// so a command that dies of Ctrl-C does not end it, as with an interactive
+// shell, and it can echo the status.
+TmuxPane fod_pane(const FodEnv& env, const std::string& line) {
+    const std::string script = "trap : INT; " + line + "; echo \"STATUS=$?\"; sleep 600";
+    return TmuxPane(env.root(), {"bash", "--norc", "--noprofile", "-c", script},
+                    {.cols = 200, .rows = 50, .run = env.options({.timeout_s = 30})});
+}
 
 // Rootless podman here cannot use its default network (see ENVIRONMENT.md).
 std::string rootless_network(Engine e) {
@@ -144,7 +97,7 @@ void no_terminal_then_allow(Engine e) {
     CHECK(allow.status == 0);
     CHECK(contains(allow.out, digest));
     CHECK_FALSE(has_image(s.env, image));  // allowing pulls nothing yet
-    CHECK(contains(read_text(s.env.root() + "/state/fod/consent.json"), digest));
+    CHECK(contains(read_file(s.env.root() + "/state/fod/consent.json"), digest));
 
     Result run = s.env.run_cmd("tool-pull", {"echo", "pulled", "and", "ran"});
     INFO("stderr: " << run.err);
@@ -178,7 +131,7 @@ void terminal_question(Engine e) {
     const std::string fod = fod_binary();
 
     {
-        Pane pane(s.env, "'" + fod + "' run tool-asked echo answered yes");
+        TmuxPane pane = fod_pane(s.env, "'" + fod + "' run tool-asked echo answered yes");
         REQUIRE(pane.wait_for("[Y/n]"));
         std::string question = flat(pane.screen());
         INFO("screen:\n" << question);
@@ -194,7 +147,7 @@ void terminal_question(Engine e) {
     CHECK(has_image(s.env, asked));
 
     {
-        Pane pane(s.env, "'" + fod + "' run tool-refused echo never");
+        TmuxPane pane = fod_pane(s.env, "'" + fod + "' run tool-refused echo never");
         REQUIRE(pane.wait_for("[Y/n]"));
         pane.type("n");
         CHECK(pane.wait_for("STATUS=127"));
@@ -209,7 +162,7 @@ void terminal_question(Engine e) {
     CHECK(contains(again.err, "declined"));
     CHECK(contains(again.err, "fod allow tool-refused"));
     {
-        Pane pane(s.env, "'" + fod + "' run tool-refused echo never");
+        TmuxPane pane = fod_pane(s.env, "'" + fod + "' run tool-refused echo never");
         CHECK(pane.wait_for("STATUS=127"));
         CHECK_FALSE(contains(pane.screen(), "[Y/n]"));
     }
@@ -231,9 +184,9 @@ void two_runs_one_question(Engine e) {
     s.env.write_mappings(s.env.entry("tool-twice", image, {"/tool"}, "94s"));
     const std::string fod = fod_binary();
 
-    Pane first(s.env, "'" + fod + "' run tool-twice echo first run");
+    TmuxPane first = fod_pane(s.env, "'" + fod + "' run tool-twice echo first run");
     REQUIRE(first.wait_for("[Y/n]"));
-    Pane second(s.env, "'" + fod + "' run tool-twice echo second run");
+    TmuxPane second = fod_pane(s.env, "'" + fod + "' run tool-twice echo second run");
     CHECK(second.wait_for("waiting for another fod pulling " + image));
     // A run with no terminal to ask on does not wait for the question: 127 at once.
     Result batch = s.env.run_cmd("tool-twice", {"echo", "batch"});
@@ -266,7 +219,7 @@ void confirm_never(Engine e) {
     INFO("stderr: " << r.err);
     CHECK(r.status == 0);
     CHECK(r.out == "no question\n");
-    CHECK(contains(read_text(s.env.root() + "/state/fod/consent.json"),
+    CHECK(contains(read_file(s.env.root() + "/state/fod/consent.json"),
                    s.registry.skopeo_digest("fodtest/never:1")));
 
     s.env.stop_all_checked();
@@ -302,7 +255,7 @@ void digest_change(Engine e) {
     CHECK_FALSE(has_image(s.env, image));
 
     {
-        Pane pane(s.env, "'" + fod_binary() + "' run tool-moving echo second");
+        TmuxPane pane = fod_pane(s.env, "'" + fod_binary() + "' run tool-moving echo second");
         REQUIRE(pane.wait_for("[Y/n]"));
         INFO("screen:\n" << pane.screen());
         CHECK(contains(flat(pane.screen()), first));
@@ -311,7 +264,7 @@ void digest_change(Engine e) {
         CHECK(pane.wait_for("STATUS=0"));
         CHECK(contains(pane.screen(), "second"));
     }
-    CHECK(contains(read_text(s.env.root() + "/state/fod/consent.json"), second));
+    CHECK(contains(read_file(s.env.root() + "/state/fod/consent.json"), second));
 
     // A mapping pinned by digest pulls that digest and asks nothing about changes.
     remove_image(s.env, image);
@@ -474,10 +427,7 @@ void interrupted_pull(Engine e) {
             // that goes on pulling after its client is gone, as dockerd does, must
             // not block the next attempt on a transfer that never ends).
             ++stalled;
-            auto end = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-            while (stall && std::chrono::steady_clock::now() < end) {
-                std::this_thread::sleep_for(std::chrono::milliseconds(50));
-            }
+            poll_until([&] { return !stall; }, 120);
         }
         return forward(upstream, request);
     });
@@ -488,11 +438,8 @@ void interrupted_pull(Engine e) {
     s.env.write_mappings(s.env.entry("tool-slow", image, {"/bin/busybox"}, "95s"));
 
     {
-        Pane pane(s.env, "'" + fod_binary() + "' run tool-slow echo too early");
-        auto end = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-        while (stalled == 0 && std::chrono::steady_clock::now() < end) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        }
+        TmuxPane pane = fod_pane(s.env, "'" + fod_binary() + "' run tool-slow echo too early");
+        poll_until([&] { return stalled > 0; }, 60, std::chrono::milliseconds(100));
         INFO("screen:\n" << pane.screen());
         REQUIRE(stalled > 0);
         pane.key("C-c");
@@ -544,7 +491,7 @@ void failed_pull(Engine e) {
     Result allow = s.env.fod({"allow", "tool-broken"});
     INFO("allow: " << allow.out << allow.err);
     REQUIRE(allow.status == 0);
-    const std::string consent = read_text(s.env.root() + "/state/fod/consent.json");
+    const std::string consent = read_file(s.env.root() + "/state/fod/consent.json");
     REQUIRE(contains(consent, digest));
 
     std::vector<int> failures = {404};
@@ -570,7 +517,7 @@ void failed_pull(Engine e) {
         CHECK_FALSE(has_image(s.env, by_digest));
         CHECK(s.env.containers().empty());
         // The consent is what it was: no question next time, the same digest approved.
-        CHECK(read_text(s.env.root() + "/state/fod/consent.json") == consent);
+        CHECK(read_file(s.env.root() + "/state/fod/consent.json") == consent);
     }
 
     // Once the registry serves the blob again, the next run pulls and runs.
@@ -598,7 +545,7 @@ void local_images_ask_no_registry(Engine e) {
                                             "echo '{\"error\":\"the fake registry helper was asked\"}'\nexit 3\n");
     std::filesystem::permissions(fake, std::filesystem::perms(0755));
     RunOptions with_fake{.env_set = {{"FOD_REGISTRY", fake}}};
-    auto asked = [&] { return lines_of(read_text(calls)).size(); };
+    auto asked = [&] { return lines_of(read_file(calls)).size(); };
 
     const std::string absent = "localhost/fod-test-absent:" + nonce;
     const std::string tagged = "127.0.0.1:9/fodtest/tagged:" + nonce;
@@ -640,7 +587,7 @@ void local_images_ask_no_registry(Engine e) {
         INFO("allow: " << allow.out << allow.err);
         CHECK(allow.status == 0);
         CHECK(contains(allow.out, "nothing to allow"));
-        CHECK_FALSE(contains(read_text(env.root() + "/state/fod/consent.json"), absent));
+        CHECK_FALSE(contains(read_file(env.root() + "/state/fod/consent.json"), absent));
         CHECK(asked() == 0);
     }
     SECTION("a registry image the engine has: asked only with --registry") {
@@ -720,7 +667,7 @@ TEST_CASE("pull: registry text is printed without control characters, and a malf
         CHECK(allow.out.empty());
         CHECK(lines_of(allow.err).size() == 1);
         CHECK_FALSE(has_control(allow.out + allow.err));
-        CHECK_FALSE(contains(read_text(consent_file), image));
+        CHECK_FALSE(contains(read_file(consent_file), image));
         return allow;
     };
 
@@ -768,7 +715,7 @@ TEST_CASE("pull: registry text is printed without control characters, and a malf
         CHECK(run.status == 125);
         CHECK(lines_of(run.err).size() == 1);
         CHECK(contains(run.err, "malformed answer from " + server.host()));
-        CHECK_FALSE(contains(read_text(consent_file), image));
+        CHECK_FALSE(contains(read_file(consent_file), image));
     }
     SECTION("a manifest of the wrong types: malformed, 125") {
         serve({200, {{"Content-Type", oci_manifest}}, R"({"schemaVersion":2,"layers":"many"})"});
@@ -785,7 +732,7 @@ TEST_CASE("pull: registry text is printed without control characters, and a malf
         INFO("allow: " << allow.out << allow.err);
         CHECK(allow.status == 0);
         CHECK(contains(allow.out, "registry unreachable"));
-        CHECK(contains(read_text(consent_file), gone + "/fodtest/gone:1"));
+        CHECK(contains(read_file(consent_file), gone + "/fodtest/gone:1"));
     }
 }
 
@@ -820,7 +767,7 @@ TEST_CASE("pull: an invalid image never reaches the engine, and a valid one foll
     RunOptions fakes{.env_set = {{"FOD_ENGINE", engine}, {"FOD_REGISTRY", helper}}};
     auto calls_of = [](const std::string& log) {
         std::vector<std::vector<std::string>> out;
-        for (const auto& line : lines_of(read_text(log))) {
+        for (const auto& line : lines_of(read_file(log))) {
             std::vector<std::string> argv;
             size_t start = 0;
             for (size_t end; (end = line.find('\x1f', start)) != std::string::npos; start = end + 1)

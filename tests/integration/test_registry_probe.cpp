@@ -1,6 +1,7 @@
 // fod-registry probe against a real registry on loopback (docker-registry,
 // images pushed with skopeo) and against a small HTTP listener for the
 // failures a real registry will not produce on demand.
+#include "files.hpp"
 #include "harness.hpp"
 #include "http_listener.hpp"
 #include "registry_fixture.hpp"
@@ -12,8 +13,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -67,11 +66,6 @@ Probe probe(const std::vector<std::string>& args, const TempDir& home,
     CHECK(p.out.is_object());
     CHECK(std::count(result.out.begin(), result.out.end(), '\n') == 1);
     return p;
-}
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 std::string error_of(const Probe& p) {

@@ -8,17 +8,10 @@
 #include <pwd.h>
 #include <sys/stat.h>
 
-#include <fstream>
-#include <iterator>
 
 using namespace fod::test;
 
 namespace {
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 void streams(Engine e) {
     FodEnv env(e);

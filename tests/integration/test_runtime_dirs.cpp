@@ -16,10 +16,8 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <chrono>
 #include <fstream>
 #include <set>
-#include <thread>
 
 using namespace fod::test;
 
@@ -102,15 +100,6 @@ std::vector<std::string> others_gc_could_remove(const FodEnv& env,
     return at_risk;
 }
 
-std::vector<pid_t> wait_for_reaper(const FodEnv& env, const std::string& dir) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    for (;;) {
-        auto pids = env.reaper_pids_of_dir(dir);
-        if (!pids.empty() || std::chrono::steady_clock::now() >= deadline) return pids;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-}
-
 void two_runtime_dirs_keep_apart(Engine e) {
     FodEnv env(e);
     if (e != Engine::rootless) {
@@ -168,13 +157,11 @@ void two_runtime_dirs_keep_apart(Engine e) {
     // only gc in A may remove; gc in B removes neither A's nor its own watched one.
     REQUIRE(fod_in_b(env, {"run", "tool-rt", "echo", "again"}).out == "again\n");
     REQUIRE(env.containers().size() == 2);
-    auto a_reapers = wait_for_reaper(env, a_dir);
+    auto a_reapers = env.wait_for_reaper_of_dir(a_dir);
     REQUIRE(a_reapers.size() == 1);
-    REQUIRE(wait_for_reaper(env, b_dir).size() == 1);
+    REQUIRE(env.wait_for_reaper_of_dir(b_dir).size() == 1);
     kill(a_reapers[0], SIGKILL);
-    for (int i = 0; i < 100 && !env.reaper_pids_of_dir(a_dir).empty(); ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    REQUIRE(env.reaper_pids_of_dir(a_dir).empty());
+    REQUIRE(poll_until([&] { return env.reaper_pids_of_dir(a_dir).empty(); }, 5));
 
     auto at_risk = others_gc_could_remove(env, {id_a, id_b});
     // Skipped only outside CI (a CI machine has no one else's containers).
@@ -189,11 +176,10 @@ void two_runtime_dirs_keep_apart(Engine e) {
         // A's container still runs commands.
         Result still = env.run_cmd("tool-rt", {"echo", "still"});
         CHECK(still.out == "still\n");
-        auto new_reaper = wait_for_reaper(env, a_dir);
+        auto new_reaper = env.wait_for_reaper_of_dir(a_dir);
         REQUIRE(new_reaper.size() == 1);
         kill(new_reaper[0], SIGKILL);
-        for (int i = 0; i < 100 && !env.reaper_pids_of_dir(a_dir).empty(); ++i)
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        poll_until([&] { return env.reaper_pids_of_dir(a_dir).empty(); }, 5);
 
         // gc in A removes its own orphan, and leaves B's alone.
         Result gc_a = env.fod({"gc"});

@@ -11,24 +11,17 @@
 // session of 100x30 and poll the pane for the expected text.
 //
 // The scripts below are constants of this file plus temp-directory paths.
-#include "harness.hpp"
+#include "fod_env.hpp"
 #include "registry_fixture.hpp"
+#include "tmux_pane.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <pwd.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
-#include <functional>
-#include <iterator>
-#include <sstream>
 #include <thread>
 
 using namespace fod::test;
@@ -49,7 +42,6 @@ std::string shell_name(Shell s) {
     return "?";
 }
 
-constexpr const char* clean_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 constexpr const char* prompt = "FODTEST> ";
 
 // 'text' for sh-like shells and fish (the temp paths used here hold no quote
@@ -116,38 +108,10 @@ std::vector<std::string> shell_argv(Shell s, bool interactive) {
     return argv;
 }
 
-std::vector<std::string> split_lines(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    return lines;
-}
-
-std::string rtrim(std::string s) {
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\r' || s.back() == '\n')) s.pop_back();
-    return s;
-}
-
-bool has(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
-
-int count_of(const std::string& text, const std::string& part) {
-    int n = 0;
-    for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
-    return n;
-}
-
-bool has_line(const std::string& text, const std::string& line) {
-    for (const auto& l : split_lines(text))
-        if (rtrim(l) == line) return true;
-    return false;
-}
-
 // stderr without bash's job-control notes (they name a pid).
 std::string normalized_stderr(const std::string& err) {
     std::string out;
-    for (const auto& l : split_lines(err)) {
+    for (const auto& l : lines_of(err)) {
         if (l.rfind("bash: cannot set terminal process group", 0) == 0) continue;
         if (l == "bash: no job control in this shell") continue;
         out += l + "\n";
@@ -155,346 +119,103 @@ std::string normalized_stderr(const std::string& err) {
     return out;
 }
 
-bool program_on_path(const std::string& name) {
-    std::string path = clean_path;
-    std::istringstream in(path);
-    for (std::string dir; std::getline(in, dir, ':');)
-        if (access((dir + "/" + name).c_str(), X_OK) == 0) return true;
-    return false;
-}
-
 bool require_shell(Shell s) {
-    return require_or_skip(program_on_path(shell_name(s)), shell_name(s) + " is not installed");
+    return require_or_skip(!find_program(shell_name(s)).empty(),
+                           shell_name(s) + " is not installed");
 }
 
-// Waits until pred() holds; false after timeout_s.
-bool wait_until(const std::function<bool()>& pred, double timeout_s) {
-    const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                             std::chrono::duration<double>(timeout_s));
-    for (;;) {
-        if (pred()) return true;
-        if (Clock::now() >= deadline) return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-}
+bool require_tmux() { return require_or_skip(!find_program("tmux").empty(), "tmux is not installed"); }
 
-double seconds_since(Clock::time_point t) {
-    return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-bool exists(const std::string& path) {
-    struct stat st {};
-    return lstat(path.c_str(), &st) == 0;
-}
-
-// Pids of the processes whose argv is exactly `argv` and whose working
-// directory is `cwd` (a container's process shows the bind-mounted path).
-std::vector<pid_t> find_processes(const std::vector<std::string>& argv, const std::string& cwd) {
-    std::vector<pid_t> pids;
-    DIR* proc = opendir("/proc");
-    if (!proc) return pids;
-    while (const dirent* e = readdir(proc)) {
-        char* end = nullptr;
-        long pid = std::strtol(e->d_name, &end, 10);
-        if (pid <= 0 || *end) continue;
-        std::string base = std::string("/proc/") + e->d_name;
-        // Plain read(): the process may exit while we look (ESRCH).
-        std::string raw;
-        if (int fd = open((base + "/cmdline").c_str(), O_RDONLY | O_CLOEXEC); fd >= 0) {
-            char buf[4096];
-            for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) raw.append(buf, static_cast<size_t>(n));
-            close(fd);
-        }
-        std::vector<std::string> args;
-        std::string cur;
-        for (char c : raw) {
-            if (c == '\0') {
-                args.push_back(cur);
-                cur.clear();
-            } else {
-                cur += c;
-            }
-        }
-        if (args != argv) continue;
-        std::error_code ec;
-        if (fs::read_symlink(base + "/cwd", ec).string() == cwd) pids.push_back(static_cast<pid_t>(pid));
-    }
-    closedir(proc);
-    return pids;
-}
-
-std::string user_name() {
-    const passwd* pw = getpwuid(geteuid());
-    return pw ? pw->pw_name : "root";
-}
-
-// A unique-per-process counter for markers and tmux sockets.
+// A unique-per-process counter for markers.
 int next_id() {
     static std::atomic<int> n{0};
     return ++n;
 }
 
-// ------------------------------------------------------------------ fixture
+// mappings.yaml with these of: tool and tool2 (the scratch image's /tool),
+// bbsh (the busybox image's /bin/sh), written as an editor saves (a new file).
+void write_tool_mappings(const FodEnv& env, const std::vector<std::string>& names) {
+    std::string entries;
+    for (const auto& name : names) {
+        const bool busybox = name == "bbsh";
+        entries += env.entry(name, busybox ? busybox_image : scratch_image,
+                             {busybox ? "/bin/sh" : "/tool"}, "2m");
+    }
+    replace_file(env.config_dir() + "/mappings.yaml", "commands:\n" + entries);
+}
+
+// A test's fod for the shells, in a throw-away tree (see FodEnv), mapping tool
+// and bbsh.
+struct ShellEnv : FodEnv {
+    explicit ShellEnv(Engine e) : FodEnv(e) { write_tool_mappings(*this, {"tool", "bbsh"}); }
+};
 
 // A shell run's result, and a transcript (script, outputs) for failure messages.
 struct ShellResult : Result {
     std::string transcript{};
 };
 
-// Options of one shell run (see ShellEnv::shell).
+// Options of one shell run (see run_shell).
 struct ShellRun {
-    bool interactive = true;                         // -i
-    std::string command_string{};                    // non-empty: -c this, stdin empty
-    std::map<std::string, std::string> env_set{};    // on top of the fixture's env
+    bool interactive = true;                       // -i
+    std::string command_string{};                  // non-empty: -c this, stdin empty
+    std::map<std::string, std::string> env_set{};  // on top of the login environment
     std::vector<std::string> env_unset{};
     double timeout_s = 90;
 };
 
-// An isolated fod for one shell test: a throw-away tree
-//   home/ config/fod/mappings.yaml cache/ state/ run/(0700) data/ sysconf/ work/
-// and the environment that points fod (and the shells) at it.
-class ShellEnv {
-public:
-    explicit ShellEnv(Engine e) : m_engine(e), m_fod(fod_binary()) {
-        for (const char* d : {"home", "config/fod", "cache", "state", "data", "sysconf", "work"})
-            fs::create_directories(root() + "/" + d);
-        fs::create_directory(root() + "/run");
-        chmod((root() + "/run").c_str(), 0700);
-        m_env = {
-            {"PATH", clean_path},
-            {"HOME", root() + "/home"},
-            {"USER", user_name()},
-            {"LOGNAME", user_name()},
-            {"LANG", "C.UTF-8"},
-            {"TERM", "dumb"},
-            {"XDG_CONFIG_HOME", root() + "/config"},
-            {"XDG_CACHE_HOME", root() + "/cache"},
-            {"XDG_STATE_HOME", root() + "/state"},
-            {"XDG_DATA_HOME", root() + "/home/.local/share"},
-            {"XDG_RUNTIME_DIR", root() + "/run"},
-            {"FOD_DATADIR", root() + "/data"},
-            {"FOD_SYSCONFDIR", root() + "/sysconf"},
-            // Each run appends the way it took ("agent" or "exec: ...").
-            {"FOD_TRACE", root() + "/trace"},
-        };
-        for (const auto& [k, v] : engine_env(e)) m_env[k] = v;
-        write_mappings({"tool", "bbsh"});
+// Runs the shell (no rc files) in work() with env's login environment and
+// empty prompts: `script` on stdin, or run_opts.command_string with -c.
+// bash runs without line editing, which would echo each line on stderr.
+ShellResult run_shell(const FodEnv& env, Shell s, const std::string& script,
+                      const ShellRun& run_opts = {}) {
+    std::vector<std::string> argv = shell_argv(s, run_opts.interactive);
+    if (s == Shell::bash) argv.insert(argv.begin() + 1, "--noediting");
+    RunOptions o = {.env_set = run_opts.env_set, .timeout_s = run_opts.timeout_s};
+    o.env_set.emplace("PS1", "");
+    o.env_set.emplace("PS2", "");
+    if (!run_opts.command_string.empty()) {
+        argv.push_back("-c");
+        argv.push_back(run_opts.command_string);
+    } else {
+        o.stdin_data = script;
     }
+    o = env.login_options(std::move(o));
+    for (const auto& k : run_opts.env_unset) o.env_set.erase(k);
+    ShellResult r;
+    static_cast<Result&>(r) = run(argv, o);
+    std::string args;
+    for (const auto& a : argv)
+        args += (args.empty() ? "" : " ") + (a.find('\n') == a.npos ? a : "<-c string>");
+    r.transcript = args + " -> status " + std::to_string(r.status) + "\n--- script:\n" +
+                   (script.empty() ? run_opts.command_string : script) + "--- stdout:\n" + r.out +
+                   "--- stderr:\n" + r.err + "---";
+    return r;
+}
 
-    ~ShellEnv() {
-        // With the installed fod: a test may have removed the one it used.
-        Result r = run({fod_binary(), "stop", "--all"}, options({.timeout_s = 60}));
-        if (r.status != 0)
-            std::fprintf(stderr, "fod::test: fod stop --all failed (%d): %s\n", r.status, r.err.c_str());
+// An interactive shell (no rc files) with env's login environment in a pane of
+// 100x30, in work().
+TmuxPane shell_pane(const FodEnv& env, Shell s) {
+    std::vector<std::string> sh = shell_argv(s, true);
+    if (s == Shell::fish) {
+        sh.push_back("-C");
+        sh.push_back(std::string("set -g fish_greeting; function fish_prompt; printf '%s' '") +
+                     prompt + "'; end");
     }
+    // PS1 for bash and zsh; fish gets its prompt from -C.
+    return TmuxPane(env.root(), sh,
+                    {.cols = 100,
+                     .rows = 30,
+                     .cwd = env.work(),
+                     .run = env.login_options({.env_set = {{"PS1", prompt}}, .timeout_s = 30}),
+                     .prompt = prompt});
+}
 
-    ShellEnv(const ShellEnv&) = delete;
-    ShellEnv& operator=(const ShellEnv&) = delete;
-
-    Engine engine() const { return m_engine; }
-    const std::string& root() const { return m_root.path(); }
-    std::string work() const { return root() + "/work"; }
-    std::string shims() const { return root() + "/cache/fod/shims"; }
-    std::string mappings_file() const { return root() + "/config/fod/mappings.yaml"; }
-    // The ways the runs took so far, one line each (see FOD_TRACE).
-    std::vector<std::string> trace() const {
-        std::ifstream in(root() + "/trace");
-        std::vector<std::string> lines;
-        for (std::string line; std::getline(in, line);) lines.push_back(line);
-        return lines;
-    }
-    // The fod the shells load their integration from.
-    const std::string& fod() const { return m_fod; }
-    void use_fod(const std::string& path) { m_fod = path; }
-    const std::map<std::string, std::string>& env() const { return m_env; }
-
-    // mappings.yaml with these of: tool and tool2 (the scratch image's /tool),
-    // bbsh (the busybox image's /bin/sh).
-    void write_mappings(const std::vector<std::string>& names) const {
-        std::string text = "commands:\n";
-        for (const auto& name : names) {
-            bool busybox = name == "bbsh";
-            text += "  " + name + ":\n";
-            text += std::string("    image: ") + (busybox ? busybox_image : scratch_image) + "\n";
-            text += std::string("    entrypoint: [") + (busybox ? "/bin/sh" : "/tool") + "]\n";
-            text += "    ttl: 2m\n";
-        }
-        // A fresh file (new inode), written beside and renamed as an editor would.
-        std::string tmp = mappings_file() + ".tmp";
-        {
-            std::ofstream out(tmp, std::ios::trunc);
-            out << text;
-        }
-        fs::rename(tmp, mappings_file());
-    }
-
-    RunOptions options(RunOptions base = {}) const {
-        base.clear_env = true;
-        for (const auto& [k, v] : m_env) base.env_set.emplace(k, v);
-        if (base.cwd.empty()) base.cwd = work();
-        return base;
-    }
-
-    // Runs the shell (no rc files) in work() with the fixture's environment
-    // and empty prompts: `script` on stdin, or run.command_string with -c.
-    // bash runs without line editing, which would echo each line on stderr.
-    ShellResult shell(Shell s, const std::string& script, const ShellRun& run_opts = {}) const {
-        std::vector<std::string> argv = shell_argv(s, run_opts.interactive);
-        if (s == Shell::bash) argv.insert(argv.begin() + 1, "--noediting");
-        RunOptions o = options({.env_set = {{"PS1", ""}, {"PS2", ""}}, .timeout_s = run_opts.timeout_s});
-        if (!run_opts.command_string.empty()) {
-            argv.push_back("-c");
-            argv.push_back(run_opts.command_string);
-        } else {
-            o.stdin_data = script;
-        }
-        for (const auto& [k, v] : run_opts.env_set) o.env_set[k] = v;
-        for (const auto& k : run_opts.env_unset) o.env_set.erase(k);
-        ShellResult r;
-        static_cast<Result&>(r) = run(argv, o);
-        std::string args;
-        for (const auto& a : argv) args += (args.empty() ? "" : " ") + (a.find('\n') == a.npos ? a : "<-c string>");
-        r.transcript = args + " -> status " + std::to_string(r.status) + "\n--- script:\n" +
-                       (script.empty() ? run_opts.command_string : script) + "--- stdout:\n" + r.out +
-                       "--- stderr:\n" + r.err + "---";
-        return r;
-    }
-
-    // `fod ARGS` (the installed one) with the fixture's environment.
-    Result fod_cmd(const std::vector<std::string>& args) const {
-        std::vector<std::string> argv{fod_binary()};
-        argv.insert(argv.end(), args.begin(), args.end());
-        return run(argv, options({.timeout_s = 60}));
-    }
-
-private:
-    Engine m_engine;
-    TempDir m_root;
-    std::string m_fod;
-    std::map<std::string, std::string> m_env;
-};
-
-// ------------------------------------------------------------------ tmux
-
-// An interactive shell in a detached tmux session of 100x30 (no status line),
-// on its own server socket, killed on destruction.
-class Tmux {
-public:
-    Tmux(const ShellEnv& env, Shell s) : m_shell(s) {
-        m_socket = env.root() + "/tmux.sock";
-        std::string conf = env.root() + "/tmux.conf";
-        std::ofstream(conf) << "set -g status off\nset -g history-limit 10000\nset -g escape-time 0\n";
-        std::vector<std::string> argv{"tmux", "-S", m_socket, "-f", conf, "new-session", "-d",
-                                      "-x", "100", "-y", "30", "-c", env.work()};
-        std::vector<std::string> sh = shell_argv(s, true);
-        if (s == Shell::fish) {
-            sh.push_back("-C");
-            sh.push_back(std::string("set -g fish_greeting; function fish_prompt; printf '%s' '") +
-                         prompt + "'; end");
-        }
-        argv.insert(argv.end(), sh.begin(), sh.end());
-        // PS1 for bash and zsh; fish gets its prompt from -C.
-        Result r = run(argv, env.options({.env_set = {{"PS1", prompt}}, .timeout_s = 30}));
-        INFO(r.err);
-        REQUIRE(r.status == 0);
-        m_started = true;
-        try {
-            const bool ready = wait_until([&] { return prompts() >= 1; }, 20);
-            INFO("tmux screen:\n" << screen());
-            REQUIRE(ready);
-        } catch (...) {
-            kill_server();
-            throw;
-        }
-    }
-
-    ~Tmux() { kill_server(); }
-
-    Tmux(const Tmux&) = delete;
-    Tmux& operator=(const Tmux&) = delete;
-
-    // Types `text` literally, then Enter.
-    void type(const std::string& text) const {
-        if (!text.empty()) tmux({"send-keys", "-l", text});
-        tmux({"send-keys", "Enter"});
-    }
-    // Sends one key by tmux's name for it (C-c, C-d).
-    void key(const std::string& name) const { tmux({"send-keys", name}); }
-
-    // The pane with its history, wrapped lines joined, trailing blanks cut.
-    std::string screen() const {
-        Result r = tmux({"capture-pane", "-p", "-J", "-S", "-"});
-        std::string out;
-        for (const auto& l : split_lines(r.out)) out += rtrim(l) + "\n";
-        while (out.size() >= 2 && out.compare(out.size() - 2, 2, "\n\n") == 0) out.pop_back();
-        return out;
-    }
-
-    // Number of prompts shown so far.
-    int prompts() const {
-        int n = 0;
-        for (const auto& l : split_lines(screen()))
-            if (l.rfind(rtrim(prompt), 0) == 0) ++n;
-        return n;
-    }
-
-    bool wait_for_line(const std::string& line, double timeout_s = 30) const {
-        return wait_until([&] { return has_line(screen(), line); }, timeout_s);
-    }
-
-    // Types `command; echo DONE-n` and waits for the line DONE-n.
-    bool run_line(const std::string& command, double timeout_s = 30) {
-        std::string n = std::to_string(++m_markers);
-        type(command + "; echo DO''NE-" + n);
-        return wait_for_line("DONE-" + n, timeout_s);
-    }
-
-    // Types the init line and waits until it ran.
-    void init(const std::string& fod) {
-        INFO("tmux screen:\n" << screen());
-        REQUIRE(run_line(init_line(m_shell, fod)));
-    }
-
-    // Resizes the window (and so the pane) to cols x rows.
-    void resize(int cols, int rows) const {
-        Result r = tmux({"resize-window", "-x", std::to_string(cols), "-y",
-                         std::to_string(rows)});
-        INFO(r.err);
-        REQUIRE(r.status == 0);
-    }
-
-    // "ROWS COLS" of the pane as tmux sees it.
-    std::string pane_size() const {
-        return rtrim(tmux({"display-message", "-p", "#{pane_height} #{pane_width}"}).out);
-    }
-
-private:
-    void kill_server() {
-        if (m_started) run({"tmux", "-S", m_socket, "kill-server"}, {.timeout_s = 10});
-        m_started = false;
-    }
-
-    Result tmux(const std::vector<std::string>& args) const {
-        std::vector<std::string> argv{"tmux", "-S", m_socket};
-        argv.insert(argv.end(), args.begin(), args.end());
-        return run(argv, {.timeout_s = 20});
-    }
-
-    Shell m_shell;
-    std::string m_socket;
-    bool m_started = false;
-    int m_markers = 0;
-};
-
-// CHECK(cond) with the tmux screen as it was just after cond was evaluated.
-#define CHECK_ON_SCREEN(t, ...)                                \
-    do {                                                       \
-        const bool fod_ok_ = static_cast<bool>(__VA_ARGS__);  \
-        INFO("tmux screen:\n" << (t).screen());               \
-        CHECK(fod_ok_);                                        \
-    } while (0)
-
-bool require_tmux() { return require_or_skip(program_on_path("tmux"), "tmux is not installed"); }
+// Types the init line into the pane's shell and waits until it ran.
+void init(TmuxPane& t, Shell s) {
+    INFO("tmux screen:\n" << t.screen());
+    REQUIRE(t.run_line(init_line(s, fod_binary())));
+}
 
 // ============================================================ the behaviours
 
@@ -507,16 +228,16 @@ void mapped_command_runs(Shell s, Engine e, bool via_handler) {
     const std::string st = status_var(s);
     std::string script;
     if (via_handler) script += save_path();
-    script += init_line(s, env.fod()) + "\n";
+    script += init_line(s, fod_binary()) + "\n";
     if (via_handler) {
         script += restore_path();
         script += s == Shell::bash ? "type -P tool || echo no-tool-on-path\n"
                                    : "whence -p tool || echo no-tool-on-path\n";
     } else if (s == Shell::fish) {
-        script += "contains -- " + sq(env.shims()) + " $PATH; and echo shim-dir-in-path\n";
+        script += "contains -- " + sq(env.shims_dir()) + " $PATH; and echo shim-dir-in-path\n";
         script += "command -s tool\n";
     } else {
-        script += "case \":$PATH:\" in *:" + sq(env.shims()) + ":*) echo shim-dir-in-path;; esac\n";
+        script += "case \":$PATH:\" in *:" + sq(env.shims_dir()) + ":*) echo shim-dir-in-path;; esac\n";
         script += s == Shell::bash ? "type -P tool\n" : "whence -p tool\n";
     }
     script += "tool echo hello world </dev/null; echo \"status=" + st + "\"\n";
@@ -525,18 +246,18 @@ void mapped_command_runs(Shell s, Engine e, bool via_handler) {
     script += "printf 'a\\nb\\n' | tool cat | wc -l\n";
     script += "true | tool exit 5 | cat; echo \"pipestatus=" + pipestatus_var(s) + "\"\n";
     script += "echo end\n";
-    ShellResult r = env.shell(s, script);
+    ShellResult r = run_shell(env, s, script);
     INFO(r.transcript);
 
     std::string expected = via_handler ? "no-tool-on-path\n"
-                                       : "shim-dir-in-path\n" + env.shims() + "/tool\n";
+                                       : "shim-dir-in-path\n" + env.shims_dir() + "/tool\n";
     expected += "hello world\nstatus=0\nbogus=2\nexit7=7\n2\npipestatus=0 5 0\nend\n";
     CHECK(r.status == 0);
     CHECK(r.out == expected);
     // `tool bogus` prints its usage on stderr, and only there.
-    CHECK(has(r.err, "usage: tool echo ARGS..."));
-    CHECK_FALSE(has(r.err, "command not found"));
-    CHECK_FALSE(has(r.err, "Unknown command"));
+    CHECK(contains(r.err, "usage: tool echo ARGS..."));
+    CHECK_FALSE(contains(r.err, "command not found"));
+    CHECK_FALSE(contains(r.err, "Unknown command"));
 }
 
 // 2. An unmapped name: the shell's own message, byte for byte, and 127.
@@ -550,14 +271,14 @@ void unmapped_name_gives_shells_message(Shell s, Engine e) {
                                  shell_name(s) + ")\"; fi\n";
     std::string script = load + "nosuch-cmd arg1 arg2\necho \"st=" + status_var(s) + "\"\n" +
                          "nosuch-cmd </dev/null 2>&1 | cat; echo \"piped=" + pipestatus_var(s) + "\"\n";
-    ShellResult with = env.shell(s, script, {.env_set = {{"FOD_TEST_FOD", env.fod()}}});
+    ShellResult with = run_shell(env, s, script, {.env_set = {{"FOD_TEST_FOD", fod_binary()}}});
     INFO(with.transcript);
-    ShellResult without = env.shell(s, script);
+    ShellResult without = run_shell(env, s, script);
     INFO(without.transcript);
     // The init did load in the first run: its shims exist. No catalogs are
     // configured, so no marker: the handler decides from builtins alone.
-    CHECK(exists(env.shims() + "/tool"));
-    CHECK_FALSE(exists(env.shims() + "/.catalogs"));
+    CHECK(path_exists(env.shims_dir() + "/tool"));
+    CHECK_FALSE(path_exists(env.shims_dir() + "/.catalogs"));
     if (s == Shell::fish) {
         // fish prints its message on its own stderr, whatever the redirection
         // (and gives up the pipeline at its first command).
@@ -565,7 +286,7 @@ void unmapped_name_gives_shells_message(Shell s, Engine e) {
     } else {
         CHECK(without.out == "st=127\n" + not_found_message(s, "nosuch-cmd") + "\npiped=127 0\n");
     }
-    CHECK(has(without.err, not_found_message(s, "nosuch-cmd") + "\n"));
+    CHECK(contains(without.err, not_found_message(s, "nosuch-cmd") + "\n"));
     CHECK(with.status == without.status);
     CHECK(with.out == without.out);
     CHECK(normalized_stderr(with.err) == normalized_stderr(without.err));
@@ -581,27 +302,27 @@ void unmapped_name_noninteractive(Shell s, Engine e) {
                            : "if [ -n \"${FOD_TEST_FOD-}\" ]; then eval \"$(\"$FOD_TEST_FOD\" init " +
                                  shell_name(s) + ")\"; fi\n";
     std::string script = load + "nosuch-cmd arg1\necho \"st=" + status_var(s) + "\"\n";
-    const std::map<std::string, std::string> hook{{"FOD_TEST_FOD", env.fod()},
+    const std::map<std::string, std::string> hook{{"FOD_TEST_FOD", fod_binary()},
                                                   {"FOD_HOOK_NONINTERACTIVE", "1"}};
     SECTION("script on stdin") {
-        ShellResult with = env.shell(s, script, {.interactive = false, .env_set = hook});
+        ShellResult with = run_shell(env, s, script, {.interactive = false, .env_set = hook});
         INFO(with.transcript);
-        ShellResult without = env.shell(s, script, {.interactive = false});
+        ShellResult without = run_shell(env, s, script, {.interactive = false});
         INFO(without.transcript);
-        CHECK(exists(env.shims() + "/tool"));
+        CHECK(path_exists(env.shims_dir() + "/tool"));
         CHECK(without.out == "st=127\n");
-        CHECK(has(without.err, "nosuch-cmd"));
+        CHECK(contains(without.err, "nosuch-cmd"));
         CHECK(with.out == without.out);
         CHECK(with.err == without.err);
     }
     SECTION("-c") {
-        ShellResult with = env.shell(s, "", {.interactive = false, .command_string = script, .env_set = hook});
+        ShellResult with = run_shell(env, s, "", {.interactive = false, .command_string = script, .env_set = hook});
         INFO(with.transcript);
-        ShellResult without = env.shell(s, "", {.interactive = false, .command_string = script});
+        ShellResult without = run_shell(env, s, "", {.interactive = false, .command_string = script});
         INFO(without.transcript);
-        CHECK(exists(env.shims() + "/tool"));
+        CHECK(path_exists(env.shims_dir() + "/tool"));
         CHECK(without.out == "st=127\n");
-        CHECK(has(without.err, "nosuch-cmd"));
+        CHECK(contains(without.err, "nosuch-cmd"));
         CHECK(with.out == without.out);
         CHECK(with.err == without.err);
     }
@@ -616,23 +337,22 @@ void catalog_through_handler(Shell s, Engine e) {
     ShellEnv env(e);
     TestRegistry registry;
     registry.push(scratch_image, "cat/tool-cat:latest");
-    std::ofstream(env.root() + "/config/fod/config.yaml")
-        << "confirm: never\ninsecure_registries: [\"" << registry.host() << "\"]\ncatalogs: [\""
-        << registry.host() << "/cat\"]\n";
-    std::string script = previous_handler(s) + init_line(s, env.fod()) + "\n" +
+    env.write_config("config.yaml", "confirm: never\ninsecure_registries: [\"" + registry.host() +
+                                        "\"]\ncatalogs: [\"" + registry.host() + "/cat\"]\n");
+    std::string script = previous_handler(s) + init_line(s, fod_binary()) + "\n" +
                          "tool-cat echo via catalog </dev/null\necho \"st=" + status_var(s) + "\"\n" +
                          "tool-cat exit 127 </dev/null\necho \"own=" + status_var(s) + "\"\n" +
                          "nosuch-cat a\necho \"miss=" + status_var(s) + "\"\n";
-    ShellResult r = env.shell(s, script);
+    ShellResult r = run_shell(env, s, script);
     INFO(r.transcript);
     const std::string all = r.out + r.err;
-    CHECK(exists(env.shims() + "/.catalogs"));
-    CHECK(exists(env.shims() + "/tool-cat"));
-    CHECK(has(all, "via catalog\n"));
+    CHECK(path_exists(env.shims_dir() + "/.catalogs"));
+    CHECK(path_exists(env.shims_dir() + "/tool-cat"));
+    CHECK(contains(all, "via catalog\n"));
     // fish reports 127 for anything its handler did.
-    if (s != Shell::fish) CHECK(has(r.out, "via catalog\nst=0\n"));
-    CHECK(has(r.out, "own=127\n"));
-    CHECK(has(r.out, "miss=127\n"));
+    if (s != Shell::fish) CHECK(contains(r.out, "via catalog\nst=0\n"));
+    CHECK(contains(r.out, "own=127\n"));
+    CHECK(contains(r.out, "miss=127\n"));
     CHECK(count_of(all, "previous: nosuch-cat") == 1);
     CHECK(count_of(all, "previous:") == 1);
     // The image is the test's; the name it got here goes with the registry.
@@ -651,18 +371,18 @@ void chains_to_previous_handler(Shell s, Engine e) {
     for (auto [loads, fish_event] : variants) {
         INFO("init loaded " << loads << " time(s)" << (fish_event ? ", previous one an event handler" : ""));
         std::string script = previous_handler(s, fish_event);
-        for (int i = 0; i < loads; ++i) script += init_line(s, env.fod()) + "\n";
+        for (int i = 0; i < loads; ++i) script += init_line(s, fod_binary()) + "\n";
         script += "nosuch-cmd a b\necho \"st=" + status_var(s) + "\"\n";
         script += "tool echo mapped </dev/null\n";
-        ShellResult r = env.shell(s, script);
+        ShellResult r = run_shell(env, s, script);
         INFO(r.transcript);
         const std::string all = r.out + r.err;
         CHECK(count_of(all, "previous: nosuch-cmd") == 1);
         CHECK(count_of(all, "previous:") == 1);
-        CHECK(has(r.out, "st=127\n"));
-        CHECK(has(r.out, "mapped\n"));
-        CHECK_FALSE(has(all, "command not found"));
-        CHECK_FALSE(has(all, "Unknown command"));
+        CHECK(contains(r.out, "st=127\n"));
+        CHECK(contains(r.out, "mapped\n"));
+        CHECK_FALSE(contains(all, "command not found"));
+        CHECK_FALSE(contains(all, "Unknown command"));
         if (s != Shell::fish) CHECK(r.out == "previous: nosuch-cmd\nst=127\nmapped\n");
     }
 }
@@ -679,16 +399,16 @@ void mapped_127_is_not_chained(Shell s, Engine e) {
         INFO((via_handler ? "through the handler" : "through the shim"));
         std::string script = previous_handler(s);
         if (via_handler) script += save_path();
-        script += init_line(s, env.fod()) + "\n";
+        script += init_line(s, fod_binary()) + "\n";
         if (via_handler) script += restore_path();
         script += "tool exit 127 </dev/null; echo \"st=" + status_var(s) + "\"\n";
         script += "echo end\n";
-        ShellResult r = env.shell(s, script);
+        ShellResult r = run_shell(env, s, script);
         INFO(r.transcript);
         CHECK(r.out == "st=127\nend\n");
-        CHECK_FALSE(has(r.out + r.err, "previous:"));
-        CHECK_FALSE(has(r.err, "command not found"));
-        CHECK_FALSE(has(r.err, "Unknown command"));
+        CHECK_FALSE(contains(r.out + r.err, "previous:"));
+        CHECK_FALSE(contains(r.err, "command not found"));
+        CHECK_FALSE(contains(r.err, "Unknown command"));
     }
 }
 
@@ -700,19 +420,19 @@ void noninteractive_not_hooked(Shell s, Engine e) {
     std::string script;
     switch (s) {
     case Shell::bash:
-        script = "before=$PATH\n" + init_line(s, env.fod()) + "\n" +
+        script = "before=$PATH\n" + init_line(s, fod_binary()) + "\n" +
                  "[ \"$PATH\" = \"$before\" ] && echo path-unchanged\n"
                  "declare -F command_not_found_handle >/dev/null || echo no-handler\n"
                  "[ -z \"${PROMPT_COMMAND-}\" ] && echo no-prompt-hook\n";
         break;
     case Shell::zsh:
-        script = "before=$PATH\n" + init_line(s, env.fod()) + "\n" +
+        script = "before=$PATH\n" + init_line(s, fod_binary()) + "\n" +
                  "[ \"$PATH\" = \"$before\" ] && echo path-unchanged\n"
                  "(( ${+functions[command_not_found_handler]} )) || echo no-handler\n"
                  "(( ${#precmd_functions} == 0 )) && echo no-prompt-hook\n";
         break;
     case Shell::fish:
-        script = "set before $PATH\n" + init_line(s, env.fod()) + "\n" +
+        script = "set before $PATH\n" + init_line(s, fod_binary()) + "\n" +
                  "test (string join : $PATH) = (string join : $before); and echo path-unchanged\n"
                  "functions fish_command_not_found | string match -q '*__fod*'; or echo no-handler\n"
                  "functions -q __fod_prompt; or echo no-prompt-hook\n";
@@ -723,30 +443,30 @@ void noninteractive_not_hooked(Shell s, Engine e) {
     SECTION("not hooked by default (script on stdin, and -c)") {
         for (bool as_c : {false, true}) {
             INFO((as_c ? "-c" : "script on stdin"));
-            ShellResult r = as_c ? env.shell(s, "", {.interactive = false, .command_string = script,
+            ShellResult r = as_c ? run_shell(env, s, "", {.interactive = false, .command_string = script,
                                                 .env_unset = {"FOD_HOOK_NONINTERACTIVE"}})
-                            : env.shell(s, script, {.interactive = false,
+                            : run_shell(env, s, script, {.interactive = false,
                                                     .env_unset = {"FOD_HOOK_NONINTERACTIVE"}});
             INFO(r.transcript);
             CHECK(r.out == "path-unchanged\nno-handler\nno-prompt-hook\nst=127\n");
             CHECK_FALSE(has_line(r.out + r.err, "RAN"));
-            CHECK(has(r.err, "tool"));
-            CHECK_FALSE(exists(env.shims()));
+            CHECK(contains(r.err, "tool"));
+            CHECK_FALSE(path_exists(env.shims_dir()));
         }
     }
     SECTION("FOD_HOOK_NONINTERACTIVE=1 hooks them") {
         for (bool as_c : {false, true}) {
             INFO((as_c ? "-c" : "script on stdin"));
             const std::map<std::string, std::string> hook{{"FOD_HOOK_NONINTERACTIVE", "1"}};
-            ShellResult r = as_c ? env.shell(s, "", {.interactive = false, .command_string = script,
+            ShellResult r = as_c ? run_shell(env, s, "", {.interactive = false, .command_string = script,
                                                 .env_set = hook})
-                            : env.shell(s, script, {.interactive = false, .env_set = hook});
+                            : run_shell(env, s, script, {.interactive = false, .env_set = hook});
             INFO(r.transcript);
             // bash and zsh hooked non-interactively get the shims on PATH only: no
             // handler and no prompt hook, so unmapped names keep the shell's own
             // handling (its messages carry line numbers there).
             CHECK(r.out == (s == Shell::fish ? "RAN\nst=0\n" : "no-handler\nno-prompt-hook\nRAN\nst=0\n"));
-            CHECK(exists(env.shims() + "/tool"));
+            CHECK(path_exists(env.shims_dir() + "/tool"));
         }
     }
 }
@@ -756,35 +476,35 @@ void noninteractive_not_hooked(Shell s, Engine e) {
 void mapping_changes_show_at_next_prompt(Shell s, Engine e) {
     if (!require_shell(s) || !require_tmux()) return;
     ShellEnv env(e);
-    env.write_mappings({"tool"});
-    Tmux t(env, s);
-    t.init(env.fod());
+    write_tool_mappings(env, {"tool"});
+    TmuxPane t = shell_pane(env, s);
+    init(t, s);
     const std::string st = status_var(s);
-    const std::string shim = env.shims() + "/tool2";
-    REQUIRE(exists(env.shims() + "/tool"));
-    REQUIRE_FALSE(exists(shim));
+    const std::string shim = env.shims_dir() + "/tool2";
+    REQUIRE(path_exists(env.shims_dir() + "/tool"));
+    REQUIRE_FALSE(path_exists(shim));
 
     // Not mapped yet.
     CHECK_ON_SCREEN(t, t.run_line("tool2 echo EAR''LY; echo \"st1=" + st + "\""));
     CHECK_ON_SCREEN(t, has_line(t.screen(), "st1=127"));
-    CHECK_ON_SCREEN(t, has(t.screen(), not_found_message(s, "tool2")));
+    CHECK_ON_SCREEN(t, contains(t.screen(), not_found_message(s, "tool2")));
     CHECK_ON_SCREEN(t, !has_line(t.screen(), "EARLY"));
 
     // Added: the shim is there at the next prompt, before anything runs it.
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    env.write_mappings({"tool", "tool2"});
+    write_tool_mappings(env, {"tool", "tool2"});
     t.type("");
-    CHECK_ON_SCREEN(t, wait_until([&] { return exists(shim); }, 15));
+    CHECK_ON_SCREEN(t, poll_until([&] { return path_exists(shim); }, 15));
     CHECK_ON_SCREEN(t, t.run_line("tool2 echo AD''DED; echo \"st2=" + st + "\""));
     CHECK_ON_SCREEN(t, has_line(t.screen(), "ADDED"));
     CHECK_ON_SCREEN(t, has_line(t.screen(), "st2=0"));
 
     // Removed: the shim goes at the next prompt, the name is unknown again.
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    env.write_mappings({"tool"});
+    write_tool_mappings(env, {"tool"});
     t.type("");
-    CHECK_ON_SCREEN(t, wait_until([&] { return !exists(shim); }, 15));
-    CHECK(exists(env.shims() + "/tool"));
+    CHECK_ON_SCREEN(t, poll_until([&] { return !path_exists(shim); }, 15));
+    CHECK(path_exists(env.shims_dir() + "/tool"));
     CHECK_ON_SCREEN(t, t.run_line("tool2 echo GO''NE; echo \"st3=" + st + "\""));
     const std::string screen = t.screen();
     INFO("tmux screen:\n" << screen);
@@ -808,7 +528,6 @@ void fod_removed_after_init(Shell s, Engine e) {
     fs::copy_file(fod_binary(), prefix.path() + "/bin/fod");
     fs::copy_file(keeper, prefix.path() + "/libexec/fod/fod-keeper");
     const std::string fod = prefix.path() + "/bin/fod";
-    env.use_fod(fod);
     const std::string st = status_var(s);
     std::string script = init_line(s, fod) + "\n";
     script += "tool echo before </dev/null; echo \"st1=" + st + "\"\n";
@@ -817,16 +536,16 @@ void fod_removed_after_init(Shell s, Engine e) {
     script += "tool echo after </dev/null; echo \"st3=" + st + "\"\n";
     script += "bbsh -c 'echo after' </dev/null; echo \"st4=" + st + "\"\n";
     script += "echo still-working\n";
-    ShellResult r = env.shell(s, script);
+    ShellResult r = run_shell(env, s, script);
     INFO(r.transcript);
-    CHECK_FALSE(exists(fod));
+    CHECK_FALSE(path_exists(fod));
     CHECK(r.status == 0);
     CHECK(r.out == "before\nst1=0\nst2=127\nst3=127\nst4=127\nstill-working\n");
-    CHECK(has(r.err, not_found_message(s, "nosuch-cmd") + "\n"));
+    CHECK(contains(r.err, not_found_message(s, "nosuch-cmd") + "\n"));
     // tool ran before (bash has it hashed), bbsh did not.
-    CHECK(has(r.err, not_found_message(s, "tool") + "\n"));
-    CHECK(has(r.err, not_found_message(s, "bbsh") + "\n"));
-    CHECK_FALSE(has(r.err, "No such file"));
+    CHECK(contains(r.err, not_found_message(s, "tool") + "\n"));
+    CHECK(contains(r.err, not_found_message(s, "bbsh") + "\n"));
+    CHECK_FALSE(contains(r.err, "No such file"));
     CHECK_FALSE(has_line(r.out + r.err, "after"));
 }
 
@@ -835,27 +554,27 @@ void fod_removed_after_init(Shell s, Engine e) {
 void bash_completion_runs_nothing(Engine e) {
     if (!require_shell(Shell::bash)) return;
     ShellEnv env(e);
-    std::string script = init_line(Shell::bash, env.fod()) + "\n";
+    std::string script = init_line(Shell::bash, fod_binary()) + "\n";
     script += "COMP_LINE='tool ec' command_not_found_handle tool echo SHOULD-NOT-RUN </dev/null; "
               "echo \"st=$?\"\n";
-    ShellResult r = env.shell(Shell::bash, script);
+    ShellResult r = run_shell(env, Shell::bash, script);
     INFO(r.transcript);
     CHECK(r.out == "st=127\n");
-    CHECK_FALSE(has(r.out + r.err, "SHOULD-NOT-RUN"));
-    CHECK(has(r.err, "bash: tool: command not found\n"));
+    CHECK_FALSE(contains(r.out + r.err, "SHOULD-NOT-RUN"));
+    CHECK(contains(r.err, "bash: tool: command not found\n"));
     // No container was started for it.
-    Result ps = env.fod_cmd({"ps"});
+    Result ps = env.fod({"ps"});
     INFO("fod ps: " << ps.out << ps.err);
-    CHECK_FALSE(has(ps.out, scratch_image));
-    CHECK_FALSE(exists(env.root() + "/run/fod/c"));
+    CHECK_FALSE(contains(ps.out, scratch_image));
+    CHECK_FALSE(path_exists(env.root() + "/run/fod/c"));
 }
 
 // 9. At a terminal: a mapped command's output, and it has the terminal.
 void terminal_output(Shell s, Engine e) {
     if (!require_shell(s) || !require_tmux()) return;
     ShellEnv env(e);
-    Tmux t(env, s);
-    t.init(env.fod());
+    TmuxPane t = shell_pane(env, s);
+    init(t, s);
     CHECK_ON_SCREEN(t, t.run_line("tool echo HEL''LO-TERM; tool tty"));
     const std::string screen = t.screen();
     INFO("tmux screen:\n" << screen);
@@ -868,12 +587,12 @@ void terminal_output(Shell s, Engine e) {
 void terminal_keyboard_input(Shell s, Engine e) {
     if (!require_shell(s) || !require_tmux()) return;
     ShellEnv env(e);
-    Tmux t(env, s);
-    t.init(env.fod());
+    TmuxPane t = shell_pane(env, s);
+    init(t, s);
     t.type("bbsh -c 'printf \"na\"\"me? \"; read x; echo \"got [$x]\"'; echo DO''NE-read");
     {
         INFO("tmux screen:\n" << t.screen());
-        REQUIRE(wait_until([&] { return has_line(t.screen(), "name?"); }, 30));
+        REQUIRE(poll_until([&] { return has_line(t.screen(), "name?"); }, 30));
     }
     t.type("typed words");
     CHECK_ON_SCREEN(t, t.wait_for_line("DONE-read"));
@@ -881,12 +600,12 @@ void terminal_keyboard_input(Shell s, Engine e) {
 
     const int before = t.prompts();
     t.type("tool cat");
-    CHECK_ON_SCREEN(t, wait_until([&] { return !find_processes({"/tool", "cat"}, env.work()).empty(); }, 30));
+    CHECK_ON_SCREEN(t, poll_until([&] { return !find_processes({"/tool", "cat"}, env.work()).empty(); }, 30));
     t.type("a line for cat");
     // Echoed by the terminal, then copied by cat.
-    CHECK_ON_SCREEN(t, wait_until([&] { return count_of(t.screen(), "\na line for cat\n") >= 2; }, 15));
+    CHECK_ON_SCREEN(t, poll_until([&] { return count_of(t.screen(), "\na line for cat\n") >= 2; }, 15));
     t.key("C-d");
-    CHECK_ON_SCREEN(t, wait_until([&] { return t.prompts() > before; }, 15));
+    CHECK_ON_SCREEN(t, poll_until([&] { return t.prompts() > before; }, 15));
     CHECK_ON_SCREEN(t, t.run_line("echo \"cat-st=" + status_var(s) + "\""));
     const std::string screen = t.screen();
     INFO("tmux screen:\n" << screen);
@@ -899,20 +618,20 @@ void terminal_keyboard_input(Shell s, Engine e) {
 void terminal_ctrl_c(Shell s, Engine e) {
     if (!require_shell(s) || !require_tmux()) return;
     ShellEnv env(e);
-    Tmux t(env, s);
-    t.init(env.fod());
+    TmuxPane t = shell_pane(env, s);
+    init(t, s);
     // A duration that no other test uses, to find this process.
     const std::string secs = "60." + std::to_string(getpid()) + std::to_string(next_id());
     const int before = t.prompts();
     t.type("tool sleep " + secs);
     {
         INFO("tmux screen:\n" << t.screen());
-        REQUIRE(wait_until([&] { return !find_processes({"/tool", "sleep", secs}, env.work()).empty(); },
+        REQUIRE(poll_until([&] { return !find_processes({"/tool", "sleep", secs}, env.work()).empty(); },
                            30));
     }
     const auto t0 = Clock::now();
     t.key("C-c");
-    const bool back = wait_until([&] { return t.prompts() > before; }, 30);
+    const bool back = poll_until([&] { return t.prompts() > before; }, 30);
     const double took = seconds_since(t0);
     CHECK_ON_SCREEN(t, back);
     CHECK_ON_SCREEN(t, took < 5);
@@ -920,8 +639,8 @@ void terminal_ctrl_c(Shell s, Engine e) {
     const std::string screen = t.screen();
     INFO("tmux screen:\n" << screen << "\nprompt back after " << took << " s");
     CHECK(has_line(screen, "st=130"));
-    CHECK(has(screen, "tool: got signal 2"));
-    CHECK_ON_SCREEN(t, wait_until([&] { return find_processes({"/tool", "sleep", secs}, env.work()).empty(); }, 10));
+    CHECK(contains(screen, "tool: got signal 2"));
+    CHECK_ON_SCREEN(t, poll_until([&] { return find_processes({"/tool", "sleep", secs}, env.work()).empty(); }, 10));
     CHECK(env.trace() == std::vector<std::string>{"agent"});
 }
 
@@ -930,8 +649,8 @@ void terminal_ctrl_c(Shell s, Engine e) {
 void terminal_window_size(Shell s, Engine e) {
     if (!require_shell(s) || !require_tmux()) return;
     ShellEnv env(e);
-    Tmux t(env, s);
-    t.init(env.fod());
+    TmuxPane t = shell_pane(env, s);
+    init(t, s);
     REQUIRE(t.pane_size() == "30 100");
     CHECK_ON_SCREEN(t, t.run_line("stty size; tool winsize"));
     {
@@ -963,14 +682,6 @@ void terminal_window_size(Shell s, Engine e) {
     CHECK(env.trace() == std::vector<std::string>(3, "agent"));
 }
 
-// The state letter of a process (R, S, T, ...), or '?' when it is gone.
-char process_state(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto paren = all.rfind(')');
-    return paren == std::string::npos || paren + 2 >= all.size() ? '?' : all[paren + 2];
-}
-
 // 13. At a terminal, through the agent: Ctrl-Z stops the command and the shell
 // shows the job stopped with its prompt back; `fg` continues it, and Ctrl-C
 // then ends it with 130. Piped into cat, the command has no terminal of its
@@ -978,37 +689,37 @@ char process_state(pid_t pid) {
 void terminal_ctrl_z_and_fg(Shell s, Engine e, bool piped) {
     if (!require_shell(s) || !require_tmux()) return;
     ShellEnv env(e);
-    Tmux t(env, s);
-    t.init(env.fod());
+    TmuxPane t = shell_pane(env, s);
+    init(t, s);
     const std::string secs = "62." + std::to_string(getpid()) + std::to_string(next_id());
     const int before = t.prompts();
     t.type("tool sleep " + secs + (piped ? " | cat" : ""));
     std::vector<pid_t> pids;
     {
         INFO("tmux screen:\n" << t.screen());
-        REQUIRE(wait_until([&] { return !(pids = find_processes({"/tool", "sleep", secs}, env.work())).empty(); },
+        REQUIRE(poll_until([&] { return !(pids = find_processes({"/tool", "sleep", secs}, env.work())).empty(); },
                            30));
     }
     t.key("C-z");
-    CHECK_ON_SCREEN(t, wait_until([&] { return t.prompts() > before; }, 15));
-    CHECK_ON_SCREEN(t, has(t.screen(), s == Shell::zsh ? "suspended" : "Stopped"));
-    CHECK_ON_SCREEN(t, wait_until([&] { return process_state(pids[0]) == 'T'; }, 10));
+    CHECK_ON_SCREEN(t, poll_until([&] { return t.prompts() > before; }, 15));
+    CHECK_ON_SCREEN(t, contains(t.screen(), s == Shell::zsh ? "suspended" : "Stopped"));
+    CHECK_ON_SCREEN(t, poll_until([&] { return process_state(pids[0]) == 'T'; }, 10));
     CHECK_ON_SCREEN(t, t.run_line("jobs"));
-    CHECK_ON_SCREEN(t, has(t.screen(), "tool sleep " + secs));
+    CHECK_ON_SCREEN(t, contains(t.screen(), "tool sleep " + secs));
 
     const int stopped = t.prompts();
     t.type("fg");
-    CHECK_ON_SCREEN(t, wait_until([&] { return process_state(pids[0]) == 'S'; }, 10));
+    CHECK_ON_SCREEN(t, poll_until([&] { return process_state(pids[0]) == 'S'; }, 10));
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     CHECK_ON_SCREEN(t, t.prompts() == stopped);  // in the foreground again
     t.key("C-c");
-    CHECK_ON_SCREEN(t, wait_until([&] { return t.prompts() > stopped; }, 15));
+    CHECK_ON_SCREEN(t, poll_until([&] { return t.prompts() > stopped; }, 15));
     CHECK_ON_SCREEN(t, t.run_line("echo \"st=" + status_var(s) + "\""));
     const std::string screen = t.screen();
     INFO("tmux screen:\n" << screen);
     CHECK(has_line(screen, "st=130"));
-    CHECK(has(screen, "tool: got signal 2"));
-    CHECK(wait_until([&] { return process_state(pids[0]) == '?'; }, 10));
+    CHECK(contains(screen, "tool: got signal 2"));
+    CHECK(poll_until([&] { return process_state(pids[0]) == '?'; }, 10));
     CHECK(env.trace() == std::vector<std::string>{"agent"});
 }
 
@@ -1020,12 +731,12 @@ void terminal_ctrl_z_piped(Shell s, Engine e) { terminal_ctrl_z_and_fg(s, e, tru
 void terminal_dev_tty(Shell s, Engine e) {
     if (!require_shell(s) || !require_tmux()) return;
     ShellEnv env(e);
-    Tmux t(env, s);
-    t.init(env.fod());
+    TmuxPane t = shell_pane(env, s);
+    init(t, s);
     CHECK_ON_SCREEN(t, t.run_line("bbsh -c 'echo TO-DEV''-TTY >/dev/tty && tty'; echo \"st=" +
                                   status_var(s) + "\""));
     t.type("bbsh -c 'printf \"as\"\"k? \" >/dev/tty; read x </dev/tty; echo \"tty-got [$x]\"'");
-    CHECK_ON_SCREEN(t, wait_until([&] { return has(t.screen(), "ask?"); }, 30));
+    CHECK_ON_SCREEN(t, poll_until([&] { return contains(t.screen(), "ask?"); }, 30));
     t.type("secret words");
     CHECK_ON_SCREEN(t, t.wait_for_line("tty-got [secret words]"));
     const std::string screen = t.screen();
@@ -1033,7 +744,7 @@ void terminal_dev_tty(Shell s, Engine e) {
     CHECK(has_line(screen, "TO-DEV-TTY"));
     CHECK(has_line(screen, "st=0"));
     bool pts = false;
-    for (const auto& l : split_lines(screen)) pts = pts || rtrim(l).rfind("/dev/pts/", 0) == 0;
+    for (const auto& l : lines_of(screen)) pts = pts || rtrim(l).rfind("/dev/pts/", 0) == 0;
     CHECK(pts);
     CHECK(env.trace() == std::vector<std::string>(2, "agent"));
 }

@@ -1,7 +1,6 @@
 // Warm containers: reuse, concurrent first runs, the reaper, recovery from a
 // container removed behind fod's back, and Ctrl-C. Each behaviour runs with
 // rootful podman, docker and rootless podman (as fodtest).
-#include <fstream>
 #include "fod_env.hpp"
 
 #include <catch2/catch.hpp>
@@ -18,44 +17,6 @@ using namespace fod::test;
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Polls until the reaper of `container` is up (it is spawned detached).
-std::vector<pid_t> wait_for_reaper(const FodEnv& env, const std::string& container) {
-    const auto deadline = Clock::now() + std::chrono::seconds(5);
-    for (;;) {
-        auto pids = env.reaper_pids(container);
-        if (!pids.empty() || Clock::now() >= deadline) return pids;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-}
-
-// Polls until pid has exited for good: gone, or a zombie. A dying process's
-// cmdline empties before its files (and so its flock) are released, so a
-// cmdline check alone can race with the lock the next run looks at.
-bool wait_for_exit(pid_t pid, double timeout_s) {
-    const auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<long>(timeout_s * 1000));
-    for (;;) {
-        std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-        std::string line;
-        bool gone = !status;
-        while (!gone && std::getline(status, line)) {
-            if (line.rfind("State:", 0) == 0) gone = line.find('Z') != std::string::npos;
-        }
-        if (gone) return true;
-        if (Clock::now() >= deadline) return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-}
-
-// Polls until no reaper of `container` is left.
-bool wait_for_no_reaper(const FodEnv& env, const std::string& container, double timeout_s) {
-    const auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<long>(timeout_s * 1000));
-    for (;;) {
-        if (env.reaper_pids(container).empty()) return true;
-        if (Clock::now() >= deadline) return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-}
 
 void warm_reuse(Engine e) {
     FodEnv env(e);
@@ -147,9 +108,7 @@ void reaper_removes_idle_container(Engine e) {
     CHECK(ps.status == 0);
     CHECK_FALSE(contains(ps.out, "tool-reaped"));
     // Its work done, the reaper exits.
-    const auto deadline = Clock::now() + std::chrono::seconds(5);
-    while (!env.reaper_pids_of_dir(dirs[0]).empty() && Clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    poll_until([&] { return env.reaper_pids_of_dir(dirs[0]).empty(); }, 5);
     CHECK(env.reaper_pids_of_dir(dirs[0]).empty());
 
     env.stop_all_checked();
@@ -182,18 +141,18 @@ void killed_reaper_is_replaced(Engine e) {
     REQUIRE(r.status == 0);
     auto names = env.containers();
     REQUIRE(names.size() == 1);
-    auto before = wait_for_reaper(env, names[0]);
+    auto before = env.wait_for_reaper(names[0]);
     REQUIRE(before.size() == 1);
     REQUIRE(kill(before[0], SIGKILL) == 0);
     REQUIRE(wait_for_exit(before[0], 5));
-    REQUIRE(wait_for_no_reaper(env, names[0], 5));
+    REQUIRE(poll_until([&] { return env.reaper_pids(names[0]).empty(); }, 5));
 
     Result again = env.run_cmd("tool-reaper-killed", {"echo", "second"});
     INFO("stderr: " << again.err);
     CHECK(again.status == 0);
     CHECK(again.out == "second\n");
     CHECK(env.containers() == names);
-    auto after = wait_for_reaper(env, names[0]);
+    auto after = env.wait_for_reaper(names[0]);
     CHECK(after.size() == 1);
     CHECK(after != before);
 
@@ -213,7 +172,7 @@ void orphan_adopted_by_a_cold_start(Engine e) {
     REQUIRE(r.status == 0);
     auto names = env.containers();
     REQUIRE(names.size() == 1);
-    auto reaper = wait_for_reaper(env, names[0]);
+    auto reaper = env.wait_for_reaper(names[0]);
     REQUIRE(reaper.size() == 1);
     REQUIRE(kill(reaper[0], SIGKILL) == 0);
     REQUIRE(wait_for_exit(reaper[0], 5));
@@ -229,9 +188,7 @@ void orphan_adopted_by_a_cold_start(Engine e) {
         auto now = env.containers();
         return std::find(now.begin(), now.end(), names[0]) == now.end();
     };
-    auto end = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (!gone() && std::chrono::steady_clock::now() < end)
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    poll_until(gone, 20, std::chrono::milliseconds(200));
     CHECK(gone());
     CHECK(env.containers().size() == 1);  // the adopter's own
 
@@ -283,7 +240,7 @@ void ctrl_c_interrupts_the_command(Engine e) {
         });
     };
     Result r = env.run_cmd("tool-interrupt", {"sleep", "30"}, opts);
-    const double took = std::chrono::duration<double>(Clock::now() - start).count();
+    const double took = seconds_since(start);
     interrupter.join();
     INFO("stderr: " << r.err << "took " << took << " s");
     CHECK(interrupted > 0);

@@ -1,0 +1,63 @@
+// See files.hpp.
+#include "files.hpp"
+
+#include "harness.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <system_error>
+
+namespace fod::test {
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+void write_file(const std::string& path, const std::string& text, mode_t mode) {
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0) throw std::system_error(errno, std::generic_category(), "open " + path);
+    size_t off = 0;
+    while (off < text.size()) {
+        ssize_t n = write(fd, text.data() + off, text.size() - off);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            int e = errno;
+            close(fd);
+            throw std::system_error(e, std::generic_category(), "write " + path);
+        }
+        off += static_cast<size_t>(n);
+    }
+    fchmod(fd, mode);
+    close(fd);
+}
+
+void replace_file(const std::string& path, const std::string& text) {
+    const std::string tmp = path + ".tmp";
+    write_file(tmp, text);
+    if (std::rename(tmp.c_str(), path.c_str()) != 0)
+        throw std::system_error(errno, std::generic_category(), "rename " + tmp + " " + path);
+}
+
+bool path_exists(const std::string& path) {
+    struct stat st {};
+    return lstat(path.c_str(), &st) == 0;
+}
+
+std::string find_program(const std::string& name) {
+    std::istringstream dirs(system_path);
+    for (std::string dir; std::getline(dirs, dir, ':');) {
+        const std::string path = dir + "/" + name;
+        if (access(path.c_str(), X_OK) == 0) return path;
+    }
+    return "";
+}
+
+}  // namespace fod::test
