@@ -128,8 +128,8 @@ static int do_kill_self(const char *arg) {
     raise((int)sig);
     /* Still alive: PID 1 of a pid namespace ignores default-action signals
      * (or the signal's default action is to ignore/stop-and-continue). */
-    fprintf(stderr, "tool: still alive after signal %ld (pid %d); exiting %ld\n",
-            sig, (int)getpid(), 128 + sig);
+    fprintf(stderr, "tool: still alive after signal %ld (pid %d); exiting %ld\n", sig,
+            (int)getpid(), 128 + sig);
     return (int)(128 + sig);
 }
 

@@ -29,8 +29,7 @@ void make_dir(const std::string& path, mode_t mode) {
 }  // namespace
 
 FodEnv::FodEnv(Engine engine, bool as_test_user)
-    : m_engine(engine),
-      m_as_user(as_test_user || engine == Engine::rootless),
+    : m_engine(engine), m_as_user(as_test_user || engine == Engine::rootless),
       m_uid(m_as_user ? user_uid(test_user) : geteuid()) {
     const std::string& r = m_root.path();
     for (const char* dir :
@@ -199,9 +198,9 @@ std::vector<std::string> FodEnv::containers() const {
     // Other tests and people may run fod containers at the same time: keep
     // those of this user whose bind mounts come from this test's tree.
     for (int attempt = 0; attempt < 5; ++attempt) {
-        Result ps = engine_cli({"ps", "--all", "--filter", "label=fod.managed=true", "--filter",
-                                "label=fod.owner=" + std::to_string(m_uid), "--format",
-                                "{{.Names}}"});
+        Result ps =
+            engine_cli({"ps", "--all", "--filter", "label=fod.managed=true", "--filter",
+                        "label=fod.owner=" + std::to_string(m_uid), "--format", "{{.Names}}"});
         if (ps.status != 0) throw std::runtime_error("engine ps failed: " + ps.err);
         std::vector<std::string> names = lines_of(ps.out);
         if (names.empty()) return {};

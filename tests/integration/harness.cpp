@@ -56,10 +56,11 @@ struct ProcessSetup {
     }
     ~ProcessSetup() {
         if (skipped > 0) {
-            std::fprintf(stderr,
-                         "fod::test: %d test case(s)/section(s) were SKIPPED (preconditions missing; "
-                         "see the warnings above). Run tests/env/setup-all as root.\n",
-                         skipped);
+            std::fprintf(
+                stderr,
+                "fod::test: %d test case(s)/section(s) were SKIPPED (preconditions missing; "
+                "see the warnings above). Run tests/env/setup-all as root.\n",
+                skipped);
         }
     }
 } process_setup;
@@ -112,7 +113,8 @@ std::optional<Passwd> lookup_user(const std::string& name) {
     std::array<char, 16384> buf{};
     passwd pw{};
     passwd* res = nullptr;
-    if (getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &res) != 0 || !res) return std::nullopt;
+    if (getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &res) != 0 || !res)
+        return std::nullopt;
     return Passwd{pw.pw_uid, pw.pw_gid, pw.pw_dir ? pw.pw_dir : "/",
                   pw.pw_shell ? pw.pw_shell : "/bin/sh"};
 }
@@ -190,7 +192,11 @@ Result run(const std::vector<std::string>& argv_in, const RunOptions& opts) {
         if (cwd.empty()) cwd = access(pw->home.c_str(), F_OK) == 0 ? pw->home : "/";
 
         argv = {access("/usr/sbin/runuser", X_OK) == 0 ? "/usr/sbin/runuser" : "runuser",
-                "-u", *opts.as_user, "--", "/usr/bin/env", "-i"};
+                "-u",
+                *opts.as_user,
+                "--",
+                "/usr/bin/env",
+                "-i"};
         for (const auto& [k, v] : env) argv.push_back(k + "=" + v);
         argv.insert(argv.end(), argv_in.begin(), argv_in.end());
         spawn_env = caller_env;  // runuser itself runs with ours; env -i resets it
@@ -249,9 +255,9 @@ Result run(const std::vector<std::string>& argv_in, const RunOptions& opts) {
     out_w.reset();
     err_w.reset();
     if (rc != 0) {
-        return Result{127, "", "fod::test::run: cannot run '" + argv[0] + "'" +
-                                   (cwd.empty() ? "" : " in '" + cwd + "'") + ": " +
-                                   errno_text(rc) + "\n"};
+        return Result{127, "",
+                      "fod::test::run: cannot run '" + argv[0] + "'" +
+                          (cwd.empty() ? "" : " in '" + cwd + "'") + ": " + errno_text(rc) + "\n"};
     }
     if (opts.on_start) opts.on_start(pid);
 
@@ -302,7 +308,8 @@ Result run(const std::vector<std::string>& argv_in, const RunOptions& opts) {
         if (out_r.fd >= 0) pfds.push_back({out_r.fd, POLLIN, 0});
         if (err_r.fd >= 0) pfds.push_back({err_r.fd, POLLIN, 0});
         // Short slices so a child exit is noticed even while pipes stay open.
-        auto left_ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
+        auto left_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
         int slice = static_cast<int>(std::min<long long>(left_ms + 1, pfds.empty() ? 5 : 50));
         int n = poll(pfds.data(), pfds.size(), slice);
         if (n < 0) {
@@ -368,8 +375,7 @@ std::map<std::string, std::string> engine_env(Engine e) {
     switch (e) {
     case Engine::podman:
         return {{"CONTAINERS_CONF", rootful_containers_conf()}, {"FOD_ENGINE", "podman"}};
-    case Engine::docker:
-        return {{"FOD_ENGINE", "docker"}};
+    case Engine::docker: return {{"FOD_ENGINE", "docker"}};
     case Engine::rootless: {
         std::map<std::string, std::string> env{{"CONTAINERS_CONF", shared_containers_conf},
                                                {"FOD_ENGINE", "podman"}};
@@ -392,7 +398,8 @@ namespace {
 std::string probe_engine(Engine e) {
     const std::string cli = engine_cli(e);
     if (e != Engine::docker && geteuid() != 0)
-        return engine_name(e) + " tests need root (rootful podman, or runuser to " + test_user + ")";
+        return engine_name(e) + " tests need root (rootful podman, or runuser to " + test_user +
+               ")";
     if (e == Engine::rootless && !lookup_user(test_user))
         return std::string("user ") + test_user + " does not exist (run tests/env/make-test-user)";
 
@@ -400,8 +407,8 @@ std::string probe_engine(Engine e) {
     o.timeout_s = 60;
     Result info = run({cli, "info"}, o);
     if (info.status != 0)
-        return "'" + cli + " info' failed (status " + std::to_string(info.status) + "): " +
-               trim(info.err);
+        return "'" + cli + " info' failed (status " + std::to_string(info.status) +
+               "): " + trim(info.err);
     for (const char* image : {busybox_image, scratch_image}) {
         Result r = run({cli, "image", "inspect", image}, o);
         if (r.status != 0)
@@ -459,7 +466,9 @@ TempDir::~TempDir() {
     if (path_.empty()) return;
     std::error_code ec;
     fs::remove_all(path_, ec);
-    if (ec) std::fprintf(stderr, "fod::test: could not remove %s: %s\n", path_.c_str(), ec.message().c_str());
+    if (ec)
+        std::fprintf(stderr, "fod::test: could not remove %s: %s\n", path_.c_str(),
+                     ec.message().c_str());
 }
 
 TempDir::TempDir(TempDir&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }
@@ -476,7 +485,8 @@ TempDir& TempDir::operator=(TempDir&& other) noexcept {
     return *this;
 }
 
-std::string TempDir::write(const std::string& relpath, const std::string& content, mode_t mode) const {
+std::string TempDir::write(const std::string& relpath, const std::string& content,
+                           mode_t mode) const {
     fs::path rel(relpath);
     if (rel.is_absolute() || relpath.empty())
         throw std::invalid_argument("TempDir::write: need a relative path: " + relpath);
@@ -512,7 +522,8 @@ std::string fod_binary() {
 #ifdef FOD_BUILD_BINARY
     return FOD_BUILD_BINARY;
 #else
-    throw std::runtime_error("fod_binary: set FOD_TEST_PREFIX or compile with -DFOD_BUILD_BINARY=...");
+    throw std::runtime_error(
+        "fod_binary: set FOD_TEST_PREFIX or compile with -DFOD_BUILD_BINARY=...");
 #endif
 }
 

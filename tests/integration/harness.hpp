@@ -57,7 +57,7 @@ struct RunOptions {
     std::map<std::string, std::string> env_set{};  // applied last
     std::vector<std::string> env_unset{};
     bool clear_env = false;  // start from an empty environment
-    std::string cwd{};  // empty: inherit (as_user: the user's home directory)
+    std::string cwd{};       // empty: inherit (as_user: the user's home directory)
     // Run as this user: `runuser -u USER -- env -i K=V... argv` (needs root).
     // Its environment is built here: clear_env ? {} : the caller's environment
     // with HOME USER LOGNAME SHELL set for USER and XDG_RUNTIME_DIR dropped;
@@ -142,9 +142,9 @@ uid_t user_uid(const std::string& user);
 
 }  // namespace fod::test
 
-#define FOD_REQUIRE_ENGINE(engine)                     \
-    do {                                               \
-        if (!::fod::test::require_engine(engine)) {    \
-            return;                                    \
-        }                                              \
+#define FOD_REQUIRE_ENGINE(engine)                                                                 \
+    do {                                                                                           \
+        if (!::fod::test::require_engine(engine)) {                                                \
+            return;                                                                                \
+        }                                                                                          \
     } while (0)

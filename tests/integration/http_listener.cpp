@@ -88,7 +88,8 @@ std::map<std::string, std::string> parse_headers(const std::string& head) {
     while (pos != std::string::npos) {
         size_t start = pos + 2;
         size_t end = head.find("\r\n", start);
-        std::string line = head.substr(start, end == std::string::npos ? std::string::npos : end - start);
+        std::string line =
+            head.substr(start, end == std::string::npos ? std::string::npos : end - start);
         auto colon = line.find(':');
         if (colon != std::string::npos) {
             std::string value = line.substr(colon + 1);
@@ -107,7 +108,8 @@ std::string url_decode(const std::string& text) {
     for (size_t i = 0; i < text.size(); ++i) {
         if (text[i] == '+') {
             out += ' ';
-        } else if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+        } else if (text[i] == '%' && i + 2 < text.size() &&
+                   std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
                    std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
             out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
             i += 2;
@@ -207,7 +209,8 @@ void HttpListener::serve() {
             size_t start = 0;
             while (start <= query.size()) {
                 size_t amp = query.find('&', start);
-                std::string pair = query.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
+                std::string pair =
+                    query.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
                 auto eq = pair.find('=');
                 if (!pair.empty()) {
                     request.query[url_decode(pair.substr(0, eq))].push_back(
@@ -223,7 +226,8 @@ void HttpListener::serve() {
         try {
             response = m_handler(request);
         } catch (const std::exception& e) {
-            response = {500, {{"Content-Type", "text/plain"}}, std::string("handler failed: ") + e.what()};
+            response = {
+                500, {{"Content-Type", "text/plain"}}, std::string("handler failed: ") + e.what()};
         }
         {
             std::lock_guard lock(m_mutex);
@@ -233,9 +237,11 @@ void HttpListener::serve() {
             m_held.push_back(fd);
             continue;
         }
-        std::string out = "HTTP/1.1 " + std::to_string(response.status) + " " + reason(response.status) + "\r\n";
+        std::string out =
+            "HTTP/1.1 " + std::to_string(response.status) + " " + reason(response.status) + "\r\n";
         for (const auto& [name, value] : response.headers) out += name + ": " + value + "\r\n";
-        out += "Content-Length: " + std::to_string(response.body.size()) + "\r\nConnection: close\r\n\r\n";
+        out += "Content-Length: " + std::to_string(response.body.size()) +
+               "\r\nConnection: close\r\n\r\n";
         if (request.method != "HEAD") out += response.body;
         write_all(fd, out);
         ::shutdown(fd, SHUT_WR);
@@ -255,20 +261,25 @@ HttpResponse http_request(int port, const std::string& method, const std::string
     if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
         int e = errno;
         ::close(fd);
-        throw std::system_error(e, std::generic_category(), "connect 127.0.0.1:" + std::to_string(port));
+        throw std::system_error(e, std::generic_category(),
+                                "connect 127.0.0.1:" + std::to_string(port));
     }
-    std::string out = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
-                      "\r\nConnection: close\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+    std::string out =
+        method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+        "\r\nConnection: close\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
     for (const auto& [name, value] : headers) out += name + ": " + value + "\r\n";
     out += "\r\n" + body;
     write_all(fd, out);
     std::string head, response_body;
     bool ok = read_message(fd, head, response_body, true);
     ::close(fd);
-    if (!ok) throw std::runtime_error("no HTTP response from 127.0.0.1:" + std::to_string(port) + target);
+    if (!ok)
+        throw std::runtime_error("no HTTP response from 127.0.0.1:" + std::to_string(port) +
+                                 target);
     HttpResponse response;
     response.status = std::stoi(head.substr(head.find(' ') + 1, 3));
-    for (const auto& [name, value] : parse_headers(head)) response.headers.emplace_back(name, value);
+    for (const auto& [name, value] : parse_headers(head))
+        response.headers.emplace_back(name, value);
     response.body = response_body;
     return response;
 }

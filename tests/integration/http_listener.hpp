@@ -18,10 +18,10 @@
 namespace fod::test {
 
 struct HttpRequest {
-    std::string method{}, target{};  // target: path and query as sent
-    std::string path{};              // target up to '?'
+    std::string method{}, target{};                           // target: path and query as sent
+    std::string path{};                                       // target up to '?'
     std::map<std::string, std::vector<std::string>> query{};  // decoded parameters
-    std::map<std::string, std::string> headers{};  // names lowercased
+    std::map<std::string, std::string> headers{};             // names lowercased
     std::string body{};
 
     // The first value of a query parameter, or "".

@@ -38,8 +38,10 @@ constexpr const char* token_service_name = "fod-test-registry";
 constexpr const char* token_issuer = "fod-test-token-issuer";
 
 std::string base64(const unsigned char* data, size_t size, bool url) {
-    static const char* std_alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    static const char* url_alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    static const char* std_alphabet =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const char* url_alphabet =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     const char* alphabet = url ? url_alphabet : std_alphabet;
     std::string out;
     size_t i = 0;
@@ -75,12 +77,18 @@ std::string base64_decode(const std::string& text) {
     int bits = 0;
     for (char c : text) {
         int d;
-        if (c >= 'A' && c <= 'Z') d = c - 'A';
-        else if (c >= 'a' && c <= 'z') d = c - 'a' + 26;
-        else if (c >= '0' && c <= '9') d = c - '0' + 52;
-        else if (c == '+') d = 62;
-        else if (c == '/') d = 63;
-        else break;
+        if (c >= 'A' && c <= 'Z')
+            d = c - 'A';
+        else if (c >= 'a' && c <= 'z')
+            d = c - 'a' + 26;
+        else if (c >= '0' && c <= '9')
+            d = c - '0' + 52;
+        else if (c == '+')
+            d = 62;
+        else if (c == '/')
+            d = 63;
+        else
+            break;
         v = (v << 6) | static_cast<unsigned>(d);
         bits += 6;
         if (bits >= 8) {
@@ -144,11 +152,13 @@ struct TestRegistry::TokenService {
     std::string key_id;
     std::unique_ptr<HttpListener> listener;
 
-    TokenService(const TempDir& dir, std::string u, std::string p) : user(std::move(u)), password(std::move(p)) {
+    TokenService(const TempDir& dir, std::string u, std::string p)
+        : user(std::move(u)), password(std::move(p)) {
         std::string key_path = dir.path() + "/token.key";
         cert_path = dir.path() + "/token.crt";
-        auto made = run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key_path, "-out",
-                         cert_path, "-days", "2", "-subj", "/CN=fod-test-token-issuer"});
+        auto made =
+            run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key_path,
+                 "-out", cert_path, "-days", "2", "-subj", "/CN=fod-test-token-issuer"});
         if (made.status != 0) throw std::runtime_error("openssl req failed: " + made.err);
         FILE* f = std::fopen(key_path.c_str(), "r");
         if (!f) throw std::runtime_error("cannot read " + key_path);
@@ -156,7 +166,8 @@ struct TestRegistry::TokenService {
         std::fclose(f);
         if (!key) throw std::runtime_error("cannot parse " + key_path);
         key_id = libtrust_key_id(key);
-        listener = std::make_unique<HttpListener>([this](const HttpRequest& r) { return answer(r); });
+        listener =
+            std::make_unique<HttpListener>([this](const HttpRequest& r) { return answer(r); });
     }
     ~TokenService() {
         listener.reset();
@@ -170,11 +181,13 @@ struct TestRegistry::TokenService {
         size_t size = 0;
         std::string signature;
         if (EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key) == 1 &&
-            EVP_DigestSign(ctx, nullptr, &size, reinterpret_cast<const unsigned char*>(input.data()),
+            EVP_DigestSign(ctx, nullptr, &size,
+                           reinterpret_cast<const unsigned char*>(input.data()),
                            input.size()) == 1) {
             signature.resize(size);
             if (EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(signature.data()), &size,
-                               reinterpret_cast<const unsigned char*>(input.data()), input.size()) != 1) {
+                               reinterpret_cast<const unsigned char*>(input.data()),
+                               input.size()) != 1) {
                 size = 0;
             }
             signature.resize(size);
@@ -211,7 +224,8 @@ struct TestRegistry::TokenService {
                 std::stringstream wanted(scope.substr(last + 1));
                 std::string action;
                 while (std::getline(wanted, action, ',')) {
-                    if (action == "pull" || (authenticated && (action == "push" || action == "delete"))) {
+                    if (action == "pull" ||
+                        (authenticated && (action == "push" || action == "delete"))) {
                         actions.push_back(action);
                     }
                 }
@@ -249,7 +263,8 @@ std::string fod_registry_binary() {
 std::string registry_unavailable_reason() {
     std::string missing;
     for (const char* program : {"docker-registry", "skopeo", "htpasswd", "openssl"}) {
-        if (find_program(program).empty()) missing += std::string(missing.empty() ? "" : ", ") + program;
+        if (find_program(program).empty())
+            missing += std::string(missing.empty() ? "" : ", ") + program;
     }
     if (missing.empty()) return "";
     return "not installed: " + missing + " (tests/env/install-packages)";
@@ -265,7 +280,9 @@ TestRegistry::TestRegistry(RegistryAuth auth, bool tls) : m_auth(auth), m_tls(tl
     if (program.empty()) throw std::runtime_error("docker-registry is not installed");
     std::string config = "version: 0.1\n"
                          "log: { level: info, accesslog: { disabled: false } }\n"
-                         "storage: { filesystem: { rootdirectory: " + m_dir.path() + "/storage }, "
+                         "storage: { filesystem: { rootdirectory: " +
+                         m_dir.path() +
+                         "/storage }, "
                          "delete: { enabled: true } }\n";
     if (auth == RegistryAuth::basic) {
         auto made = run({"htpasswd", "-Bbn", user(), password()});
@@ -274,8 +291,9 @@ TestRegistry::TestRegistry(RegistryAuth auth, bool tls) : m_auth(auth), m_tls(tl
         config += "auth: { htpasswd: { realm: fod-test, path: " + m_dir.path() + "/htpasswd } }\n";
     } else if (auth == RegistryAuth::token) {
         m_token = std::make_unique<TokenService>(m_dir, user(), password());
-        config += "auth: { token: { realm: \"" + m_token->realm() + "\", service: " + token_service_name +
-                  ", issuer: " + token_issuer + ", rootcertbundle: " + m_token->cert_path + " } }\n";
+        config += "auth: { token: { realm: \"" + m_token->realm() +
+                  "\", service: " + token_service_name + ", issuer: " + token_issuer +
+                  ", rootcertbundle: " + m_token->cert_path + " } }\n";
     }
     std::string tls_config;
     if (tls) {
@@ -284,13 +302,15 @@ TestRegistry::TestRegistry(RegistryAuth auth, bool tls) : m_auth(auth), m_tls(tl
                          m_dir.path() + "/tls.key", "-out", ca_cert_path(), "-days", "2", "-subj",
                          "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"});
         if (made.status != 0) throw std::runtime_error("openssl req (TLS) failed: " + made.err);
-        tls_config = ", tls: { certificate: " + ca_cert_path() + ", key: " + m_dir.path() + "/tls.key }";
+        tls_config =
+            ", tls: { certificate: " + ca_cert_path() + ", key: " + m_dir.path() + "/tls.key }";
     }
     // A port picked now may be taken by the time the registry binds it: try a few.
     for (int attempt = 0; attempt < 5; ++attempt) {
         m_port = free_port();
         std::string config_path =
-            m_dir.write("config.yml", config + "http: { addr: " + host() + ", secret: fod-test-secret" + tls_config + " }\n");
+            m_dir.write("config.yml", config + "http: { addr: " + host() +
+                                          ", secret: fod-test-secret" + tls_config + " }\n");
         std::string log_path = m_dir.path() + "/registry.log";
         pid_t pid = fork();
         if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
@@ -326,7 +346,8 @@ TestRegistry::TestRegistry(RegistryAuth auth, bool tls) : m_auth(auth), m_tls(tl
             kill(m_pid, SIGKILL);
             waitpid(m_pid, nullptr, 0);
             m_pid = -1;
-            throw std::runtime_error("docker-registry did not answer on " + host() + " within 15 s:\n" + log());
+            throw std::runtime_error("docker-registry did not answer on " + host() +
+                                     " within 15 s:\n" + log());
         }
         if (log().find("address already in use") == std::string::npos) {
             throw std::runtime_error("docker-registry exited at start:\n" + log());
@@ -375,7 +396,8 @@ std::string TestRegistry::raw_manifest(const std::string& repo_tag) const {
     if (m_auth != RegistryAuth::none) argv.push_back("--creds=" + user() + ":" + password());
     argv.push_back("docker://" + host() + "/" + repo_tag);
     auto inspected = run(argv, {.timeout_s = 60});
-    if (inspected.status != 0) throw std::runtime_error("skopeo inspect --raw failed: " + inspected.err);
+    if (inspected.status != 0)
+        throw std::runtime_error("skopeo inspect --raw failed: " + inspected.err);
     return inspected.out;
 }
 
@@ -389,8 +411,10 @@ std::string TestRegistry::skopeo_digest(const std::string& repo_tag) const {
 }
 
 std::string TestRegistry::put_manifest(const std::string& repo, const std::string& reference,
-                                       const std::string& media_type, const std::string& body) const {
-    if (m_auth != RegistryAuth::none || m_tls) throw std::logic_error("put_manifest: auth none, no TLS only");
+                                       const std::string& media_type,
+                                       const std::string& body) const {
+    if (m_auth != RegistryAuth::none || m_tls)
+        throw std::logic_error("put_manifest: auth none, no TLS only");
     auto response = http_request(m_port, "PUT", "/v2/" + repo + "/manifests/" + reference,
                                  {{"Content-Type", media_type}}, body);
     if (response.status != 201) {

@@ -92,9 +92,9 @@ std::string registry_unavailable_reason();
 
 }  // namespace fod::test
 
-#define FOD_REQUIRE_REGISTRY()                     \
-    do {                                           \
-        if (!::fod::test::require_registry()) {    \
-            return;                                \
-        }                                          \
+#define FOD_REQUIRE_REGISTRY()                                                                     \
+    do {                                                                                           \
+        if (!::fod::test::require_registry()) {                                                    \
+            return;                                                                                \
+        }                                                                                          \
     } while (0)

@@ -154,7 +154,8 @@ std::string sequence_history(double delay = 5) {
     char line[256];
     for (double hours_ago : {30.0, 21.5, 20.0, 11.0, 4.2, 3.0}) {
         const double a = now - hours_ago * 3600.0;
-        std::snprintf(line, sizeof line, "C %.3f 0.800 1.000 adaptive-seq-a %s -\n", a, busybox_image);
+        std::snprintf(line, sizeof line, "C %.3f 0.800 1.000 adaptive-seq-a %s -\n", a,
+                      busybox_image);
         text += line;
         std::snprintf(line, sizeof line, "C %.3f 0.800 1.000 adaptive-seq-b %s -\n",
                       a + 1.8 + delay, scratch_image);
@@ -179,9 +180,12 @@ void prewarm_starts_the_follower_of_a_strong_sequence(Engine e) {
     CHECK(a.out == "hello\n");
     // In the background, the helper starts b's container: a's and b's are up.
     CHECK(poll_until([&] { return env.containers().size() == 2; }, 30));
-    CHECK(poll_until([&] { return !records_of(env, "adaptive-seq-b").empty() &&
-                                records_of(env, "adaptive-seq-b").back().rfind("P ", 0) == 0; },
-                   10));
+    CHECK(poll_until(
+        [&] {
+            return !records_of(env, "adaptive-seq-b").empty() &&
+                   records_of(env, "adaptive-seq-b").back().rfind("P ", 0) == 0;
+        },
+        10));
     // b's call is a warm hit.
     Result b = env.run_cmd("adaptive-seq-b", {"echo", "warm"});
     INFO("stderr: " << b.err);
@@ -251,8 +255,8 @@ void shared_container_keeps_the_longest_ttl(Engine e) {
     env.write_mappings(env.entry("adaptive-mix-fixed", scratch_image, {"/tool"}, "1h") +
                        env.entry("adaptive-mix-auto", scratch_image, {"/tool"}, "auto"));
     for (const char* last : {"adaptive-mix-auto", "adaptive-mix-fixed"}) {
-        const char* first = std::string(last) == "adaptive-mix-auto" ? "adaptive-mix-fixed"
-                                                                     : "adaptive-mix-auto";
+        const char* first =
+            std::string(last) == "adaptive-mix-auto" ? "adaptive-mix-fixed" : "adaptive-mix-auto";
         INFO(first << " then " << last);
         REQUIRE(env.run_cmd(first, {"echo", "1"}).status == 0);
         Result r = env.run_cmd(last, {"echo", "2"});
@@ -325,12 +329,13 @@ FOD_TEST_ALL_ENGINES("runs are recorded in the state directory and fod stats sho
                      "[adaptive]", runs_are_recorded_and_shown_by_stats)
 FOD_TEST_ALL_ENGINES("a ttl: auto container is removed by the reaper after the policy's ttl",
                      "[adaptive][reaper]", auto_ttl_container_is_reaped)
-FOD_TEST_ALL_ENGINES("a container shared by a fixed-ttl and a ttl: auto command keeps the longer ttl",
-                     "[adaptive][reaper]", shared_container_keeps_the_longest_ttl)
+FOD_TEST_ALL_ENGINES(
+    "a container shared by a fixed-ttl and a ttl: auto command keeps the longer ttl",
+    "[adaptive][reaper]", shared_container_keeps_the_longest_ttl)
 FOD_TEST_ALL_ENGINES("pre-warm starts the follower of a strong sequence, and its call is warm",
                      "[adaptive][prewarm]", prewarm_starts_the_follower_of_a_strong_sequence)
-FOD_TEST_ALL_ENGINES("fod stop --all cancels a pre-warm that is still waiting", "[adaptive][prewarm]",
-                     stop_cancels_a_pending_prewarm)
+FOD_TEST_ALL_ENGINES("fod stop --all cancels a pre-warm that is still waiting",
+                     "[adaptive][prewarm]", stop_cancels_a_pending_prewarm)
 FOD_TEST_ALL_ENGINES("prewarm: false starts no container ahead of time", "[adaptive][prewarm]",
                      prewarm_off)
 FOD_TEST_ALL_ENGINES("pre-warm stops at max_warm warm containers", "[adaptive][prewarm]",

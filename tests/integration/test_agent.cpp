@@ -210,7 +210,8 @@ void status_and_signals(Engine e) {
         pid_t target = -1;
         std::thread t;
         Result r = env.run_cmd(
-            "bb-sig", {"-c", "trap 'echo trapped; exit 42' TERM; echo ready; while :; do sleep 0.1; done"},
+            "bb-sig",
+            {"-c", "trap 'echo trapped; exit 42' TERM; echo ready; while :; do sleep 0.1; done"},
             terminate_after(target, t, std::chrono::seconds(2), env.traced({.timeout_s = 20})));
         t.join();
         INFO("stderr: " << r.err);
@@ -305,7 +306,8 @@ void other_user_is_refused(Engine e) {
     REQUIRE(warm.status == 0);
 
     // A well-formed request that would create a file in the mounted directory.
-    const std::string payload = request_payload({"/tool", "write", "intruder.txt", "x"}, env.work());
+    const std::string payload =
+        request_payload({"/tool", "write", "intruder.txt", "x"}, env.work());
     Reply reply = exchange(agent_socket(env), header_for(payload), payload);
     CHECK(reply.got);
     CHECK(reply.message.type == FOD_AGENT_ERROR);

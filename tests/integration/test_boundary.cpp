@@ -102,15 +102,17 @@ std::string records_payload(const FodEnv& env, const std::vector<std::string>& d
     for (const auto& d : dirs) {
         s += "if [ -d " + d + " ]; then echo \"" + d + " dir $(ls -A " + d +
              " | wc -l)\"; else echo \"" + d + " missing\"; fi >> $R/work/report\n";
-        s += "if touch " + d + "/probe 2>/dev/null; then echo '" + d +
-             " writable'; else echo '" + d + " read-only'; fi >> $R/work/report\n";
+        s += "if touch " + d + "/probe 2>/dev/null; then echo '" + d + " writable'; else echo '" +
+             d + " read-only'; fi >> $R/work/report\n";
         // Only records of this test's runs (a shared runtime directory holds others').
-        s += "for f in " + d + "/c/*/info.json; do\n"
+        s += "for f in " + d +
+             "/c/*/info.json; do\n"
              "  [ -f \"$f\" ] && grep -q '\"root\":\"'$R \"$f\" || continue\n"
              "  sed -i -e 's#\"engine_cli\":\"[^\"]*\",##' -e 's#^{#{\"engine_cli\":\"" +
-             evil + "\",#' -e 's#\"ttl\":[0-9]*#\"ttl\":0#' \"$f\" && echo \"tampered $f\" >> "
-                    "$R/work/report\n"
-                    "done\n";
+             evil +
+             "\",#' -e 's#\"ttl\":[0-9]*#\"ttl\":0#' \"$f\" && echo \"tampered $f\" >> "
+             "$R/work/report\n"
+             "done\n";
         s += "mkdir -p " + d + "/c/planted/box 2>/dev/null && touch " + d +
              "/c/planted/box/alive 2>/dev/null && echo 'planted " + d + "' >> $R/work/report\n";
         s += "echo x > " + d + "/planted.yaml 2>/dev/null\n";
@@ -141,10 +143,9 @@ void records_out_of_reach(Engine e) {
     const std::string marker = r + "/PWNED";
     // What a rewritten record would make the host run: it leaves a marker, then
     // does what the engine CLI would.
-    const std::string evil = env.put("evil.sh",
-                                 "#!/bin/sh\necho \"$@\" >> " + marker + "\nexec " +
-                                     engine_cli(e) + " \"$@\"\n",
-                                 0755);
+    const std::string evil = env.put(
+        "evil.sh", "#!/bin/sh\necho \"$@\" >> " + marker + "\nexec " + engine_cli(e) + " \"$@\"\n",
+        0755);
     env.write_config("config.yaml", "prewarm: false\n");
     env.write_mappings(env.entry("bb", busybox_image, {"/bin/sh"}, "10s") +
                        env.entry("tl", scratch_image, {"/tool"}, "10s"));
@@ -199,8 +200,9 @@ void records_out_of_reach(Engine e) {
         const auto records = records_of(env);
         Result via_mount = env.run_cmd("bbrt", {"-c", records_payload(env, {rt}, evil)});
         const std::string seen = read_file(report);
-        INFO("mapping mounting " << rt << ": status " << via_mount.status << "\nstderr: "
-                                 << via_mount.err << "\nreport:\n" << seen);
+        INFO("mapping mounting " << rt << ": status " << via_mount.status
+                                 << "\nstderr: " << via_mount.err << "\nreport:\n"
+                                 << seen);
         if (via_mount.status == 125) {
             CHECK(lines_of(via_mount.err).size() == 1);
             CHECK(starts_with(via_mount.err, "fod: error: "));
@@ -379,8 +381,8 @@ TmuxPane bash_pane(const FodEnv& env) {
 std::string stealers(int fd, const std::string& prefix) {
     const std::string keep = "( exec </dev/null >/dev/null 2>&1; sleep 1; ";
     return "exec 3<&" + std::to_string(fd) + "; " + keep + "cat <&3 > " + prefix + "-1 ) & " +
-           keep + "cat <&3 > " + prefix + "-2 ) & " + keep + "dd if=/proc/self/fd/3 of=" +
-           prefix + "-3 bs=1 count=4096 ) & exec 3<&-; echo started";
+           keep + "cat <&3 > " + prefix + "-2 ) & " + keep + "dd if=/proc/self/fd/3 of=" + prefix +
+           "-3 bs=1 count=4096 ) & exec 3<&-; echo started";
 }
 
 // Types five lines at the prompt; returns how many of them the shell ran.
@@ -437,8 +439,8 @@ void terminal_not_kept(Engine e) {
     // A process the command leaves behind ends with it.
     const std::string heartbeat = env.work() + "/heartbeat";
     Result beat = env.run_cmd(
-        "bb", {"-c",
-               "( while true; do date >> heartbeat; sleep 0.2; done ) </dev/null >/dev/null 2>&1 &"
+        "bb",
+        {"-c", "( while true; do date >> heartbeat; sleep 0.2; done ) </dev/null >/dev/null 2>&1 &"
                " sleep 1; echo left"});
     {
         INFO("stderr: " << beat.err);
@@ -456,8 +458,8 @@ void terminal_not_kept(Engine e) {
 
     TmuxPane p = bash_pane(env);
     // stdout a terminal, stdin a pipe: the command's stdout is a terminal, as natively.
-    CHECK(p.run_line(
-        "echo x | \"$F\" run bb -c 'test -t 1 && echo OUT-IS-TTY || echo OUT-NOT-TTY'"));
+    CHECK(
+        p.run_line("echo x | \"$F\" run bb -c 'test -t 1 && echo OUT-IS-TTY || echo OUT-NOT-TTY'"));
     {
         const std::string screen = p.screen();
         INFO("screen:\n" << screen);
@@ -487,8 +489,8 @@ struct Interrupted {
 };
 
 Interrupted run_and_interrupt(const FodEnv& env, const std::string& name, const std::string& script,
-                              const std::function<void(pid_t)>& at_pid = {},
-                              double timeout_s = 60, bool interrupt = true) {
+                              const std::function<void(pid_t)>& at_pid = {}, double timeout_s = 60,
+                              bool interrupt = true) {
     Interrupted out;
     std::thread helper;
     Clock::time_point signalled_at{};
@@ -536,8 +538,8 @@ void signal_fifo_link(Engine e) {
     auto r = run_and_interrupt(env, "bb",
                                "rm -f /.fod/run/signal && ln -s " + victim +
                                    " /.fod/run/signal && touch ready; sleep 6; echo finished");
-    INFO("status " << r.result.status << "\nstdout: " << r.result.out << "\nstderr: "
-                   << r.result.err);
+    INFO("status " << r.result.status << "\nstdout: " << r.result.out
+                   << "\nstderr: " << r.result.err);
     REQUIRE(r.signalled);
     CHECK(r.result.status != -1);
     CHECK(read_file(victim) == "UNCHANGED");
@@ -583,9 +585,9 @@ void session_file_dev_zero(Engine e) {
         40);
     done = true;
     if (watchdog.joinable()) watchdog.join();
-    INFO("status " << r.result.status << "\nstdout: " << r.result.out << "\nstderr: "
-                   << r.result.err << "\nfod's peak memory " << peak_kb << " kB, ran "
-                   << r.after_signal_s << " s after SIGINT");
+    INFO("status " << r.result.status << "\nstdout: " << r.result.out
+                   << "\nstderr: " << r.result.err << "\nfod's peak memory " << peak_kb
+                   << " kB, ran " << r.after_signal_s << " s after SIGINT");
     REQUIRE(r.signalled);
     CHECK_FALSE(killed);
     CHECK(peak_kb < 64 * 1024);
@@ -616,8 +618,8 @@ void alive_fifo(Engine e) {
     REQUIRE(dirs.size() == 1);
     FifoRemover cleanup{dirs[0] + "/box/alive"};
 
-    Result swap = env.run_cmd(
-        "bb", {"-c", "rm /.fod/run/alive && mkfifo /.fod/run/alive && echo swapped"});
+    Result swap =
+        env.run_cmd("bb", {"-c", "rm /.fod/run/alive && mkfifo /.fod/run/alive && echo swapped"});
     INFO("stderr: " << swap.err);
     REQUIRE(swap.status == 0);
     REQUIRE(swap.out == "swapped\n");
@@ -667,8 +669,8 @@ void session_dir_link(Engine e) {
             std::ofstream(env.work() + "/go") << "";
         },
         60, false);
-    INFO("status " << r.result.status << "\nstdout: " << r.result.out << "\nstderr: "
-                   << r.result.err);
+    INFO("status " << r.result.status << "\nstdout: " << r.result.out
+                   << "\nstderr: " << r.result.err);
     CHECK(r.result.status == 0);
     CHECK(r.result.out == "finished\n");
     REQUIRE_FALSE(session_file.empty());
@@ -791,7 +793,8 @@ void home_protected(Engine e) {
         Result r = env.run_cmd("bb", {"-c", home_payload}, o);
         const std::string report = read_file(home + "/proj/report");
         INFO((ancestor ? "cwd = the parent of $HOME" : "cwd = $HOME")
-             << "\nstatus " << r.status << "\nstderr: " << r.err << "\nreport:\n" << report);
+             << "\nstatus " << r.status << "\nstderr: " << r.err << "\nreport:\n"
+             << report);
         CHECK(r.status == 0);
         CHECK(report ==
               "bashrc denied\nprofile denied\nnewdot denied\nrename denied\nnotes ok\nproj ok\n"
@@ -819,23 +822,25 @@ void home_protected(Engine e) {
 std::string guarded_engine(const FodEnv& env) {
     env.put_dir("guard");
     const std::string cli = engine_cli(env.engine());
-    return env.put("guard/" + cli,
-               "#!/bin/sh\n"
-               "prev=\n"
-               "for a in \"$@\"; do\n"
-               "  src=\n"
-               "  case $prev in\n"
-               "  --volume | -v) src=${a%%:*} ;;\n"
-               "  --mount) src=$(echo \"$a\" |\n"
-               "    sed -n 's/.*\\(^\\|,\\)\\(src\\|source\\)=\\([^,]*\\).*/\\3/p') ;;\n"
-               "  esac\n"
-               "  if [ -n \"$src\" ] && [ \"$(realpath -m -- \"$src\")\" = / ]; then\n"
-               "    echo \"fod-test guard: blocked a volume of the host's / ($a)\" >&2; exit 125\n"
-               "  fi\n"
-               "  prev=$a\n"
-               "done\n"
-               "exec " + cli + " \"$@\"\n",
-               0755);
+    return env.put(
+        "guard/" + cli,
+        "#!/bin/sh\n"
+        "prev=\n"
+        "for a in \"$@\"; do\n"
+        "  src=\n"
+        "  case $prev in\n"
+        "  --volume | -v) src=${a%%:*} ;;\n"
+        "  --mount) src=$(echo \"$a\" |\n"
+        "    sed -n 's/.*\\(^\\|,\\)\\(src\\|source\\)=\\([^,]*\\).*/\\3/p') ;;\n"
+        "  esac\n"
+        "  if [ -n \"$src\" ] && [ \"$(realpath -m -- \"$src\")\" = / ]; then\n"
+        "    echo \"fod-test guard: blocked a volume of the host's / ($a)\" >&2; exit 125\n"
+        "  fi\n"
+        "  prev=$a\n"
+        "done\n"
+        "exec " +
+            cli + " \"$@\"\n",
+        0755);
 }
 
 void root_in_disguise_refused(Engine e) {
@@ -882,8 +887,8 @@ void root_in_disguise_refused(Engine e) {
 // ============================================================ 6. USER in the image
 
 bool user_image_present(Engine e) {
-    Result r = run({engine_cli(e), "image", "inspect", user_image},
-                   engine_options(e, {.timeout_s = 60}));
+    Result r =
+        run({engine_cli(e), "image", "inspect", user_image}, engine_options(e, {.timeout_s = 60}));
     return require_or_skip(r.status == 0, std::string("image ") + user_image +
                                               " is missing (run tests/env/build-images " +
                                               engine_name(e) + ")");
@@ -961,9 +966,8 @@ void squatted_tmp_runtime(bool as_link) {
 
     Result cold = run({fod_binary(), "run", "bb", "-c", "echo cold"}, o);
     {
-        INFO((as_link ? "a link" : "a root-owned directory") << " at " << squat << "\nstatus "
-                                                              << cold.status << "\nstderr: "
-                                                              << cold.err);
+        INFO((as_link ? "a link" : "a root-owned directory")
+             << " at " << squat << "\nstatus " << cold.status << "\nstderr: " << cold.err);
         CHECK(cold.status == 0);
         CHECK(cold.out == "cold\n");
         CHECK(lines_of(cold.err).size() == 1);
@@ -1027,8 +1031,8 @@ void record_cannot_be_written(Engine e) {
     REQUIRE(mkdir((run_dir + "/fod").c_str(), 0700) == 0);
     {
         // Fill it to the last byte.
-        int fd = open((run_dir + "/filler").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                      0600);
+        int fd =
+            open((run_dir + "/filler").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         REQUIRE(fd >= 0);
         const std::string block(4096, 'x');
         while (write(fd, block.data(), block.size()) > 0) {

@@ -141,6 +141,8 @@ void usage(Engine e) {
 FOD_TEST_ALL_ENGINES("without an engine fod exits 125 with one error line", "[errors]", no_engine)
 FOD_TEST_ALL_ENGINES("a broken mappings file is skipped with one file:line warning", "[errors]",
                      broken_yaml)
-FOD_TEST_ALL_ENGINES("an absent image: 127 and fod allow without consent, 125 when its registry is unreachable", "[errors]",
-                     image_absent)
-FOD_TEST_ALL_ENGINES("fod --version prints the version, bare fod and bare fod run are usage errors", "[errors][usage]", usage)
+FOD_TEST_ALL_ENGINES(
+    "an absent image: 127 and fod allow without consent, 125 when its registry is unreachable",
+    "[errors]", image_absent)
+FOD_TEST_ALL_ENGINES("fod --version prints the version, bare fod and bare fod run are usage errors",
+                     "[errors][usage]", usage)

@@ -101,7 +101,8 @@ TEST_CASE("TempDir is removed and can be given away", "[unit][harness]") {
         path = dir.path();
         dir.write("x", "y");
         CHECK(access(path.c_str(), F_OK) == 0);
-        if (geteuid() == 0 && require_or_skip(access("/usr/sbin/runuser", X_OK) == 0, "no runuser")) {
+        if (geteuid() == 0 &&
+            require_or_skip(access("/usr/sbin/runuser", X_OK) == 0, "no runuser")) {
             bool have_user = true;
             try {
                 (void)user_uid(test_user);
@@ -114,7 +115,8 @@ TEST_CASE("TempDir is removed and can be given away", "[unit][harness]") {
                 CHECK(w.status == 0);
                 Result id = run({"id", "-un"}, {.as_user = test_user});
                 CHECK(id.out == std::string(test_user) + "\n");
-                Result env = run({"env"}, {.env_set = {{"A", "b"}}, .clear_env = true, .as_user = test_user});
+                Result env = run(
+                    {"env"}, {.env_set = {{"A", "b"}}, .clear_env = true, .as_user = test_user});
                 CHECK(env.out.find("A=b\n") != std::string::npos);
                 CHECK(env.out.find("PATH=") != std::string::npos);
                 Result home = run({"printenv", "HOME"}, {.as_user = test_user});
@@ -132,13 +134,14 @@ TEST_CASE("each engine runs the scratch image", "[integration][harness]") {
         DYNAMIC_SECTION(engine_name(e)) {
             if (!require_engine(e)) continue;
             // --network none: rootless podman's slirp4netns cannot open /dev/net/tun here.
-            Result r = run({engine_cli(e), "run", "--rm", "--network", "none", scratch_image, "echo", "hi"},
-                           engine_options(e));
+            Result r = run(
+                {engine_cli(e), "run", "--rm", "--network", "none", scratch_image, "echo", "hi"},
+                engine_options(e));
             INFO(r.err);
             CHECK(r.status == 0);
             CHECK(r.out == "hi\n");
-            Result b = run({engine_cli(e), "run", "--rm", "-i", "--network", "none", busybox_image, "-c",
-                            "cat; exit 3"},
+            Result b = run({engine_cli(e), "run", "--rm", "-i", "--network", "none", busybox_image,
+                            "-c", "cat; exit 3"},
                            engine_options(e, {.stdin_data = "piped\n"}));
             INFO(b.err);
             CHECK(b.status == 3);

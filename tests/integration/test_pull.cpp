@@ -66,7 +66,9 @@ struct Setup {
     explicit Setup(Engine e) : env(e) {}
     FodEnv env;
     TestRegistry registry;
-    std::string image(const std::string& repo_tag) const { return registry.host() + "/" + repo_tag; }
+    std::string image(const std::string& repo_tag) const {
+        return registry.host() + "/" + repo_tag;
+    }
     void config(const std::string& extra = "") const {
         env.write_config("config.yaml",
                          "insecure_registries: [\"" + registry.host() + "\"]\n" + extra);
@@ -369,12 +371,14 @@ void catalog_in_bash(Engine e) {
 // stopped or to fail at a blob must fetch one.
 void push_unique_image(const Setup& s, const std::string& repo_tag) {
     TempDir rootfs;
-    const std::string nonce = std::to_string(getpid()) + "-" +
-                              std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
+    const std::string nonce =
+        std::to_string(getpid()) + "-" +
+        std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
     rootfs.write("rootfs/nonce", nonce + "\n");
     std::filesystem::create_directories(rootfs.path() + "/rootfs/bin");
     std::filesystem::copy_file("/bin/busybox", rootfs.path() + "/rootfs/bin/busybox");
-    REQUIRE(run({"tar", "-C", rootfs.path() + "/rootfs", "-cf", rootfs.path() + "/rootfs.tar", "."}).status == 0);
+    REQUIRE(run({"tar", "-C", rootfs.path() + "/rootfs", "-cf", rootfs.path() + "/rootfs.tar", "."})
+                .status == 0);
     const std::string local = "localhost/fod-test-unique:" + nonce;
     Result imported = run({"podman", "import", "--change", "ENTRYPOINT [\"/bin/busybox\"]",
                            rootfs.path() + "/rootfs.tar", local},
@@ -389,7 +393,8 @@ void push_unique_image(const Setup& s, const std::string& repo_tag) {
 HttpResponse forward(int upstream, const HttpRequest& request) {
     std::vector<std::pair<std::string, std::string>> headers;
     for (const auto& [name, value] : request.headers) {
-        if (name != "host" && name != "connection" && name != "content-length" && name != "accept") {
+        if (name != "host" && name != "connection" && name != "content-length" &&
+            name != "accept") {
             headers.emplace_back(name, value);
         }
     }
@@ -476,10 +481,12 @@ void failed_pull(Engine e) {
     HttpListener proxy([&](const HttpRequest& request) {
         if (fail != 0 && contains(request.path, "/blobs/")) {
             ++refused;
-            return HttpResponse{fail,
-                                {{"Content-Type", "application/json"}},
-                                fail == 404 ? R"({"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown to registry"}]})"
-                                            : R"({"errors":[{"code":"UNKNOWN","message":"storage backend down"}]})"};
+            return HttpResponse{
+                fail,
+                {{"Content-Type", "application/json"}},
+                fail == 404
+                    ? R"({"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown to registry"}]})"
+                    : R"({"errors":[{"code":"UNKNOWN","message":"storage backend down"}]})"};
         }
         return forward(upstream, request);
     });
@@ -537,12 +544,14 @@ void failed_pull(Engine e) {
 // call, so "asked" is seen directly.
 void local_images_ask_no_registry(Engine e) {
     FodEnv env(e);
-    const std::string nonce = std::to_string(getpid()) + "-" +
-                              std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
+    const std::string nonce =
+        std::to_string(getpid()) + "-" +
+        std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
     const std::string calls = env.work() + "/registry-calls";
-    const std::string fake = env.write_work("fake-registry",
-                                            "#!/bin/sh\necho \"$*\" >> '" + calls + "'\n"
-                                            "echo '{\"error\":\"the fake registry helper was asked\"}'\nexit 3\n");
+    const std::string fake = env.write_work(
+        "fake-registry", "#!/bin/sh\necho \"$*\" >> '" + calls +
+                             "'\n"
+                             "echo '{\"error\":\"the fake registry helper was asked\"}'\nexit 3\n");
     std::filesystem::permissions(fake, std::filesystem::perms(0755));
     RunOptions with_fake{.env_set = {{"FOD_REGISTRY", fake}}};
     auto asked = [&] { return lines_of(read_file(calls)).size(); };
@@ -625,7 +634,8 @@ bool has_control(const std::string& text) {
 
 // What a hostile registry puts in its text: a window title, a screen clear, colours,
 // and an 8-bit CSI encoded in UTF-8.
-const std::string hostile = "\x1b]0;pwned\x07\x1b[2J\x1b[31m\xc2\x9b" "1m";
+const std::string hostile = "\x1b]0;pwned\x07\x1b[2J\x1b[31m\xc2\x9b"
+                            "1m";
 
 }  // namespace
 
@@ -634,7 +644,8 @@ const std::string hostile = "\x1b]0;pwned\x07\x1b[2J\x1b[31m\xc2\x9b" "1m";
 // a malformed answer is an error (125, one line) and records no consent; only a
 // registry that cannot be reached at all lets fod allow record consent without
 // a digest.
-TEST_CASE("pull: registry text is printed without control characters, and a malformed answer is an error that records no consent",
+TEST_CASE("pull: registry text is printed without control characters, and a malformed answer is an "
+          "error that records no consent",
           "[integration][pull][registry][which]") {
     FodEnv env(Engine::podman);
     HttpResponse answer;
@@ -648,7 +659,8 @@ TEST_CASE("pull: registry text is printed without control characters, and a malf
         answer = std::move(response);
     };
     const std::string image = server.host() + "/fodtest/hostile:1";
-    env.write_config("config.yaml", "insecure_registries: [\"" + server.host() + "\"]\nconfirm: never\n");
+    env.write_config("config.yaml",
+                     "insecure_registries: [\"" + server.host() + "\"]\nconfirm: never\n");
     env.write_mappings(env.entry("tool-hostile", image, {"/tool"}, "98s"));
     const std::string consent_file = env.root() + "/state/fod/consent.json";
     const std::string oci_manifest = "application/vnd.oci.image.manifest.v1+json";
@@ -672,43 +684,59 @@ TEST_CASE("pull: registry text is printed without control characters, and a malf
     };
 
     SECTION("a manifest whose mediaType holds escape sequences: malformed, 125") {
-        serve({200, {{"Content-Type", oci_manifest}},
-               nlohmann::json{{"schemaVersion", 2}, {"mediaType", hostile}, {"layers", nlohmann::json::array()}}.dump()});
-        Result allow = which_and_allow(125, "registry:    malformed answer from " + server.host() + ": ");
+        serve({200,
+               {{"Content-Type", oci_manifest}},
+               nlohmann::json{{"schemaVersion", 2},
+                              {"mediaType", hostile},
+                              {"layers", nlohmann::json::array()}}
+                   .dump()});
+        Result allow =
+            which_and_allow(125, "registry:    malformed answer from " + server.host() + ": ");
         CHECK(contains(allow.err, "malformed answer from " + server.host()));
         CHECK(contains(allow.err, "]0;pwned[2J[31m1m"));  // what is left is shown
     }
     SECTION("an index whose platforms hold escape sequences: not found, 1") {
         const std::string digest = "sha256:" + std::string(64, 'c');
-        nlohmann::json index = {{"schemaVersion", 2},
-                                {"mediaType", "application/vnd.oci.image.index.v1+json"},
-                                {"manifests",
-                                 {{{"mediaType", oci_manifest},
-                                   {"digest", digest},
-                                   {"size", 1},
-                                   {"platform", {{"os", hostile + "linux"}, {"architecture", "arm64" + hostile}}}}}}};
+        nlohmann::json index = {
+            {"schemaVersion", 2},
+            {"mediaType", "application/vnd.oci.image.index.v1+json"},
+            {"manifests",
+             {{{"mediaType", oci_manifest},
+               {"digest", digest},
+               {"size", 1},
+               {"platform", {{"os", hostile + "linux"}, {"architecture", "arm64" + hostile}}}}}}};
         serve({200, {{"Content-Type", "application/vnd.oci.image.index.v1+json"}}, index.dump()});
         which_and_allow(1, "registry:    not found: ");
     }
     SECTION("an error message that holds escape sequences: a registry error, 125") {
-        serve({500, {{"Content-Type", "application/json"}},
-               nlohmann::json{{"errors", {{{"code", "UNKNOWN"}, {"message", "down " + hostile}}}}}.dump()});
+        serve({500,
+               {{"Content-Type", "application/json"}},
+               nlohmann::json{{"errors", {{{"code", "UNKNOWN"}, {"message", "down " + hostile}}}}}
+                   .dump()});
         Result allow = which_and_allow(125, "registry:    registry error: ");
         CHECK(contains(allow.err, "500"));
     }
     SECTION("a text error body with raw C1 bytes: a registry error, 125") {
-        serve({503, {{"Content-Type", "text/plain"}}, "down\x9b" "2J\x85 " + hostile + "\nsecond line"});
+        serve({503,
+               {{"Content-Type", "text/plain"}},
+               "down\x9b"
+               "2J\x85 " +
+                   hostile + "\nsecond line"});
         which_and_allow(125, "registry:    registry error: ");
     }
     SECTION("a token realm that holds escape sequences: a registry error, 125") {
-        serve({401, {{"WWW-Authenticate", "Bearer realm=\"" + hostile + "ftp://x/token\",service=\"s\""}}, "{}"});
+        serve(
+            {401,
+             {{"WWW-Authenticate", "Bearer realm=\"" + hostile + "ftp://x/token\",service=\"s\""}},
+             "{}"});
         which_and_allow(125, "registry:    registry error: ");
     }
     SECTION("malformed JSON: one line, 125, no consent; fod run says the same") {
         serve({200, {{"Content-Type", oci_manifest}}, R"({"schemaVersion":2,"layers":[)"});
-        Result allow = which_and_allow(125, "registry:    malformed answer from " + server.host() + ": ");
-        CHECK(contains(allow.err, "fod: error: cannot allow tool-hostile to pull " + image + ": malformed answer from " +
-                                      server.host() + ": "));
+        Result allow =
+            which_and_allow(125, "registry:    malformed answer from " + server.host() + ": ");
+        CHECK(contains(allow.err, "fod: error: cannot allow tool-hostile to pull " + image +
+                                      ": malformed answer from " + server.host() + ": "));
         CHECK(contains(allow.err, "not valid JSON"));
         Result run = env.run_cmd("tool-hostile", {"x"});
         INFO("run: " << run.err);
@@ -739,28 +767,31 @@ TEST_CASE("pull: registry text is printed without control characters, and a malf
 // fod's engine and registry-helper argv, as a fake engine and a fake helper
 // record them: an image that validation refuses never reaches either, and a valid
 // one always follows "--" (pull, tag, image inspect, fod-registry probe).
-TEST_CASE("pull: an invalid image never reaches the engine, and a valid one follows -- in pull, tag, inspect and the probe",
+TEST_CASE("pull: an invalid image never reaches the engine, and a valid one follows -- in pull, "
+          "tag, inspect and the probe",
           "[integration][pull][argv]") {
     FodEnv env(Engine::podman);
     const std::string calls = env.work() + "/engine-calls";
     const std::string probes = env.work() + "/registry-calls";
     // One line per call, each argument (not the program's name) ended by \x1f.
-    const std::string record = "for a in \"$@\"; do printf '%s\\037' \"$a\"; done >> '%LOG%'; echo >> '%LOG%'\n";
+    const std::string record =
+        "for a in \"$@\"; do printf '%s\\037' \"$a\"; done >> '%LOG%'; echo >> '%LOG%'\n";
     auto recording = [&](const std::string& log) {
         std::string line = record;
         for (size_t at; (at = line.find("%LOG%")) != std::string::npos;) line.replace(at, 5, log);
         return line;
     };
-    const std::string engine = env.write_work("fake/podman",
-                                              "#!/bin/sh\n" + recording(calls) +
-                                                  "case \"$1\" in\n"
-                                                  "  image) exit 1 ;;\n"
-                                                  "  pull|tag) exit 0 ;;\n"
-                                                  "  *) echo 'Error: fake: image not known' >&2; exit 125 ;;\n"
-                                                  "esac\n");
+    const std::string engine = env.write_work(
+        "fake/podman", "#!/bin/sh\n" + recording(calls) +
+                           "case \"$1\" in\n"
+                           "  image) exit 1 ;;\n"
+                           "  pull|tag) exit 0 ;;\n"
+                           "  *) echo 'Error: fake: image not known' >&2; exit 125 ;;\n"
+                           "esac\n");
     const std::string digest = "sha256:" + std::string(64, 'd');
     const std::string helper = env.write_work(
-        "fake/fod-registry", "#!/bin/sh\n" + recording(probes) + "echo '{\"reference\":\"r\",\"digest\":\"" + digest +
+        "fake/fod-registry", "#!/bin/sh\n" + recording(probes) +
+                                 "echo '{\"reference\":\"r\",\"digest\":\"" + digest +
                                  "\",\"manifest_digest\":\"" + digest + "\",\"size\":1}'\n");
     std::filesystem::permissions(engine, std::filesystem::perms(0755));
     std::filesystem::permissions(helper, std::filesystem::perms(0755));
@@ -780,8 +811,10 @@ TEST_CASE("pull: an invalid image never reaches the engine, and a valid one foll
     const std::string good = "127.0.0.1:9/fodtest/good:1";
     const std::vector<std::string> bad = {"-u0:0/x:1", "a..b/x:1", "x/-y:1"};
     env.write_config("config.yaml", "confirm: never\n");
-    env.write_mappings(env.entry("tool-good", good, {"/tool"}, "99s") + env.entry("tool-bad0", bad[0], {"/tool"}, "99s") +
-                       env.entry("tool-bad1", bad[1], {"/tool"}, "99s") + env.entry("tool-bad2", bad[2], {"/tool"}, "99s"));
+    env.write_mappings(env.entry("tool-good", good, {"/tool"}, "99s") +
+                       env.entry("tool-bad0", bad[0], {"/tool"}, "99s") +
+                       env.entry("tool-bad1", bad[1], {"/tool"}, "99s") +
+                       env.entry("tool-bad2", bad[2], {"/tool"}, "99s"));
 
     for (int i = 0; i < 3; ++i) {
         const std::string name = "tool-bad" + std::to_string(i);
@@ -829,23 +862,31 @@ TEST_CASE("pull: an invalid image never reaches the engine, and a valid one foll
     CHECK(probe_calls[0].back() == good);
 }
 
-FOD_TEST_ALL_ENGINES("pull: Ctrl-C during the pull exits 130, starts nothing, and the next run works",
-                     "[pull][interrupt]", interrupted_pull)
-FOD_TEST_ALL_ENGINES("pull: a blob the registry will not serve: one line with the engine's reason, 125, nothing tagged or run, consent kept",
+FOD_TEST_ALL_ENGINES(
+    "pull: Ctrl-C during the pull exits 130, starts nothing, and the next run works",
+    "[pull][interrupt]", interrupted_pull)
+FOD_TEST_ALL_ENGINES("pull: a blob the registry will not serve: one line with the engine's reason, "
+                     "125, nothing tagged or run, consent kept",
                      "[pull][failure]", failed_pull)
-FOD_TEST_ALL_ENGINES("pull: no registry is asked about localhost/ names, nor by fod which about an image the engine has",
+FOD_TEST_ALL_ENGINES("pull: no registry is asked about localhost/ names, nor by fod which about an "
+                     "image the engine has",
                      "[pull][which]", local_images_ask_no_registry)
-FOD_TEST_ALL_ENGINES("pull: without a terminal 127 and how to allow, after fod allow it pulls and runs",
-                     "[pull][consent]", no_terminal_then_allow)
-FOD_TEST_ALL_ENGINES("pull: the question on a terminal names command, image, digest, size, y pulls, n is remembered",
-                     "[pull][consent]", terminal_question)
-FOD_TEST_ALL_ENGINES("pull: two runs that find the image absent at once: one question, one pull, both run",
-                     "[pull]", two_runs_one_question)
+FOD_TEST_ALL_ENGINES(
+    "pull: without a terminal 127 and how to allow, after fod allow it pulls and runs",
+    "[pull][consent]", no_terminal_then_allow)
+FOD_TEST_ALL_ENGINES(
+    "pull: the question on a terminal names command, image, digest, size, y pulls, n is remembered",
+    "[pull][consent]", terminal_question)
+FOD_TEST_ALL_ENGINES(
+    "pull: two runs that find the image absent at once: one question, one pull, both run", "[pull]",
+    two_runs_one_question)
 FOD_TEST_ALL_ENGINES("pull: confirm: never pulls without asking and records the digest",
                      "[pull][consent]", confirm_never)
-FOD_TEST_ALL_ENGINES("pull: a tag that moved names both digests and asks again, a pinned digest does not",
-                     "[pull][consent]", digest_change)
-FOD_TEST_ALL_ENGINES("pull: catalogs: a hit runs the image, a miss is cached, a bad name is never sent",
-                     "[pull][catalog]", catalog_hit_and_miss)
+FOD_TEST_ALL_ENGINES(
+    "pull: a tag that moved names both digests and asks again, a pinned digest does not",
+    "[pull][consent]", digest_change)
+FOD_TEST_ALL_ENGINES(
+    "pull: catalogs: a hit runs the image, a miss is cached, a bad name is never sent",
+    "[pull][catalog]", catalog_hit_and_miss)
 FOD_TEST_ALL_ENGINES("pull: catalogs through the bash handler: hit runs, miss gives bash's message",
                      "[pull][catalog][shell]", catalog_in_bash)

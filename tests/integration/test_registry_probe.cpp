@@ -61,7 +61,8 @@ Probe probe(const std::vector<std::string>& args, const TempDir& home,
     p.raw = result.out;
     p.err = result.err;
     p.out = json::parse(result.out, nullptr, false);
-    INFO("fod-registry " << args.back() << ": status " << p.status << " stdout " << p.raw << " stderr " << p.err);
+    INFO("fod-registry " << args.back() << ": status " << p.status << " stdout " << p.raw
+                         << " stderr " << p.err);
     // Every outcome is exactly one JSON object on one line.
     CHECK(p.out.is_object());
     CHECK(std::count(result.out.begin(), result.out.end(), '\n') == 1);
@@ -79,7 +80,8 @@ std::int64_t layer_sum(const std::string& raw_manifest) {
     return sum;
 }
 
-std::string auth_json(const std::string& key, const std::string& user, const std::string& password) {
+std::string auth_json(const std::string& key, const std::string& user,
+                      const std::string& password) {
     std::string plain = user + ":" + password;
     auto run_b64 = run({"base64", "-w0"}, {.stdin_data = plain});
     return json{{"auths", {{key, {{"auth", run_b64.out}}}}}}.dump();
@@ -87,7 +89,8 @@ std::string auth_json(const std::string& key, const std::string& user, const std
 
 }  // namespace
 
-TEST_CASE("fod-registry probe reports the digest and download size of a tag", "[integration][registry]") {
+TEST_CASE("fod-registry probe reports the digest and download size of a tag",
+          "[integration][registry]") {
     FOD_REQUIRE_REGISTRY();
     FOD_REQUIRE_ENGINE(Engine::podman);
     TestRegistry registry;
@@ -134,7 +137,8 @@ TEST_CASE("fod-registry probe reports the digest and download size of a tag", "[
         CHECK_THAT(error_of(p), Catch::Contains("tools/nothing-here:latest"));
     }
     SECTION("a digest the repository lacks is not found (exit 1)") {
-        auto p = probe({insecure, registry.host() + "/tools/bb@sha256:" + std::string(64, '0')}, home);
+        auto p =
+            probe({insecure, registry.host() + "/tools/bb@sha256:" + std::string(64, '0')}, home);
         CHECK(p.status == 1);
     }
     SECTION("without --insecure for it, the registry is spoken to over TLS only, and that fails") {
@@ -144,7 +148,8 @@ TEST_CASE("fod-registry probe reports the digest and download size of a tag", "[
     }
 }
 
-TEST_CASE("fod-registry probe resolves an index to this platform's manifest", "[integration][registry]") {
+TEST_CASE("fod-registry probe resolves an index to this platform's manifest",
+          "[integration][registry]") {
     FOD_REQUIRE_REGISTRY();
     FOD_REQUIRE_ENGINE(Engine::podman);
     TestRegistry registry;
@@ -158,18 +163,22 @@ TEST_CASE("fod-registry probe resolves an index to this platform's manifest", "[
     std::string bb_digest = registry.skopeo_digest("multi/tool:bb");
     std::string scratch_digest = registry.skopeo_digest("multi/tool:scratch");
     REQUIRE(bb_digest != scratch_digest);
-    auto entry = [](const std::string& type, const std::string& digest, size_t size, json platform) {
-        return json{{"mediaType", type}, {"digest", digest}, {"size", size}, {"platform", platform}};
+    auto entry = [](const std::string& type, const std::string& digest, size_t size,
+                    json platform) {
+        return json{
+            {"mediaType", type}, {"digest", digest}, {"size", size}, {"platform", platform}};
     };
     json index = {{"schemaVersion", 2},
                   {"mediaType", oci_index},
                   {"manifests",
                    {entry(oci_manifest, scratch_digest, scratch_raw.size(),
                           {{"os", "linux"}, {"architecture", "arm64"}, {"variant", "v8"}}),
-                    entry(oci_manifest, bb_digest, bb_raw.size(), {{"os", "linux"}, {"architecture", "amd64"}}),
+                    entry(oci_manifest, bb_digest, bb_raw.size(),
+                          {{"os", "linux"}, {"architecture", "amd64"}}),
                     entry(oci_manifest, scratch_digest, scratch_raw.size(),
                           {{"os", "linux"}, {"architecture", "arm"}, {"variant", "v7"}})}}};
-    std::string index_digest = registry.put_manifest("multi/tool", "latest", oci_index, index.dump());
+    std::string index_digest =
+        registry.put_manifest("multi/tool", "latest", oci_index, index.dump());
     REQUIRE(registry.skopeo_digest("multi/tool:latest") == index_digest);
 
     SECTION("this machine (linux/amd64): the index digest and the amd64 manifest") {
@@ -183,7 +192,8 @@ TEST_CASE("fod-registry probe resolves an index to this platform's manifest", "[
     }
     SECTION("--platform picks another entry, arm64 without a variant is v8") {
         for (std::string platform : {"linux/arm64", "linux/arm64/v8", "linux/arm/v7"}) {
-            auto p = probe({insecure, "--platform", platform, registry.host() + "/multi/tool"}, home);
+            auto p =
+                probe({insecure, "--platform", platform, registry.host() + "/multi/tool"}, home);
             REQUIRE(p.status == 0);
             CHECK(p.out["digest"] == index_digest);
             CHECK(p.out["manifest_digest"] == scratch_digest);
@@ -192,9 +202,11 @@ TEST_CASE("fod-registry probe resolves an index to this platform's manifest", "[
         }
     }
     SECTION("a platform the index lacks is not found (exit 1) and the message lists what it has") {
-        auto p = probe({insecure, "--platform", "linux/s390x", registry.host() + "/multi/tool"}, home);
+        auto p =
+            probe({insecure, "--platform", "linux/s390x", registry.host() + "/multi/tool"}, home);
         CHECK(p.status == 1);
-        CHECK_THAT(error_of(p), Catch::Contains("linux/s390x") && Catch::Contains("linux/arm64/v8") &&
+        CHECK_THAT(error_of(p), Catch::Contains("linux/s390x") &&
+                                    Catch::Contains("linux/arm64/v8") &&
                                     Catch::Contains("linux/amd64"));
     }
     SECTION("a Docker manifest list of Docker manifests") {
@@ -205,11 +217,12 @@ TEST_CASE("fod-registry probe resolves an index to this platform's manifest", "[
         json list = {{"schemaVersion", 2},
                      {"mediaType", docker_list},
                      {"manifests",
-                      {entry(docker_manifest, registry.skopeo_digest("multi/docker:scratch"), scratch.size(),
-                             {{"os", "linux"}, {"architecture", "arm64"}}),
+                      {entry(docker_manifest, registry.skopeo_digest("multi/docker:scratch"),
+                             scratch.size(), {{"os", "linux"}, {"architecture", "arm64"}}),
                        entry(docker_manifest, registry.skopeo_digest("multi/docker:bb"), bb.size(),
                              {{"os", "linux"}, {"architecture", "amd64"}})}}};
-        std::string list_digest = registry.put_manifest("multi/docker", "2", docker_list, list.dump());
+        std::string list_digest =
+            registry.put_manifest("multi/docker", "2", docker_list, list.dump());
         auto p = probe({insecure, registry.host() + "/multi/docker:2"}, home);
         REQUIRE(p.status == 0);
         CHECK(p.out["digest"] == list_digest);
@@ -231,7 +244,8 @@ TEST_CASE("fod-registry probe authenticates with Basic auth from the engines' cr
     const std::string digest = registry.skopeo_digest("private/bb:1");
 
     SECTION("$REGISTRY_AUTH_FILE") {
-        std::string file = home.write("auth.json", auth_json(registry.host(), registry.user(), registry.password()));
+        std::string file = home.write(
+            "auth.json", auth_json(registry.host(), registry.user(), registry.password()));
         auto p = probe({insecure, ref}, home, {{"REGISTRY_AUTH_FILE", file}});
         REQUIRE(p.status == 0);
         CHECK(p.out["digest"] == digest);
@@ -239,7 +253,8 @@ TEST_CASE("fod-registry probe authenticates with Basic auth from the engines' cr
         CHECK_THAT(p.raw + p.err, !Catch::Contains(registry.password()));
     }
     SECTION("$XDG_RUNTIME_DIR/containers/auth.json (podman login)") {
-        home.write("containers/auth.json", auth_json(registry.host(), registry.user(), registry.password()));
+        home.write("containers/auth.json",
+                   auth_json(registry.host(), registry.user(), registry.password()));
         auto p = probe({insecure, ref}, home);
         REQUIRE(p.status == 0);
         CHECK(p.out["digest"] == digest);
@@ -257,7 +272,8 @@ TEST_CASE("fod-registry probe authenticates with Basic auth from the engines' cr
         CHECK_THAT(error_of(p), Catch::Contains("podman login"));
     }
     SECTION("wrong credentials: failed, access denied with HTTP 401") {
-        home.write("containers/auth.json", auth_json(registry.host(), registry.user(), "wrong-password"));
+        home.write("containers/auth.json",
+                   auth_json(registry.host(), registry.user(), "wrong-password"));
         auto p = probe({insecure, ref}, home);
         CHECK(p.status == status::failed);
         CHECK_THAT(error_of(p), Catch::Contains("401") && Catch::Contains("denied"));
@@ -282,13 +298,15 @@ TEST_CASE("fod-registry probe runs the credential helpers of credHelpers and cre
                "printf '%s ' \"$@\" > \"$HOME/helper-argv\"\n"
                "cat > \"$HOME/helper-stdin\"\n"
                "case $(cat \"$HOME/helper-mode\") in\n"
-               "  good) printf '{\"ServerURL\":\"%s\",\"Username\":\"" + registry.user() +
-                   "\",\"Secret\":\"" + registry.password() + "\"}\\n' \"$(cat \"$HOME/helper-stdin\")\" ;;\n"
-               "  wrong) printf '{\"ServerURL\":\"x\",\"Username\":\"" + registry.user() +
+               "  good) printf '{\"ServerURL\":\"%s\",\"Username\":\"" +
+                   registry.user() + "\",\"Secret\":\"" + registry.password() +
+                   "\"}\\n' \"$(cat \"$HOME/helper-stdin\")\" ;;\n"
+                   "  wrong) printf '{\"ServerURL\":\"x\",\"Username\":\"" +
+                   registry.user() +
                    "\",\"Secret\":\"wrong-password\"}\\n' ;;\n"
-               "  none) echo 'credentials not found in native keychain'; exit 1 ;;\n"
-               "  broken) echo 'the keyring is locked' >&2; exit 2 ;;\n"
-               "esac\n",
+                   "  none) echo 'credentials not found in native keychain'; exit 1 ;;\n"
+                   "  broken) echo 'the keyring is locked' >&2; exit 2 ;;\n"
+                   "esac\n",
                0755);
     const std::string path = home.path() + "/bin:/usr/bin:/bin";
     auto mode = [&](const std::string& m) { home.write("helper-mode", m + "\n"); };
@@ -315,18 +333,21 @@ TEST_CASE("fod-registry probe runs the credential helpers of credHelpers and cre
         mode("wrong");
         home.write("containers/auth.json",
                    json{{"credHelpers", {{registry.host(), "fodtest"}}}}.dump());
-        home.write(".docker/config.json", auth_json(registry.host(), registry.user(), registry.password()));
+        home.write(".docker/config.json",
+                   auth_json(registry.host(), registry.user(), registry.password()));
         auto p = probe({insecure, ref}, home, {{"PATH", path}});
         CHECK(p.status == status::failed);
-        CHECK_THAT(error_of(p), Catch::Contains("401") &&
-                                    Catch::Contains("the credentials from docker-credential-fodtest"));
+        CHECK_THAT(error_of(p),
+                   Catch::Contains("401") &&
+                       Catch::Contains("the credentials from docker-credential-fodtest"));
         CHECK_THAT(p.raw + p.err, !Catch::Contains("wrong-password"));
     }
     SECTION("a helper without credentials: the next file's auths") {
         mode("none");
         home.write("containers/auth.json",
                    json{{"credHelpers", {{registry.host(), "fodtest"}}}}.dump());
-        home.write(".docker/config.json", auth_json(registry.host(), registry.user(), registry.password()));
+        home.write(".docker/config.json",
+                   auth_json(registry.host(), registry.user(), registry.password()));
         auto p = probe({insecure, ref}, home, {{"PATH", path}});
         REQUIRE(p.status == 0);
         CHECK(p.out["digest"] == digest);
@@ -375,7 +396,8 @@ TEST_CASE("fod-registry probe follows the bearer-token flow of a token-auth regi
         CHECK(requests.back().header("Authorization").empty());
     }
     SECTION("with credentials: they go to the token service as Basic auth") {
-        home.write("containers/auth.json", auth_json(registry.host(), registry.user(), registry.password()));
+        home.write("containers/auth.json",
+                   auth_json(registry.host(), registry.user(), registry.password()));
         auto p = probe({insecure, ref}, home);
         REQUIRE(p.status == 0);
         CHECK(p.out["digest"] == digest);
@@ -396,21 +418,25 @@ TEST_CASE("fod-registry probe follows the bearer-token flow of a token-auth regi
     }
 }
 
-TEST_CASE("fod-registry probe turns failures into one line: unreachable, failed or malformed", "[integration][registry]") {
+TEST_CASE("fod-registry probe turns failures into one line: unreachable, failed or malformed",
+          "[integration][registry]") {
     TempDir home;
     SECTION("500 with a distribution errors body: the registry's message is shown") {
         HttpListener server([](const HttpRequest&) {
-            return HttpResponse{500,
-                                {{"Content-Type", "application/json"}},
-                                R"({"errors":[{"code":"UNKNOWN","message":"storage backend on fire"}]})"};
+            return HttpResponse{
+                500,
+                {{"Content-Type", "application/json"}},
+                R"({"errors":[{"code":"UNKNOWN","message":"storage backend on fire"}]})"};
         });
         auto p = probe({"--insecure", server.host(), server.host() + "/x/y:1"}, home);
         CHECK(p.status == status::failed);
-        CHECK_THAT(error_of(p), Catch::Contains("500") && Catch::Contains("storage backend on fire"));
+        CHECK_THAT(error_of(p),
+                   Catch::Contains("500") && Catch::Contains("storage backend on fire"));
     }
     SECTION("503 with a text body: its first line") {
         HttpListener server([](const HttpRequest&) {
-            return HttpResponse{503, {{"Content-Type", "text/plain"}}, "down for maintenance\nsecond line"};
+            return HttpResponse{
+                503, {{"Content-Type", "text/plain"}}, "down for maintenance\nsecond line"};
         });
         auto p = probe({"--insecure", server.host(), server.host() + "/x/y:1"}, home);
         CHECK(p.status == status::failed);
@@ -419,7 +445,8 @@ TEST_CASE("fod-registry probe turns failures into one line: unreachable, failed 
     }
     SECTION("malformed JSON for a manifest") {
         HttpListener server([](const HttpRequest&) {
-            return HttpResponse{200, {{"Content-Type", oci_manifest}}, R"({"schemaVersion":2,"layers":[)"};
+            return HttpResponse{
+                200, {{"Content-Type", oci_manifest}}, R"({"schemaVersion":2,"layers":[)"};
         });
         auto p = probe({"--insecure", server.host(), server.host() + "/x/y:1"}, home);
         CHECK(p.status == status::malformed);
@@ -429,7 +456,8 @@ TEST_CASE("fod-registry probe turns failures into one line: unreachable, failed 
     SECTION("a token service answering malformed JSON") {
         std::unique_ptr<HttpListener> server;
         server = std::make_unique<HttpListener>([&server](const HttpRequest& r) {
-            if (r.path == "/token") return HttpResponse{200, {{"Content-Type", "application/json"}}, "{oops"};
+            if (r.path == "/token")
+                return HttpResponse{200, {{"Content-Type", "application/json"}}, "{oops"};
             return HttpResponse{401,
                                 {{"WWW-Authenticate", "Bearer realm=\"http://" + server->host() +
                                                           "/token\",service=\"s\""}},
@@ -443,12 +471,14 @@ TEST_CASE("fod-registry probe turns failures into one line: unreachable, failed 
         std::unique_ptr<HttpListener> server;
         server = std::make_unique<HttpListener>([&server](const HttpRequest& r) {
             if (r.path.rfind("/token", 0) == 0)
-                return HttpResponse{200, {{"Content-Type", "application/json"}}, R"({"token":"t"})"};
-            return HttpResponse{401,
-                                {{"Content-Type", "application/json"},
-                                 {"WWW-Authenticate", "Bearer realm=\"http://" + server->host() +
-                                                          "/token\",service=\"s\""}},
-                                R"({"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]})"};
+                return HttpResponse{
+                    200, {{"Content-Type", "application/json"}}, R"({"token":"t"})"};
+            return HttpResponse{
+                401,
+                {{"Content-Type", "application/json"},
+                 {"WWW-Authenticate",
+                  "Bearer realm=\"http://" + server->host() + "/token\",service=\"s\""}},
+                R"({"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]})"};
         });
         auto p = probe({"--insecure", server->host(), server->host() + "/x/y:1"}, home);
         CHECK(p.status == 1);
@@ -477,7 +507,8 @@ TEST_CASE("fod-registry probe turns failures into one line: unreachable, failed 
     }
     SECTION("a listener that accepts and never answers: the probe ends at --timeout") {
         HttpListener server([](const HttpRequest&) { return HttpResponse{.never_answer = true}; });
-        auto p = probe({"--insecure", server.host(), "--timeout", "1.5", server.host() + "/x/y:1"}, home, {}, 10);
+        auto p = probe({"--insecure", server.host(), "--timeout", "1.5", server.host() + "/x/y:1"},
+                       home, {}, 10);
         CHECK(p.status == status::unreachable);
         CHECK_THAT(error_of(p), Catch::Contains("timed out") && Catch::Contains("1.5 s"));
         CHECK(p.seconds < 4);  // ended by its own timeout, long before the harness' 10 s
@@ -487,7 +518,8 @@ TEST_CASE("fod-registry probe turns failures into one line: unreachable, failed 
         std::string host = "127.0.0.1:" + std::to_string(port);
         auto p = probe({"--insecure", host, host + "/x/y:1"}, home);
         CHECK(p.status == status::unreachable);
-        CHECK_THAT(error_of(p), Catch::Contains("Connection refused") && Catch::Contains(host + "/x/y:1"));
+        CHECK_THAT(error_of(p),
+                   Catch::Contains("Connection refused") && Catch::Contains(host + "/x/y:1"));
     }
 }
 
@@ -508,9 +540,10 @@ TEST_CASE("fod-registry probe follows redirects and keeps credentials to the fir
         CHECK(front.requests().size() == 1);
     }
     SECTION("the Authorization header is not sent to the host redirected to") {
-        std::string manifest = R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",)"
-                               R"("layers":[{"mediaType":"l","digest":"sha256:)" +
-                               std::string(64, 'b') + R"(","size":42}]})";
+        std::string manifest =
+            R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",)"
+            R"("layers":[{"mediaType":"l","digest":"sha256:)" +
+            std::string(64, 'b') + R"(","size":42}]})";
         HttpListener other([&manifest](const HttpRequest&) {
             return HttpResponse{200, {{"Content-Type", oci_manifest}}, manifest};
         });
@@ -521,7 +554,9 @@ TEST_CASE("fod-registry probe follows redirects and keeps credentials to the fir
             return HttpResponse{302, {{"Location", "http://" + other.host() + r.target}}, ""};
         });
         home.write("containers/auth.json", auth_json(front.host(), "someone", "front-secret"));
-        auto p = probe({"--insecure", front.host(), "--insecure", other.host(), front.host() + "/a/b:1"}, home);
+        auto p =
+            probe({"--insecure", front.host(), "--insecure", other.host(), front.host() + "/a/b:1"},
+                  home);
         REQUIRE(p.status == 0);
         CHECK(p.out["size"] == 42);
         REQUIRE(front.requests().size() == 2);
@@ -552,14 +587,20 @@ bool has_control(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("fod-registry probe prints no control character a registry sent, and reads REFERENCE after --",
-          "[integration][registry]") {
+TEST_CASE(
+    "fod-registry probe prints no control character a registry sent, and reads REFERENCE after --",
+    "[integration][registry]") {
     TempDir home;
-    const std::string hostile = "\x1b]0;pwned\x07\x1b[2J\xc2\x9b" "1m";
-    SECTION("a mediaType with escape sequences: malformed, and the message shows what is left of it") {
+    const std::string hostile = "\x1b]0;pwned\x07\x1b[2J\xc2\x9b"
+                                "1m";
+    SECTION(
+        "a mediaType with escape sequences: malformed, and the message shows what is left of it") {
         HttpListener server([&](const HttpRequest&) {
-            return HttpResponse{200, {{"Content-Type", oci_manifest}},
-                                json{{"schemaVersion", 2}, {"mediaType", hostile}, {"layers", json::array()}}.dump()};
+            return HttpResponse{
+                200,
+                {{"Content-Type", oci_manifest}},
+                json{{"schemaVersion", 2}, {"mediaType", hostile}, {"layers", json::array()}}
+                    .dump()};
         });
         auto p = probe({"--insecure", server.host(), "--", server.host() + "/x/y:1"}, home);
         CHECK(p.status == status::malformed);
@@ -568,8 +609,10 @@ TEST_CASE("fod-registry probe prints no control character a registry sent, and r
     }
     SECTION("an errors body with escape sequences: failed, the message without them") {
         HttpListener server([&](const HttpRequest&) {
-            return HttpResponse{500, {{"Content-Type", "application/json"}},
-                                json{{"errors", {{{"code", "UNKNOWN"}, {"message", hostile + "down"}}}}}.dump()};
+            return HttpResponse{
+                500,
+                {{"Content-Type", "application/json"}},
+                json{{"errors", {{{"code", "UNKNOWN"}, {"message", hostile + "down"}}}}}.dump()};
         });
         auto p = probe({"--insecure", server.host(), "--", server.host() + "/x/y:1"}, home);
         CHECK(p.status == status::failed);
@@ -592,7 +635,8 @@ TEST_CASE("fod-registry probe prints no control character a registry sent, and r
         CHECK_THAT(error_of(p), Catch::Contains("it has: ]0;pwned"));
         CHECK_FALSE(has_control(error_of(p)));
     }
-    SECTION("a reference that starts with '-' is a reference after --, and invalid; nothing is sent") {
+    SECTION(
+        "a reference that starts with '-' is a reference after --, and invalid; nothing is sent") {
         HttpListener server([](const HttpRequest&) { return HttpResponse{404}; });
         auto p = probe({"--insecure", server.host(), "--", "-u0:0/x:1"}, home);
         CHECK(p.status == status::usage);
@@ -608,11 +652,13 @@ TEST_CASE("fod-registry probe prints no control character a registry sent, and r
     }
 }
 
-TEST_CASE("fod-registry probe sends nothing for an invalid reference or usage (exit 2)", "[integration][registry]") {
+TEST_CASE("fod-registry probe sends nothing for an invalid reference or usage (exit 2)",
+          "[integration][registry]") {
     TempDir home;
     HttpListener server([](const HttpRequest&) { return HttpResponse{404}; });
-    for (std::string bad : {server.host() + "/Upper/case", server.host() + "/x y", server.host() + "/x:",
-                            server.host() + "/" + std::string(300, 'a'), std::string("")}) {
+    for (std::string bad :
+         {server.host() + "/Upper/case", server.host() + "/x y",
+          server.host() + "/x:", server.host() + "/" + std::string(300, 'a'), std::string("")}) {
         auto p = probe({"--insecure", server.host(), bad}, home);
         CHECK(p.status == status::usage);
         CHECK_THAT(error_of(p), Catch::Contains("invalid image reference"));

@@ -8,7 +8,6 @@
 #include <pwd.h>
 #include <sys/stat.h>
 
-
 using namespace fod::test;
 
 namespace {
@@ -123,8 +122,8 @@ void file_ownership(Engine e, bool as_test_user) {
     if (e == Engine::rootless)
         CHECK(id.out == "uid=0 gid=0\n");
     else
-        CHECK(id.out == "uid=" + std::to_string(env.uid()) + " gid=" + std::to_string(pw->pw_gid) +
-                            "\n");
+        CHECK(id.out ==
+              "uid=" + std::to_string(env.uid()) + " gid=" + std::to_string(pw->pw_gid) + "\n");
 
     env.stop_all_checked();
 }
@@ -178,9 +177,9 @@ void paths(Engine e) {
 
 void environment(Engine e) {
     FodEnv env(e);
-    env.write_mappings(env.entry("tool-env", scratch_image, {"/tool"}, "77s") +
-                       env.entry("tool-env-secret", scratch_image, {"/tool"}, "77s",
-                                 "    env: [SECRET_TOKEN]\n"));
+    env.write_mappings(
+        env.entry("tool-env", scratch_image, {"/tool"}, "77s") +
+        env.entry("tool-env-secret", scratch_image, {"/tool"}, "77s", "    env: [SECRET_TOKEN]\n"));
     const RunOptions with_env{.env_set = {{"LANG", "C.UTF-8"}, {"SECRET_TOKEN", "x"}}};
 
     Result lang = env.run_cmd("tool-env", {"env", "LANG"}, with_env);
@@ -223,5 +222,5 @@ TEST_CASE("files the command creates belong to the invoking user (docker as fodt
 
 FOD_TEST_ALL_ENGINES("relative and absolute paths under the current directory work, above it not",
                      "[run]", paths)
-FOD_TEST_ALL_ENGINES("only allowlisted and mapped environment variables reach the command",
-                     "[run]", environment)
+FOD_TEST_ALL_ENGINES("only allowlisted and mapped environment variables reach the command", "[run]",
+                     environment)

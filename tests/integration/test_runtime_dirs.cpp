@@ -57,15 +57,15 @@ std::vector<std::string> ps_rows(const Result& ps) {
 }
 
 std::string label_of(const FodEnv& env, const std::string& container, const std::string& label) {
-    Result r = env.engine_cli({"inspect", "--format", "{{index .Config.Labels \"" + label + "\"}}",
-                               container});
+    Result r = env.engine_cli(
+        {"inspect", "--format", "{{index .Config.Labels \"" + label + "\"}}", container});
     auto lines = lines_of(r.out);
     return r.status == 0 && !lines.empty() ? lines[0] : "<inspect failed: " + r.err + ">";
 }
 
 bool exists(const FodEnv& env, const std::string& container) {
-    Result r = env.engine_cli({"ps", "--all", "--filter", "name=^" + container + "$", "--format",
-                               "{{.Names}}"});
+    Result r = env.engine_cli(
+        {"ps", "--all", "--filter", "name=^" + container + "$", "--format", "{{.Names}}"});
     return contains(r.out, container);
 }
 
@@ -75,9 +75,9 @@ bool exists(const FodEnv& env, const std::string& container) {
 // when one is there, the test does not run gc rather than remove what is not its own.
 std::vector<std::string> others_gc_could_remove(const FodEnv& env,
                                                 const std::set<std::string>& runtime_ids) {
-    Result ps = env.engine_cli({"ps", "--all", "--filter", "label=fod.managed=true", "--filter",
-                                "label=fod.owner=" + std::to_string(env.uid()), "--format",
-                                "{{.Names}}"});
+    Result ps =
+        env.engine_cli({"ps", "--all", "--filter", "label=fod.managed=true", "--filter",
+                        "label=fod.owner=" + std::to_string(env.uid()), "--format", "{{.Names}}"});
     auto mine = env.containers();
     std::vector<std::string> at_risk;
     for (const auto& name : lines_of(ps.out)) {
@@ -218,8 +218,8 @@ void older_fods_containers(Engine e) {
     auto start = [&](const std::string& name, const std::string& mount) {
         Result r = env.engine_cli({"run", "--detach", "--rm", "--name", name, "--network", "none",
                                    "--label", "fod.managed=true", "--label", "fod.owner=" + uid,
-                                   "--label", "fod.key=" + key, "--volume", mount,
-                                   "--entrypoint", "/bin/sleep", busybox_image, "300"});
+                                   "--label", "fod.key=" + key, "--volume", mount, "--entrypoint",
+                                   "/bin/sleep", busybox_image, "300"});
         INFO("start " << name << ": " << r.err);
         REQUIRE(r.status == 0);
     };
@@ -257,8 +257,8 @@ void older_fods_containers(Engine e) {
         std::ofstream info(record_dir + "/info.json");
         info << "{\"key\":\"" << record_key << "\",\"container\":\"" << watched << "\",\"image\":\""
              << busybox_image << "\",\"root\":\"" << env.work() << "\",\"engine\":\"" << cli
-             << "\",\"engine_cli\":\"" << cli << "\",\"rootless\":"
-             << (e == Engine::rootless ? "true" : "false")
+             << "\",\"engine_cli\":\"" << cli
+             << "\",\"rootless\":" << (e == Engine::rootless ? "true" : "false")
              << ",\"commands\":[\"old-tool\"],\"ttl\":300,\"created\":1}";
     }
     if (env.as_test_user()) REQUIRE(run({"chown", "-R", test_user, record_dir}).status == 0);

@@ -124,7 +124,9 @@ bool require_shell(Shell s) {
                            shell_name(s) + " is not installed");
 }
 
-bool require_tmux() { return require_or_skip(!find_program("tmux").empty(), "tmux is not installed"); }
+bool require_tmux() {
+    return require_or_skip(!find_program("tmux").empty(), "tmux is not installed");
+}
 
 // A unique-per-process counter for markers.
 int next_id() {
@@ -237,7 +239,8 @@ void mapped_command_runs(Shell s, Engine e, bool via_handler) {
         script += "contains -- " + sq(env.shims_dir()) + " $PATH; and echo shim-dir-in-path\n";
         script += "command -s tool\n";
     } else {
-        script += "case \":$PATH:\" in *:" + sq(env.shims_dir()) + ":*) echo shim-dir-in-path;; esac\n";
+        script +=
+            "case \":$PATH:\" in *:" + sq(env.shims_dir()) + ":*) echo shim-dir-in-path;; esac\n";
         script += s == Shell::bash ? "type -P tool\n" : "whence -p tool\n";
     }
     script += "tool echo hello world </dev/null; echo \"status=" + st + "\"\n";
@@ -249,8 +252,8 @@ void mapped_command_runs(Shell s, Engine e, bool via_handler) {
     ShellResult r = run_shell(env, s, script);
     INFO(r.transcript);
 
-    std::string expected = via_handler ? "no-tool-on-path\n"
-                                       : "shim-dir-in-path\n" + env.shims_dir() + "/tool\n";
+    std::string expected =
+        via_handler ? "no-tool-on-path\n" : "shim-dir-in-path\n" + env.shims_dir() + "/tool\n";
     expected += "hello world\nstatus=0\nbogus=2\nexit7=7\n2\npipestatus=0 5 0\nend\n";
     CHECK(r.status == 0);
     CHECK(r.out == expected);
@@ -265,12 +268,13 @@ void mapped_command_runs(Shell s, Engine e, bool via_handler) {
 void unmapped_name_gives_shells_message(Shell s, Engine e) {
     if (!require_shell(s)) return;
     ShellEnv env(e);
-    std::string load = s == Shell::fish
-                           ? "if set -q FOD_TEST_FOD; $FOD_TEST_FOD init fish | source; end\n"
-                           : "if [ -n \"${FOD_TEST_FOD-}\" ]; then eval \"$(\"$FOD_TEST_FOD\" init " +
-                                 shell_name(s) + ")\"; fi\n";
+    std::string load =
+        s == Shell::fish ? "if set -q FOD_TEST_FOD; $FOD_TEST_FOD init fish | source; end\n"
+                         : "if [ -n \"${FOD_TEST_FOD-}\" ]; then eval \"$(\"$FOD_TEST_FOD\" init " +
+                               shell_name(s) + ")\"; fi\n";
     std::string script = load + "nosuch-cmd arg1 arg2\necho \"st=" + status_var(s) + "\"\n" +
-                         "nosuch-cmd </dev/null 2>&1 | cat; echo \"piped=" + pipestatus_var(s) + "\"\n";
+                         "nosuch-cmd </dev/null 2>&1 | cat; echo \"piped=" + pipestatus_var(s) +
+                         "\"\n";
     ShellResult with = run_shell(env, s, script, {.env_set = {{"FOD_TEST_FOD", fod_binary()}}});
     INFO(with.transcript);
     ShellResult without = run_shell(env, s, script);
@@ -297,10 +301,10 @@ void unmapped_name_gives_shells_message(Shell s, Engine e) {
 void unmapped_name_noninteractive(Shell s, Engine e) {
     if (!require_shell(s)) return;
     ShellEnv env(e);
-    std::string load = s == Shell::fish
-                           ? "if set -q FOD_TEST_FOD; $FOD_TEST_FOD init fish | source; end\n"
-                           : "if [ -n \"${FOD_TEST_FOD-}\" ]; then eval \"$(\"$FOD_TEST_FOD\" init " +
-                                 shell_name(s) + ")\"; fi\n";
+    std::string load =
+        s == Shell::fish ? "if set -q FOD_TEST_FOD; $FOD_TEST_FOD init fish | source; end\n"
+                         : "if [ -n \"${FOD_TEST_FOD-}\" ]; then eval \"$(\"$FOD_TEST_FOD\" init " +
+                               shell_name(s) + ")\"; fi\n";
     std::string script = load + "nosuch-cmd arg1\necho \"st=" + status_var(s) + "\"\n";
     const std::map<std::string, std::string> hook{{"FOD_TEST_FOD", fod_binary()},
                                                   {"FOD_HOOK_NONINTERACTIVE", "1"}};
@@ -316,9 +320,11 @@ void unmapped_name_noninteractive(Shell s, Engine e) {
         CHECK(with.err == without.err);
     }
     SECTION("-c") {
-        ShellResult with = run_shell(env, s, "", {.interactive = false, .command_string = script, .env_set = hook});
+        ShellResult with = run_shell(
+            env, s, "", {.interactive = false, .command_string = script, .env_set = hook});
         INFO(with.transcript);
-        ShellResult without = run_shell(env, s, "", {.interactive = false, .command_string = script});
+        ShellResult without =
+            run_shell(env, s, "", {.interactive = false, .command_string = script});
         INFO(without.transcript);
         CHECK(path_exists(env.shims_dir() + "/tool"));
         CHECK(without.out == "st=127\n");
@@ -340,9 +346,9 @@ void catalog_through_handler(Shell s, Engine e) {
     env.write_config("config.yaml", "confirm: never\ninsecure_registries: [\"" + registry.host() +
                                         "\"]\ncatalogs: [\"" + registry.host() + "/cat\"]\n");
     std::string script = previous_handler(s) + init_line(s, fod_binary()) + "\n" +
-                         "tool-cat echo via catalog </dev/null\necho \"st=" + status_var(s) + "\"\n" +
-                         "tool-cat exit 127 </dev/null\necho \"own=" + status_var(s) + "\"\n" +
-                         "nosuch-cat a\necho \"miss=" + status_var(s) + "\"\n";
+                         "tool-cat echo via catalog </dev/null\necho \"st=" + status_var(s) +
+                         "\"\n" + "tool-cat exit 127 </dev/null\necho \"own=" + status_var(s) +
+                         "\"\n" + "nosuch-cat a\necho \"miss=" + status_var(s) + "\"\n";
     ShellResult r = run_shell(env, s, script);
     INFO(r.transcript);
     const std::string all = r.out + r.err;
@@ -369,7 +375,8 @@ void chains_to_previous_handler(Shell s, Engine e) {
     std::vector<std::pair<int, bool>> variants{{1, false}, {2, false}};
     if (s == Shell::fish) variants.emplace_back(2, true);
     for (auto [loads, fish_event] : variants) {
-        INFO("init loaded " << loads << " time(s)" << (fish_event ? ", previous one an event handler" : ""));
+        INFO("init loaded " << loads << " time(s)"
+                            << (fish_event ? ", previous one an event handler" : ""));
         std::string script = previous_handler(s, fish_event);
         for (int i = 0; i < loads; ++i) script += init_line(s, fod_binary()) + "\n";
         script += "nosuch-cmd a b\necho \"st=" + status_var(s) + "\"\n";
@@ -432,10 +439,11 @@ void noninteractive_not_hooked(Shell s, Engine e) {
                  "(( ${#precmd_functions} == 0 )) && echo no-prompt-hook\n";
         break;
     case Shell::fish:
-        script = "set before $PATH\n" + init_line(s, fod_binary()) + "\n" +
-                 "test (string join : $PATH) = (string join : $before); and echo path-unchanged\n"
-                 "functions fish_command_not_found | string match -q '*__fod*'; or echo no-handler\n"
-                 "functions -q __fod_prompt; or echo no-prompt-hook\n";
+        script =
+            "set before $PATH\n" + init_line(s, fod_binary()) + "\n" +
+            "test (string join : $PATH) = (string join : $before); and echo path-unchanged\n"
+            "functions fish_command_not_found | string match -q '*__fod*'; or echo no-handler\n"
+            "functions -q __fod_prompt; or echo no-prompt-hook\n";
         break;
     }
     script += "tool echo RAN </dev/null; echo \"st=" + status_var(s) + "\"\n";
@@ -443,10 +451,13 @@ void noninteractive_not_hooked(Shell s, Engine e) {
     SECTION("not hooked by default (script on stdin, and -c)") {
         for (bool as_c : {false, true}) {
             INFO((as_c ? "-c" : "script on stdin"));
-            ShellResult r = as_c ? run_shell(env, s, "", {.interactive = false, .command_string = script,
-                                                .env_unset = {"FOD_HOOK_NONINTERACTIVE"}})
-                            : run_shell(env, s, script, {.interactive = false,
-                                                    .env_unset = {"FOD_HOOK_NONINTERACTIVE"}});
+            ShellResult r =
+                as_c ? run_shell(env, s, "",
+                                 {.interactive = false,
+                                  .command_string = script,
+                                  .env_unset = {"FOD_HOOK_NONINTERACTIVE"}})
+                     : run_shell(env, s, script,
+                                 {.interactive = false, .env_unset = {"FOD_HOOK_NONINTERACTIVE"}});
             INFO(r.transcript);
             CHECK(r.out == "path-unchanged\nno-handler\nno-prompt-hook\nst=127\n");
             CHECK_FALSE(has_line(r.out + r.err, "RAN"));
@@ -458,14 +469,16 @@ void noninteractive_not_hooked(Shell s, Engine e) {
         for (bool as_c : {false, true}) {
             INFO((as_c ? "-c" : "script on stdin"));
             const std::map<std::string, std::string> hook{{"FOD_HOOK_NONINTERACTIVE", "1"}};
-            ShellResult r = as_c ? run_shell(env, s, "", {.interactive = false, .command_string = script,
-                                                .env_set = hook})
-                            : run_shell(env, s, script, {.interactive = false, .env_set = hook});
+            ShellResult r =
+                as_c ? run_shell(env, s, "",
+                                 {.interactive = false, .command_string = script, .env_set = hook})
+                     : run_shell(env, s, script, {.interactive = false, .env_set = hook});
             INFO(r.transcript);
             // bash and zsh hooked non-interactively get the shims on PATH only: no
             // handler and no prompt hook, so unmapped names keep the shell's own
             // handling (its messages carry line numbers there).
-            CHECK(r.out == (s == Shell::fish ? "RAN\nst=0\n" : "no-handler\nno-prompt-hook\nRAN\nst=0\n"));
+            CHECK(r.out ==
+                  (s == Shell::fish ? "RAN\nst=0\n" : "no-handler\nno-prompt-hook\nRAN\nst=0\n"));
             CHECK(path_exists(env.shims_dir() + "/tool"));
         }
     }
@@ -600,10 +613,15 @@ void terminal_keyboard_input(Shell s, Engine e) {
 
     const int before = t.prompts();
     t.type("tool cat");
-    CHECK_ON_SCREEN(t, poll_until([&] { return !find_processes({"/tool", "cat"}, env.work()).empty(); }, 30));
+    CHECK_ON_SCREEN(t, poll_until(
+                           [&] {
+                               return !find_processes({"/tool", "cat"}, env.work()).empty();
+                           },
+                           30));
     t.type("a line for cat");
     // Echoed by the terminal, then copied by cat.
-    CHECK_ON_SCREEN(t, poll_until([&] { return count_of(t.screen(), "\na line for cat\n") >= 2; }, 15));
+    CHECK_ON_SCREEN(
+        t, poll_until([&] { return count_of(t.screen(), "\na line for cat\n") >= 2; }, 15));
     t.key("C-d");
     CHECK_ON_SCREEN(t, poll_until([&] { return t.prompts() > before; }, 15));
     CHECK_ON_SCREEN(t, t.run_line("echo \"cat-st=" + status_var(s) + "\""));
@@ -626,8 +644,11 @@ void terminal_ctrl_c(Shell s, Engine e) {
     t.type("tool sleep " + secs);
     {
         INFO("tmux screen:\n" << t.screen());
-        REQUIRE(poll_until([&] { return !find_processes({"/tool", "sleep", secs}, env.work()).empty(); },
-                           30));
+        REQUIRE(poll_until(
+            [&] {
+                return !find_processes({"/tool", "sleep", secs}, env.work()).empty();
+            },
+            30));
     }
     const auto t0 = Clock::now();
     t.key("C-c");
@@ -640,7 +661,11 @@ void terminal_ctrl_c(Shell s, Engine e) {
     INFO("tmux screen:\n" << screen << "\nprompt back after " << took << " s");
     CHECK(has_line(screen, "st=130"));
     CHECK(contains(screen, "tool: got signal 2"));
-    CHECK_ON_SCREEN(t, poll_until([&] { return find_processes({"/tool", "sleep", secs}, env.work()).empty(); }, 10));
+    CHECK_ON_SCREEN(t, poll_until(
+                           [&] {
+                               return find_processes({"/tool", "sleep", secs}, env.work()).empty();
+                           },
+                           10));
     CHECK(env.trace() == std::vector<std::string>{"agent"});
 }
 
@@ -697,8 +722,11 @@ void terminal_ctrl_z_and_fg(Shell s, Engine e, bool piped) {
     std::vector<pid_t> pids;
     {
         INFO("tmux screen:\n" << t.screen());
-        REQUIRE(poll_until([&] { return !(pids = find_processes({"/tool", "sleep", secs}, env.work())).empty(); },
-                           30));
+        REQUIRE(poll_until(
+            [&] {
+                return !(pids = find_processes({"/tool", "sleep", secs}, env.work())).empty();
+            },
+            30));
     }
     t.key("C-z");
     CHECK_ON_SCREEN(t, poll_until([&] { return t.prompts() > before; }, 15));
@@ -752,28 +780,28 @@ void terminal_dev_tty(Shell s, Engine e) {
 }  // namespace
 
 // One TEST_CASE per shell and engine. FOD_REQUIRE_ENGINE runs outside any SECTION.
-#define FOD_SHELL_CASE(shell, title, body, ...)                                            \
-    TEST_CASE(shell ": " title " (podman)", "[integration][shell][" shell "][podman]") {   \
-        FOD_REQUIRE_ENGINE(Engine::podman);                                                 \
-        body(__VA_ARGS__ __VA_OPT__(, ) Engine::podman);                                   \
-    }                                                                                      \
-    TEST_CASE(shell ": " title " (docker)", "[integration][shell][" shell "][docker]") {   \
-        FOD_REQUIRE_ENGINE(Engine::docker);                                                 \
-        body(__VA_ARGS__ __VA_OPT__(, ) Engine::docker);                                   \
+#define FOD_SHELL_CASE(shell, title, body, ...)                                                    \
+    TEST_CASE(shell ": " title " (podman)", "[integration][shell][" shell "][podman]") {           \
+        FOD_REQUIRE_ENGINE(Engine::podman);                                                        \
+        body(__VA_ARGS__ __VA_OPT__(, ) Engine::podman);                                           \
+    }                                                                                              \
+    TEST_CASE(shell ": " title " (docker)", "[integration][shell][" shell "][docker]") {           \
+        FOD_REQUIRE_ENGINE(Engine::docker);                                                        \
+        body(__VA_ARGS__ __VA_OPT__(, ) Engine::docker);                                           \
     }
 // The same, tagged [agent]: terminal behaviour of the fast path.
-#define FOD_AGENT_SHELL_CASE(shell, title, body, ...)                                               \
-    TEST_CASE(shell ": " title " (podman)", "[integration][shell][agent][" shell "][podman]") {   \
+#define FOD_AGENT_SHELL_CASE(shell, title, body, ...)                                              \
+    TEST_CASE(shell ": " title " (podman)", "[integration][shell][agent][" shell "][podman]") {    \
         FOD_REQUIRE_ENGINE(Engine::podman);                                                        \
-        body(__VA_ARGS__ __VA_OPT__(, ) Engine::podman);                                          \
-    }                                                                                             \
-    TEST_CASE(shell ": " title " (docker)", "[integration][shell][agent][" shell "][docker]") {   \
+        body(__VA_ARGS__ __VA_OPT__(, ) Engine::podman);                                           \
+    }                                                                                              \
+    TEST_CASE(shell ": " title " (docker)", "[integration][shell][agent][" shell "][docker]") {    \
         FOD_REQUIRE_ENGINE(Engine::docker);                                                        \
-        body(__VA_ARGS__ __VA_OPT__(, ) Engine::docker);                                          \
+        body(__VA_ARGS__ __VA_OPT__(, ) Engine::docker);                                           \
     }
-#define FOD_ALL_SHELLS(title, body)                     \
-    FOD_SHELL_CASE("bash", title, body, Shell::bash)    \
-    FOD_SHELL_CASE("zsh", title, body, Shell::zsh)      \
+#define FOD_ALL_SHELLS(title, body)                                                                \
+    FOD_SHELL_CASE("bash", title, body, Shell::bash)                                               \
+    FOD_SHELL_CASE("zsh", title, body, Shell::zsh)                                                 \
     FOD_SHELL_CASE("fish", title, body, Shell::fish)
 
 namespace {

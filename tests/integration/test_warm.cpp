@@ -260,8 +260,8 @@ void ctrl_c_interrupts_the_command(Engine e) {
 
 }  // namespace
 
-FOD_TEST_ALL_ENGINES("a second run reuses the warm container, and ps and which show it",
-                     "[warm]", warm_reuse)
+FOD_TEST_ALL_ENGINES("a second run reuses the warm container, and ps and which show it", "[warm]",
+                     warm_reuse)
 FOD_TEST_ALL_ENGINES("ten concurrent first runs all succeed and start one container", "[warm]",
                      concurrent_first_runs)
 FOD_TEST_ALL_ENGINES("the reaper removes a container idle for its ttl", "[warm][reaper]",
@@ -270,9 +270,10 @@ FOD_TEST_ALL_ENGINES("the reaper never removes a container while a run is in fli
                      "[warm][reaper]", reaper_waits_for_run_in_flight)
 FOD_TEST_ALL_ENGINES("a killed reaper is replaced by the next run and still removes the container",
                      "[warm][reaper]", killed_reaper_is_replaced)
-FOD_TEST_ALL_ENGINES("an orphaned container (its reaper killed) gets a reaper at the next cold start",
-                     "[warm][reaper]", orphan_adopted_by_a_cold_start)
+FOD_TEST_ALL_ENGINES(
+    "an orphaned container (its reaper killed) gets a reaper at the next cold start",
+    "[warm][reaper]", orphan_adopted_by_a_cold_start)
 FOD_TEST_ALL_ENGINES("a run after the container was removed behind fod's back still works",
                      "[warm]", container_removed_behind_fods_back)
-FOD_TEST_ALL_ENGINES("Ctrl-C stops the command in the container and fod exits 130", "[warm][signal]",
-                     ctrl_c_interrupts_the_command)
+FOD_TEST_ALL_ENGINES("Ctrl-C stops the command in the container and fod exits 130",
+                     "[warm][signal]", ctrl_c_interrupts_the_command)

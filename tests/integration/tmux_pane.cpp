@@ -20,10 +20,19 @@ TmuxPane::TmuxPane(const std::string& dir, const std::vector<std::string>& progr
     const std::string conf = dir + "/tmux-" + id + ".conf";
     const std::string size = std::to_string(m_options.cols) + "x" + std::to_string(m_options.rows);
     write_file(conf, "set -g status off\nset -g history-limit 10000\nset -g escape-time 0\n"
-                     "set -g default-size " + size + "\n");
-    std::vector<std::string> argv{"tmux", "-S", m_socket, "-f", conf, "new-session", "-d",
-                                  "-x", std::to_string(m_options.cols),
-                                  "-y", std::to_string(m_options.rows)};
+                     "set -g default-size " +
+                         size + "\n");
+    std::vector<std::string> argv{"tmux",
+                                  "-S",
+                                  m_socket,
+                                  "-f",
+                                  conf,
+                                  "new-session",
+                                  "-d",
+                                  "-x",
+                                  std::to_string(m_options.cols),
+                                  "-y",
+                                  std::to_string(m_options.rows)};
     if (!m_options.cwd.empty()) argv.insert(argv.end(), {"-c", m_options.cwd});
     argv.insert(argv.end(), program.begin(), program.end());
     Result r = run(argv, m_options.run);

@@ -78,9 +78,9 @@ private:
 }  // namespace fod::test
 
 // CHECK(cond) with the pane's screen as it was just after cond was evaluated.
-#define CHECK_ON_SCREEN(pane, ...)                            \
-    do {                                                      \
-        const bool fod_ok_ = static_cast<bool>(__VA_ARGS__);  \
-        INFO("tmux screen:\n" << (pane).screen());            \
-        CHECK(fod_ok_);                                       \
+#define CHECK_ON_SCREEN(pane, ...)                                                                 \
+    do {                                                                                           \
+        const bool fod_ok_ = static_cast<bool>(__VA_ARGS__);                                       \
+        INFO("tmux screen:\n" << (pane).screen());                                                 \
+        CHECK(fod_ok_);                                                                            \
     } while (0)
