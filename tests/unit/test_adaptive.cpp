@@ -588,9 +588,9 @@ TEST_CASE(
   }
 }
 
+#include "containers/state.hpp"
 #include "mapping/index.hpp"
 #include "mapping/loader.hpp"
-#include "warm/state.hpp"
 
 TEST_CASE("adaptive: ttl auto and its settings in config.yaml, mappings, the index and info.json",
           "[unit][adaptive]") {
@@ -641,16 +641,16 @@ TEST_CASE("adaptive: ttl auto and its settings in config.yaml, mappings, the ind
   }
   SECTION("a container's record keeps them") {
     fod::test::TempDir dir;
-    fod::warm::ContainerPaths paths(dir.path());
-    fod::warm::Info info;
+    fod::containers::ContainerPaths paths(dir.path());
+    fod::containers::Info info;
     info.key = "k";
     info.container = "c";
     info.image = "localhost/a:1";
     info.root = "/tmp";
-    REQUIRE(fod::warm::write_info(paths, info));
-    CHECK_FALSE(fod::warm::read_info(paths)->adaptive);
+    REQUIRE(fod::containers::write_info(paths, info));
+    CHECK_FALSE(fod::containers::read_info(paths)->adaptive);
     info.adaptive = m.config.adaptive;
-    REQUIRE(fod::warm::write_info(paths, info));
-    CHECK(fod::warm::read_info(paths)->adaptive == m.config.adaptive);
+    REQUIRE(fod::containers::write_info(paths, info));
+    CHECK(fod::containers::read_info(paths)->adaptive == m.config.adaptive);
   }
 }

@@ -1,10 +1,10 @@
 // The host's side of a warm container's box (warm/box.hpp) against what a hostile
 // image can plant there: links to host files, FIFOs, /dev/zero, deep trees. The
 // box is an ordinary directory here; no container is needed to plant things in it.
+#include "containers/box.hpp"
 #include "temp_dir.hpp"
 #include "util/fs.hpp"
 #include "util/sha256.hpp"
-#include "warm/box.hpp"
 
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -16,17 +16,17 @@
 #include <unistd.h>
 
 using fod::test::TempDir;
-namespace box = fod::warm::box;
+namespace box = fod::containers::box;
 
 namespace {
 
 struct Fixture {
   TempDir dir;
-  fod::warm::ContainerPaths paths{dir.mkdir("c/key")};
+  fod::containers::ContainerPaths paths{dir.mkdir("c/key")};
   std::string victim = dir.write("victim/file", "UNCHANGED");
   Fixture() { box::prepare(paths); }
-  std::string in_box(const std::string& name) const { return paths.box() + "/" + name; }
-  void replace(const std::string& name, const std::string& link_target) const {
+  std::string in_box(const std::string &name) const { return paths.box() + "/" + name; }
+  void replace(const std::string &name, const std::string &link_target) const {
     fod::util::remove_tree(in_box(name));
     REQUIRE(symlink(link_target.c_str(), in_box(name).c_str()) == 0);
   }
@@ -35,26 +35,28 @@ struct Fixture {
 // A unix socket listening at path; closed on scope exit.
 struct Listener {
   int fd = -1;
-  explicit Listener(const std::string& path) {
+  explicit Listener(const std::string &path) {
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     REQUIRE(path.size() < sizeof addr.sun_path);
     std::copy(path.begin(), path.end(), addr.sun_path);
-    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0);
     REQUIRE(listen(fd, 4) == 0);
   }
   ~Listener() { close(fd); }
   bool was_connected() const {
     int peer = accept(fd, nullptr, nullptr);
-    if (peer >= 0) close(peer);
+    if (peer >= 0)
+      close(peer);
     return peer >= 0;
   }
 };
 
-}  // namespace
+} // namespace
 
-TEST_CASE("box::prepare makes the keeper's files, and keeper_alive follows its lock", "[unit][box]") {
+TEST_CASE("box::prepare makes the keeper's files, and keeper_alive follows its lock",
+          "[unit][box]") {
   Fixture f;
   struct stat st {};
   REQUIRE(lstat(f.in_box("alive").c_str(), &st) == 0);
@@ -104,7 +106,7 @@ TEST_CASE("box: planted links, FIFOs and devices are never followed or read unbo
     f.dir.write("c/key/box/s/125", "4242\n");
     CHECK(box::session_pid(f.paths, "125") == 4242L);
     f.dir.write("c/key/box/s/126", "1\n");
-    CHECK_FALSE(box::session_pid(f.paths, "126"));  // PID 1 is the keeper
+    CHECK_FALSE(box::session_pid(f.paths, "126")); // PID 1 is the keeper
   }
   SECTION("s/ as a link to a host directory: forgetting a session removes nothing there") {
     std::string outside = f.dir.write("outside/777", "keep");
@@ -124,7 +126,8 @@ TEST_CASE("box: planted links, FIFOs and devices are never followed or read unbo
     int sock = box::connect_agent(f.paths);
     CHECK(sock >= 0);
     CHECK(agent.was_connected());
-    if (sock >= 0) close(sock);
+    if (sock >= 0)
+      close(sock);
   }
 }
 
@@ -140,7 +143,8 @@ TEST_CASE("box::remove never follows a link out of the box", "[unit][box]") {
   SECTION("a tree deeper than fod goes is moved aside and a fresh box made") {
     box::prepare(f.paths);
     std::string deep = f.paths.box();
-    for (int i = 0; i < 40; ++i) deep += "/d";
+    for (int i = 0; i < 40; ++i)
+      deep += "/d";
     REQUIRE(fod::util::make_directories(deep));
     box::prepare(f.paths);
     struct stat st {};
@@ -158,7 +162,8 @@ TEST_CASE("util::Sha256 matches the FIPS 180-4 examples", "[unit][util]") {
             .update("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
             .hex() == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
   fod::util::Sha256 million;
-  for (int i = 0; i < 1000; ++i) million.update(std::string(1000, 'a'));
+  for (int i = 0; i < 1000; ++i)
+    million.update(std::string(1000, 'a'));
   CHECK(million.hex() == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
   CHECK(fod::util::Sha256().update("abc").hex(16).size() == 32);
 }

@@ -31,7 +31,7 @@ struct CatalogFile {
 std::vector<CatalogFile> catalog_files() {
   const fs::path dir = fs::path(FOD_SOURCE_DIR) / "mappings" / "mappings.d";
   std::vector<CatalogFile> files;
-  for (const auto& item : fs::directory_iterator(dir)) {
+  for (const auto &item : fs::directory_iterator(dir)) {
     if (item.path().extension() != ".yaml") {
       continue;
     }
@@ -46,15 +46,15 @@ std::vector<CatalogFile> catalog_files() {
     files.push_back(std::move(file));
   }
   std::sort(files.begin(), files.end(),
-            [](const CatalogFile& a, const CatalogFile& b) { return a.path < b.path; });
+            [](const CatalogFile &a, const CatalogFile &b) { return a.path < b.path; });
   return files;
 }
 
 // The comment lines directly above 1-based line `line` (no blank line between), joined.
-std::string comment_above(const CatalogFile& file, int line) {
+std::string comment_above(const CatalogFile &file, int line) {
   std::vector<std::string> block;
   for (int i = line - 2; i >= 0; --i) {
-    const std::string& text = file.lines[static_cast<size_t>(i)];
+    const std::string &text = file.lines[static_cast<size_t>(i)];
     auto first = text.find_first_not_of(" \t");
     if (first == std::string::npos || text[first] != '#') {
       break;
@@ -62,14 +62,14 @@ std::string comment_above(const CatalogFile& file, int line) {
     block.insert(block.begin(), text.substr(first));
   }
   std::string joined;
-  for (const auto& text : block) {
+  for (const auto &text : block) {
     joined += text + "\n";
   }
   return joined;
 }
 
 // True when word occurs in text and is not merely the start of a longer path or name.
-bool mentions(const std::string& text, const std::string& word) {
+bool mentions(const std::string &text, const std::string &word) {
   auto is_name_char = [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '.' || c == '/' ||
            c == '-';
@@ -92,7 +92,7 @@ bool mentions(const std::string& text, const std::string& word) {
 TEST_CASE("catalog: every file loads without a single diagnostic", "[unit][catalog]") {
   auto files = catalog_files();
   REQUIRE(files.size() >= 5);
-  for (const auto& file : files) {
+  for (const auto &file : files) {
     INFO(file.path);
     fod::mapping::Mapping mapping;
     fod::mapping::apply_mapping_text(file.text, "package", file.path, mapping);
@@ -104,10 +104,10 @@ TEST_CASE("catalog: every file loads without a single diagnostic", "[unit][catal
 TEST_CASE("catalog: maps at least 60 commands, each name defined once across all files",
           "[unit][catalog]") {
   std::map<std::string, std::string> defined_in;
-  for (const auto& file : catalog_files()) {
+  for (const auto &file : catalog_files()) {
     // Counted from the YAML itself: the loader would let a repeated key replace the first.
     YAML::Node root = YAML::Load(file.text);
-    for (const auto& item : root["commands"]) {
+    for (const auto &item : root["commands"]) {
       const auto name = item.first.Scalar();
       INFO(name << " in " << file.path);
       auto [it, inserted] = defined_in.emplace(name, file.path);
@@ -117,11 +117,12 @@ TEST_CASE("catalog: maps at least 60 commands, each name defined once across all
   CHECK(defined_in.size() >= 60);
 }
 
-TEST_CASE("catalog: every image is fully qualified and pinned to a tag or digest", "[unit][catalog]") {
-  for (const auto& file : catalog_files()) {
+TEST_CASE("catalog: every image is fully qualified and pinned to a tag or digest",
+          "[unit][catalog]") {
+  for (const auto &file : catalog_files()) {
     fod::mapping::Mapping mapping;
     fod::mapping::apply_mapping_text(file.text, "package", file.path, mapping);
-    for (const auto& [name, entry] : mapping.entries) {
+    for (const auto &[name, entry] : mapping.entries) {
       INFO(name << " in " << file.path << ": " << entry.image);
       CHECK(fod::mapping::check_image_reference(entry.image) == std::nullopt);
       // A registry host first: short names resolve differently per engine and configuration.
@@ -130,16 +131,17 @@ TEST_CASE("catalog: every image is fully qualified and pinned to a tag or digest
       CHECK(entry.image.substr(0, slash).find('.') != std::string::npos);
       // "latest" is a tag, but it pins nothing.
       auto name_part = entry.image.substr(0, entry.image.find('@'));
-      const bool latest = name_part.size() >= 7 && name_part.compare(name_part.size() - 7, 7, ":latest") == 0;
+      const bool latest =
+          name_part.size() >= 7 && name_part.compare(name_part.size() - 7, 7, ":latest") == 0;
       CHECK_FALSE(latest);
     }
   }
 }
 
 TEST_CASE("catalog: every entry states its network explicitly", "[unit][catalog]") {
-  for (const auto& file : catalog_files()) {
+  for (const auto &file : catalog_files()) {
     YAML::Node root = YAML::Load(file.text);
-    for (const auto& item : root["commands"]) {
+    for (const auto &item : root["commands"]) {
       INFO(item.first.Scalar() << " in " << file.path);
       const YAML::Node network = item.second["network"];
       REQUIRE(network.IsDefined());
@@ -151,21 +153,21 @@ TEST_CASE("catalog: every entry states its network explicitly", "[unit][catalog]
 TEST_CASE("catalog: a comment above each entry explains every capability and mount",
           "[unit][catalog]") {
   int explained = 0;
-  for (const auto& file : catalog_files()) {
+  for (const auto &file : catalog_files()) {
     fod::mapping::Mapping mapping;
     fod::mapping::apply_mapping_text(file.text, "package", file.path, mapping);
-    for (const auto& [name, entry] : mapping.entries) {
+    for (const auto &[name, entry] : mapping.entries) {
       if (entry.capabilities.empty() && entry.mounts.empty()) {
         continue;
       }
       INFO(name << " at " << file.path << ":" << entry.origin.line);
       const std::string comment = comment_above(file, entry.origin.line);
       INFO("comment above it:\n" << comment);
-      for (const auto& capability : entry.capabilities) {
+      for (const auto &capability : entry.capabilities) {
         INFO("capability " << capability);
         CHECK(mentions(comment, capability));
       }
-      for (const auto& mount : entry.mounts) {
+      for (const auto &mount : entry.mounts) {
         INFO("mount " << mount.path);
         CHECK(mentions(comment, mount.path));
       }
@@ -176,8 +178,10 @@ TEST_CASE("catalog: a comment above each entry explains every capability and mou
 }
 
 TEST_CASE("catalog: the comment check finds what is missing", "[unit][catalog]") {
-  CatalogFile file{"inline.yaml", "", {"commands:", "  # ~/.kube: kubeconfig", "  kubectl:", "",
-                                       "  # NET_RAW only", "  tcpdump:"}};
+  CatalogFile file{
+      "inline.yaml",
+      "",
+      {"commands:", "  # ~/.kube: kubeconfig", "  kubectl:", "", "  # NET_RAW only", "  tcpdump:"}};
   CHECK(mentions(comment_above(file, 3), "~/.kube"));
   CHECK_FALSE(mentions(comment_above(file, 3), "~/.ku"));
   CHECK_FALSE(mentions(comment_above(file, 3), "~/.kube/cache"));

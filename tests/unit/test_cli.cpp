@@ -1,5 +1,5 @@
+#include "base/error.hpp"
 #include "cli/main.hpp"
-#include "error.hpp"
 #include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -27,13 +27,13 @@ struct Sandbox {
     env.unset("FOD_SHIM_DIR"); // shims then go below XDG_CACHE_HOME
   }
 
-  void map(const std::string& yaml) const { dir.write("config/fod/mappings.yaml", yaml); }
+  void map(const std::string &yaml) const { dir.write("config/fod/mappings.yaml", yaml); }
 };
 
 // fod::cli::main with argv as given; argv[0] decides between fod and shim mode.
 int run_fod(std::vector<std::string> args) {
-  std::vector<char*> argv;
-  for (auto& a : args) {
+  std::vector<char *> argv;
+  for (auto &a : args) {
     argv.push_back(a.data());
   }
   argv.push_back(nullptr);
@@ -49,17 +49,31 @@ TEST_CASE("cli::main exit statuses for the shell", "[unit][cli]") {
     CHECK(run_fod({"fod", "run", "unmapped"}) == fod::status_not_found);
     CHECK(run_fod({"fod", "run", "unmapped", "--help"}) == fod::status_not_found);
   }
-  SECTION("`fod which` of an unmapped command is 1") { CHECK(run_fod({"fod", "which", "unmapped"}) == 1); }
-  SECTION("`fod --version` is 0") { CHECK(run_fod({"fod", "--version"}) == 0); }
+  SECTION("`fod which` of an unmapped command is 1") {
+    CHECK(run_fod({"fod", "which", "unmapped"}) == 1);
+  }
+  SECTION("`fod --version` is 0") {
+    CHECK(run_fod({"fod", "--version"}) == 0);
+  }
   SECTION("`fod run` without a name is a usage error, 2") {
     CHECK(run_fod({"fod", "run"}) == 2);
     CHECK(run_fod({"fod", "run", "--verbose"}) == 2);
   }
-  SECTION("an unknown subcommand is a usage error, 2") { CHECK(run_fod({"fod", "bogus-subcommand"}) == 2); }
-  SECTION("an unknown option is a usage error, 2") { CHECK(run_fod({"fod", "--bogus-option"}) == 2); }
-  SECTION("no subcommand at all is a usage error, 2") { CHECK(run_fod({"fod"}) == 2); }
-  SECTION("`fod which` without a name is a usage error, 2") { CHECK(run_fod({"fod", "which"}) == 2); }
-  SECTION("`fod --help` is 0") { CHECK(run_fod({"fod", "--help"}) == 0); }
+  SECTION("an unknown subcommand is a usage error, 2") {
+    CHECK(run_fod({"fod", "bogus-subcommand"}) == 2);
+  }
+  SECTION("an unknown option is a usage error, 2") {
+    CHECK(run_fod({"fod", "--bogus-option"}) == 2);
+  }
+  SECTION("no subcommand at all is a usage error, 2") {
+    CHECK(run_fod({"fod"}) == 2);
+  }
+  SECTION("`fod which` without a name is a usage error, 2") {
+    CHECK(run_fod({"fod", "which"}) == 2);
+  }
+  SECTION("`fod --help` is 0") {
+    CHECK(run_fod({"fod", "--help"}) == 0);
+  }
   SECTION("a shim named after an unmapped command is 127") {
     CHECK(run_fod({"/home/u/.local/share/fod/shims/unmapped"}) == fod::status_not_found);
   }

@@ -8,7 +8,7 @@ using fod::engine::ContainerSpec;
 using fod::engine::Engine;
 using fod::engine::ExecSpec;
 using fod::engine::Kind;
-using fod::mapping::Network;
+using fod::engine::Network;
 using Argv = std::vector<std::string>;
 
 namespace {
@@ -24,7 +24,8 @@ ContainerSpec sample_spec(bool with_user) {
   spec.labels = {{"fod.managed", "true"}, {"fod.owner", "1000"}, {"fod.key", "0123456789abcdef"}};
   spec.keeper_path = "/usr/libexec/fod/fod-keeper";
   spec.box_dir = "/run/user/1000/fod/c/0123456789abcdef/box";
-  spec.binds = {{"/home/u/project", "/home/u/project", false}, {"/home/u/.config/jq", "/home/u/.config/jq", true}};
+  spec.binds = {{"/home/u/project", "/home/u/project", false},
+                {"/home/u/.config/jq", "/home/u/.config/jq", true}};
   spec.home = "/home/u";
   spec.home_on_tmpfs = true;
   spec.tmp_on_tmpfs = true;
@@ -38,15 +39,18 @@ ContainerSpec sample_spec(bool with_user) {
 }
 
 // Index of the first element equal to value, or argv.size().
-size_t index_of(const Argv& argv, const std::string& value, size_t from = 0) {
-  auto it = std::find(argv.begin() + static_cast<std::ptrdiff_t>(std::min(from, argv.size())), argv.end(), value);
+size_t index_of(const Argv &argv, const std::string &value, size_t from = 0) {
+  auto it = std::find(argv.begin() + static_cast<std::ptrdiff_t>(std::min(from, argv.size())),
+                      argv.end(), value);
   return static_cast<size_t>(it - argv.begin());
 }
 
-bool contains(const Argv& argv, const std::string& value) { return index_of(argv, value) < argv.size(); }
+bool contains(const Argv &argv, const std::string &value) {
+  return index_of(argv, value) < argv.size();
+}
 
 // True when option is followed by value somewhere in argv.
-bool has_option(const Argv& argv, const std::string& option, const std::string& value) {
+bool has_option(const Argv &argv, const std::string &option, const std::string &value) {
   for (size_t i = 0; i + 1 < argv.size(); ++i) {
     if (argv[i] == option && argv[i + 1] == value) {
       return true;
@@ -56,7 +60,7 @@ bool has_option(const Argv& argv, const std::string& option, const std::string& 
 }
 
 // Every value given to option, in order.
-Argv option_values(const Argv& argv, const std::string& option) {
+Argv option_values(const Argv &argv, const std::string &option) {
   Argv values;
   for (size_t i = 0; i + 1 < argv.size(); ++i) {
     if (argv[i] == option) {
@@ -66,20 +70,22 @@ Argv option_values(const Argv& argv, const std::string& option) {
   return values;
 }
 
-bool any_contains(const Argv& argv, const std::string& part) {
-  return std::any_of(argv.begin(), argv.end(), [&](const std::string& a) { return a.find(part) != std::string::npos; });
+bool any_contains(const Argv &argv, const std::string &part) {
+  return std::any_of(argv.begin(), argv.end(),
+                     [&](const std::string &a) { return a.find(part) != std::string::npos; });
 }
 
 } // namespace
 
 TEST_CASE("engine::run_detached_argv starts a locked-down warm container", "[unit][engine]") {
   struct Case {
-    const char* what;
+    const char *what;
     Engine engine;
     bool with_user;
   };
-  for (const auto& c : {Case{"podman rootful", podman_rootful, true}, Case{"podman rootless", podman_rootless, false},
-                        Case{"docker", docker, true}}) {
+  for (const auto &c :
+       {Case{"podman rootful", podman_rootful, true},
+        Case{"podman rootless", podman_rootless, false}, Case{"docker", docker, true}}) {
     DYNAMIC_SECTION(c.what) {
       const ContainerSpec spec = sample_spec(c.with_user);
       const Argv argv = fod::engine::run_detached_argv(c.engine, spec);
@@ -97,10 +103,12 @@ TEST_CASE("engine::run_detached_argv starts a locked-down warm container", "[uni
       CHECK(has_option(argv, "--entrypoint", "/.fod/keeper"));
 
       auto volumes = option_values(argv, "--volume");
-      CHECK(std::count(volumes.begin(), volumes.end(), "/usr/libexec/fod/fod-keeper:/.fod/keeper:ro") == 1);
+      CHECK(std::count(volumes.begin(), volumes.end(),
+                       "/usr/libexec/fod/fod-keeper:/.fod/keeper:ro") == 1);
       CHECK(std::count(volumes.begin(), volumes.end(), spec.box_dir + ":/.fod/run") == 1);
       CHECK(std::count(volumes.begin(), volumes.end(), "/home/u/project:/home/u/project") == 1);
-      CHECK(std::count(volumes.begin(), volumes.end(), "/home/u/.config/jq:/home/u/.config/jq:ro") == 1);
+      CHECK(std::count(volumes.begin(), volumes.end(),
+                       "/home/u/.config/jq:/home/u/.config/jq:ro") == 1);
       CHECK(volumes.size() == 4);
 
       CHECK(has_option(argv, "--env", "HOME=/home/u"));
@@ -125,8 +133,9 @@ TEST_CASE("engine::run_detached_argv starts a locked-down warm container", "[uni
       CHECK(argv.back() == "keep");
 
       auto tmpfs = option_values(argv, "--tmpfs");
-      auto home = std::find_if(tmpfs.begin(), tmpfs.end(),
-                               [](const std::string& t) { return t.compare(0, 8, "/home/u:") == 0; });
+      auto home = std::find_if(tmpfs.begin(), tmpfs.end(), [](const std::string &t) {
+        return t.compare(0, 8, "/home/u:") == 0;
+      });
       REQUIRE(home != tmpfs.end());
       CHECK(home->find("rw") != std::string::npos);
       CHECK(home->find("mode=0700") != std::string::npos);
@@ -164,7 +173,7 @@ TEST_CASE("engine::run_detached_argv follows the spec's options", "[unit][engine
   }
   SECTION("--user only when set") {
     spec.user.reset();
-    for (const auto& engine : {podman_rootful, docker}) {
+    for (const auto &engine : {podman_rootful, docker}) {
       auto argv = fod::engine::run_detached_argv(engine, spec);
       CHECK_FALSE(contains(argv, "--user"));
       CHECK_FALSE(any_contains(option_values(argv, "--tmpfs"), ",U"));
@@ -188,7 +197,8 @@ TEST_CASE("engine::run_detached_argv follows the spec's options", "[unit][engine
     CHECK_FALSE(contains(argv, "--cap-add"));
   }
   SECTION("pure: the same spec gives the same argv") {
-    CHECK(fod::engine::run_detached_argv(docker, spec) == fod::engine::run_detached_argv(docker, spec));
+    CHECK(fod::engine::run_detached_argv(docker, spec) ==
+          fod::engine::run_detached_argv(docker, spec));
   }
   SECTION("the image comes after every option, so it cannot be read as one") {
     auto argv = fod::engine::run_detached_argv(podman_rootful, spec);
@@ -207,14 +217,14 @@ TEST_CASE("engine::exec_argv runs a command through the keeper", "[unit][engine]
   spec.session = "4242";
   spec.command = {"jq", "--help", "; rm -rf /", "$(x)", "", "a b", "--", "-e"};
 
-  auto tail_after_container = [&](const Argv& argv) {
+  auto tail_after_container = [&](const Argv &argv) {
     size_t at = index_of(argv, spec.container);
     REQUIRE(at < argv.size());
     return Argv(argv.begin() + static_cast<std::ptrdiff_t>(at), argv.end());
   };
 
   SECTION("container, keeper exec SESSION IMAGE SIZE --, then the command verbatim") {
-    for (const auto& engine : {podman_rootful, podman_rootless, docker}) {
+    for (const auto &engine : {podman_rootful, podman_rootless, docker}) {
       auto argv = fod::engine::exec_argv(engine, spec);
       CHECK(argv[0] == engine.cli);
       CHECK(argv[1] == "exec");
@@ -231,7 +241,7 @@ TEST_CASE("engine::exec_argv runs a command through the keeper", "[unit][engine]
     CHECK_FALSE(contains(fod::engine::exec_argv(docker, spec), "--interactive"));
   }
   SECTION("--tty and --detach-keys only with a terminal") {
-    for (const auto& engine : {podman_rootful, docker}) {
+    for (const auto &engine : {podman_rootful, docker}) {
       spec.tty = false;
       auto plain = fod::engine::exec_argv(engine, spec);
       CHECK_FALSE(contains(plain, "--tty"));
@@ -270,7 +280,7 @@ TEST_CASE("engine::exec_argv runs a command through the keeper", "[unit][engine]
     fod::test::EnvGuard env;
     env.set("FOD_UNIT_SECRET", "s3cr3t-value");
     spec.env_names = {"TERM", "FOD_UNIT_SECRET"};
-    for (const auto& engine : {podman_rootful, podman_rootless, docker}) {
+    for (const auto &engine : {podman_rootful, podman_rootless, docker}) {
       auto argv = fod::engine::exec_argv(engine, spec);
       CHECK(option_values(argv, "--env") == Argv{"TERM", "FOD_UNIT_SECRET"});
       CHECK_FALSE(any_contains(argv, "s3cr3t"));
@@ -305,7 +315,7 @@ TEST_CASE("engine::remove_argv and list_argv", "[unit][engine]") {
     CHECK(d[d.size() - 2] == "--");
   }
   SECTION("list filters by fod's labels and the owner's uid") {
-    for (const auto& engine : {podman_rootful, podman_rootless, docker}) {
+    for (const auto &engine : {podman_rootful, podman_rootless, docker}) {
       auto argv = fod::engine::list_argv(engine, 1234);
       CHECK(argv[0] == engine.cli);
       CHECK(argv[1] == "ps");
@@ -318,23 +328,26 @@ TEST_CASE("engine::remove_argv and list_argv", "[unit][engine]") {
     }
   }
   SECTION("each label given narrows the list, by presence or by value") {
-    auto argv = fod::engine::list_argv(docker, 1234, {"fod.runtime=0123456789abcdef", "fod.runtime"});
+    auto argv =
+        fod::engine::list_argv(docker, 1234, {"fod.runtime=0123456789abcdef", "fod.runtime"});
     auto filters = option_values(argv, "--filter");
     CHECK(filters == Argv{"label=fod.managed=true", "label=fod.owner=1234",
                           "label=fod.runtime=0123456789abcdef", "label=fod.runtime"});
     CHECK(argv[argv.size() - 2] == "--format");
   }
   SECTION("box_source_argv asks for the host source of the box mount only") {
-    for (const auto& engine : {podman_rootful, podman_rootless, docker}) {
+    for (const auto &engine : {podman_rootful, podman_rootless, docker}) {
       auto argv = fod::engine::box_source_argv(engine, "fod-1-x");
-      CHECK(argv == Argv{engine.cli, "inspect", "--format",
-                         "{{range .Mounts}}{{if eq .Destination \"/.fod/run\"}}{{.Source}}{{end}}{{end}}",
-                         "fod-1-x"});
+      CHECK(argv ==
+            Argv{engine.cli, "inspect", "--format",
+                 "{{range .Mounts}}{{if eq .Destination \"/.fod/run\"}}{{.Source}}{{end}}{{end}}",
+                 "fod-1-x"});
     }
   }
 }
 
-TEST_CASE("engine::container_key identifies what the container is, not what it is called", "[unit][engine]") {
+TEST_CASE("engine::container_key identifies what the container is, not what it is called",
+          "[unit][engine]") {
   const ContainerSpec base = sample_spec(true);
   const std::string key = fod::engine::container_key(podman_rootful, base);
 
@@ -352,39 +365,40 @@ TEST_CASE("engine::container_key identifies what the container is, not what it i
   }
   SECTION("each defining property changes the key") {
     std::vector<std::pair<std::string, ContainerSpec>> variants;
-    auto vary = [&](const std::string& what, auto change) {
+    auto vary = [&](const std::string &what, auto change) {
       ContainerSpec s = base;
       change(s);
       variants.emplace_back(what, s);
     };
-    vary("image", [](ContainerSpec& s) { s.image = "ghcr.io/jqlang/jq:1.8"; });
-    vary("bind source", [](ContainerSpec& s) { s.binds[0].source = "/home/u/other"; });
-    vary("bind target", [](ContainerSpec& s) { s.binds[0].target = "/home/u/other"; });
-    vary("bind read-only", [](ContainerSpec& s) { s.binds[0].read_only = true; });
-    vary("extra bind", [](ContainerSpec& s) { s.binds.push_back({"/data", "/data", true}); });
-    vary("hidden path", [](ContainerSpec& s) { s.hidden.push_back("/home/u/.cache/fod"); });
-    vary("network none", [](ContainerSpec& s) { s.network = Network::none; });
-    vary("network host", [](ContainerSpec& s) { s.network = Network::host; });
-    vary("capability added", [](ContainerSpec& s) { s.capabilities.push_back("SYS_PTRACE"); });
-    vary("capability removed", [](ContainerSpec& s) { s.capabilities.pop_back(); });
-    vary("memory", [](ContainerSpec& s) { s.memory = "1g"; });
-    vary("pids", [](ContainerSpec& s) { s.pids = 65; });
-    vary("user uid", [](ContainerSpec& s) { s.user->first = 1002; });
-    vary("user gid", [](ContainerSpec& s) { s.user->second = 1002; });
-    vary("no user", [](ContainerSpec& s) { s.user.reset(); });
-    vary("home", [](ContainerSpec& s) { s.home = "/home/v"; });
-    vary("home tmpfs", [](ContainerSpec& s) { s.home_on_tmpfs = false; });
-    vary("tmp tmpfs", [](ContainerSpec& s) { s.tmp_on_tmpfs = false; });
-    vary("keeper", [](ContainerSpec& s) { s.keeper_path = "/opt/fod/fod-keeper"; });
-    vary("runtime directory", [](ContainerSpec& s) { s.runtime = "0123456789abcdef"; });
-    for (const auto& [what, spec] : variants) {
+    vary("image", [](ContainerSpec &s) { s.image = "ghcr.io/jqlang/jq:1.8"; });
+    vary("bind source", [](ContainerSpec &s) { s.binds[0].source = "/home/u/other"; });
+    vary("bind target", [](ContainerSpec &s) { s.binds[0].target = "/home/u/other"; });
+    vary("bind read-only", [](ContainerSpec &s) { s.binds[0].read_only = true; });
+    vary("extra bind", [](ContainerSpec &s) { s.binds.push_back({"/data", "/data", true}); });
+    vary("hidden path", [](ContainerSpec &s) { s.hidden.push_back("/home/u/.cache/fod"); });
+    vary("network none", [](ContainerSpec &s) { s.network = Network::none; });
+    vary("network host", [](ContainerSpec &s) { s.network = Network::host; });
+    vary("capability added", [](ContainerSpec &s) { s.capabilities.push_back("SYS_PTRACE"); });
+    vary("capability removed", [](ContainerSpec &s) { s.capabilities.pop_back(); });
+    vary("memory", [](ContainerSpec &s) { s.memory = "1g"; });
+    vary("pids", [](ContainerSpec &s) { s.pids = 65; });
+    vary("user uid", [](ContainerSpec &s) { s.user->first = 1002; });
+    vary("user gid", [](ContainerSpec &s) { s.user->second = 1002; });
+    vary("no user", [](ContainerSpec &s) { s.user.reset(); });
+    vary("home", [](ContainerSpec &s) { s.home = "/home/v"; });
+    vary("home tmpfs", [](ContainerSpec &s) { s.home_on_tmpfs = false; });
+    vary("tmp tmpfs", [](ContainerSpec &s) { s.tmp_on_tmpfs = false; });
+    vary("keeper", [](ContainerSpec &s) { s.keeper_path = "/opt/fod/fod-keeper"; });
+    vary("runtime directory", [](ContainerSpec &s) { s.runtime = "0123456789abcdef"; });
+    for (const auto &[what, spec] : variants) {
       INFO("changed: " << what);
       CHECK(fod::engine::container_key(podman_rootful, spec) != key);
     }
   }
   SECTION("the engine kind, CLI and mode change the key") {
     CHECK(fod::engine::container_key(Engine{Kind::docker, "/usr/bin/podman", false}, base) != key);
-    CHECK(fod::engine::container_key(Engine{Kind::podman, "/usr/local/bin/podman", false}, base) != key);
+    CHECK(fod::engine::container_key(Engine{Kind::podman, "/usr/local/bin/podman", false}, base) !=
+          key);
     CHECK(fod::engine::container_key(Engine{Kind::podman, "/usr/bin/podman", true}, base) != key);
   }
   SECTION("moving a value between neighbouring fields changes the key") {

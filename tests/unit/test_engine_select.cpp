@@ -11,7 +11,9 @@ using fod::test::TempDir;
 
 namespace {
 
-bool mentions(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool mentions(const std::string &text, const std::string &part) {
+  return text.find(part) != std::string::npos;
+}
 
 // A directory of fake engine CLIs that is the whole PATH for the test.
 struct FakePath {
@@ -22,7 +24,7 @@ struct FakePath {
     env.set("PATH", dir / "bin");
     env.unset("FOD_ENGINE");
   }
-  std::string add(const std::string& name, const std::string& subdir = "bin", mode_t mode = 0755) {
+  std::string add(const std::string &name, const std::string &subdir = "bin", mode_t mode = 0755) {
     return dir.write(subdir + "/" + name, "#!/bin/sh\nexit 0\n", mode);
   }
 };

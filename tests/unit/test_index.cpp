@@ -17,10 +17,10 @@ using fod::test::TempDir;
 namespace {
 
 // The index files in cache_dir.
-std::vector<std::string> index_files(const std::string& cache_dir) {
+std::vector<std::string> index_files(const std::string &cache_dir) {
   std::vector<std::string> files;
-  if (DIR* dir = opendir(cache_dir.c_str())) {
-    while (const dirent* e = readdir(dir)) {
+  if (DIR *dir = opendir(cache_dir.c_str())) {
+    while (const dirent *e = readdir(dir)) {
       std::string name = e->d_name;
       if (name.compare(0, 6, "index-") == 0) {
         files.push_back(fod::util::join(cache_dir, name));
@@ -32,7 +32,7 @@ std::vector<std::string> index_files(const std::string& cache_dir) {
 }
 
 // Rewrites path in place (same inode) with content.
-void rewrite_in_place(const std::string& path, const std::string& content) {
+void rewrite_in_place(const std::string &path, const std::string &content) {
   int fd = open(path.c_str(), O_WRONLY | O_TRUNC);
   REQUIRE(fd >= 0);
   REQUIRE(write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()));
@@ -40,7 +40,7 @@ void rewrite_in_place(const std::string& path, const std::string& content) {
 }
 
 // Moves path's modification time seconds into the future.
-void push_mtime_forward(const std::string& path, long seconds) {
+void push_mtime_forward(const std::string &path, long seconds) {
   struct stat st {};
   REQUIRE(stat(path.c_str(), &st) == 0);
   timespec times[2] = {st.st_atim, st.st_mtim};
@@ -48,7 +48,7 @@ void push_mtime_forward(const std::string& path, long seconds) {
   REQUIRE(utimensat(AT_FDCWD, path.c_str(), times, 0) == 0);
 }
 
-void check_same_entry(const fod::mapping::Entry& a, const fod::mapping::Entry& b) {
+void check_same_entry(const fod::mapping::Entry &a, const fod::mapping::Entry &b) {
   INFO("entry " << a.name);
   CHECK(a.name == b.name);
   CHECK(a.image == b.image);
@@ -73,9 +73,11 @@ void check_same_entry(const fod::mapping::Entry& a, const fod::mapping::Entry& b
 
 TEST_CASE("mapping::load_indexed reads YAML once and then serves the index", "[unit][index]") {
   TempDir root;
-  std::vector<Layer> layers = {{"package", root / "share"}, {"system", root / "etc"}, {"user", root / "config"}};
+  std::vector<Layer> layers = {
+      {"package", root / "share"}, {"system", root / "etc"}, {"user", root / "config"}};
   const std::string cache = root / "cache/fod";
-  const std::string user_file = root.write("config/mappings.yaml", "commands:\n  jq:\n    image: jq:1\n");
+  const std::string user_file =
+      root.write("config/mappings.yaml", "commands:\n  jq:\n    image: jq:1\n");
 
   auto first = load_indexed(layers, cache);
   REQUIRE(first.rebuilt);
@@ -127,7 +129,8 @@ TEST_CASE("mapping::load_indexed reads YAML once and then serves the index", "[u
     CHECK_FALSE(load_indexed(layers, cache).rebuilt);
   }
   SECTION("removing a file in mappings.d rebuilds") {
-    std::string extra = root.write("etc/mappings.d/extra.yaml", "commands:\n  yq:\n    image: yq:4\n");
+    std::string extra =
+        root.write("etc/mappings.d/extra.yaml", "commands:\n  yq:\n    image: yq:4\n");
     REQUIRE(load_indexed(layers, cache).mapping.find("yq") != nullptr);
     REQUIRE(unlink(extra.c_str()) == 0);
     auto second = load_indexed(layers, cache);
@@ -167,12 +170,12 @@ TEST_CASE("mapping::load_indexed reads YAML once and then serves the index", "[u
         "{}\n",
         "[1,2,3]\n",
         "{\"format\": 999, \"sources\": {}}\n",
-        header.substr(0, header.size() - 1),                  // header without its newline
-        header + "jq\t{\"image\": \"jq:1\"",                // truncated entry line
-        header + "jq {\"image\": \"jq:1\"}\n",               // entry line without a tab
-        header + "jq\t[]\n",                                 // entry that is not an object
-        good->substr(0, good->size() - 1)};                   // last newline lost
-    for (const auto& garbage : damaged) {
+        header.substr(0, header.size() - 1),   // header without its newline
+        header + "jq\t{\"image\": \"jq:1\"",   // truncated entry line
+        header + "jq {\"image\": \"jq:1\"}\n", // entry line without a tab
+        header + "jq\t[]\n",                   // entry that is not an object
+        good->substr(0, good->size() - 1)};    // last newline lost
+    for (const auto &garbage : damaged) {
       INFO("index content: " << garbage);
       REQUIRE(fod::util::write_file_atomic(files[0], garbage));
       auto again = load_indexed(layers, cache);
@@ -213,8 +216,9 @@ TEST_CASE("mapping::load_indexed reads YAML once and then serves the index", "[u
 TEST_CASE("mapping::load_indexed keeps diagnostics across the round trip", "[unit][index]") {
   TempDir root;
   std::vector<Layer> layers = {{"user", root / "config"}};
-  const std::string file = root.write("config/mappings.yaml",
-                                      "commands:\n  ok:\n    image: ok:1\n    colour: red\n  bad:\n    image: bad\n");
+  const std::string file =
+      root.write("config/mappings.yaml",
+                 "commands:\n  ok:\n    image: ok:1\n    colour: red\n  bad:\n    image: bad\n");
 
   auto first = load_indexed(layers, root / "cache");
   REQUIRE(first.rebuilt);
@@ -233,7 +237,8 @@ TEST_CASE("mapping::load_indexed round-trips every field of entries and config",
   TempDir root;
   std::vector<Layer> layers = {{"package", root / "share"}, {"user", root / "config"}};
   root.write("share/mappings.yaml", "commands:\n  plain:\n    image: plain:1\n");
-  root.write("config/config.yaml", "engine: docker\nttl: 1h\nmemory: 3g\npids: 77\nfast_path: false\n");
+  root.write("config/config.yaml",
+             "engine: docker\nttl: 1h\nmemory: 3g\npids: 77\nfast_path: false\n");
   root.write("config/mappings.d/full.yaml", R"(commands:
   full:
     image: localhost:5000/team/full:1@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
@@ -254,7 +259,7 @@ TEST_CASE("mapping::load_indexed round-trips every field of entries and config",
   REQUIRE(fresh.rebuilt);
   REQUIRE(fresh.mapping.diagnostics.empty());
   REQUIRE(fresh.mapping.entries.size() == 3);
-  const auto* full = fresh.mapping.find("full");
+  const auto *full = fresh.mapping.find("full");
   REQUIRE(full != nullptr);
   CHECK(full->entrypoint == std::vector<std::string>{"/bin/full", "--flag", "with space", ""});
   CHECK(full->ttl == 9000s);
@@ -262,8 +267,8 @@ TEST_CASE("mapping::load_indexed round-trips every field of entries and config",
   auto cached = load_indexed(layers, root / "cache");
   REQUIRE_FALSE(cached.rebuilt);
   REQUIRE(cached.mapping.entries.size() == fresh.mapping.entries.size());
-  for (const auto& [name, entry] : fresh.mapping.entries) {
-    const auto* again = cached.mapping.find(name);
+  for (const auto &[name, entry] : fresh.mapping.entries) {
+    const auto *again = cached.mapping.find(name);
     REQUIRE(again != nullptr);
     check_same_entry(entry, *again);
   }
@@ -274,14 +279,16 @@ TEST_CASE("mapping::load_indexed round-trips every field of entries and config",
   CHECK_FALSE(cached.mapping.config.fast_path);
 }
 
-TEST_CASE("mapping::load_indexed with only reads one command from a current index", "[unit][index]") {
+TEST_CASE("mapping::load_indexed with only reads one command from a current index",
+          "[unit][index]") {
   TempDir root;
   std::vector<Layer> layers = {{"package", root / "share"}, {"user", root / "config"}};
   const std::string cache = root / "cache";
   root.write("share/config.yaml", "pids: 55\n");
   root.write("share/mappings.yaml", "commands:\n  jq:\n    image: jq:1\n    network: none\n"
                                     "  yq:\n    image: yq:4\n  rg:\n    image: rg:14\n");
-  root.write("config/mappings.yaml", "commands:\n  rg:\n    disabled: true\n  fd:\n    image: fd\n");
+  root.write("config/mappings.yaml",
+             "commands:\n  rg:\n    disabled: true\n  fd:\n    image: fd\n");
 
   SECTION("a stale index is rebuilt in full, whatever only says") {
     auto first = load_indexed(layers, cache, std::string("yq"));
@@ -304,7 +311,7 @@ TEST_CASE("mapping::load_indexed with only reads one command from a current inde
   SECTION("every entry, first and last alike, can be read alone") {
     auto full = load_indexed(layers, cache);
     REQUIRE(full.mapping.entries.size() == 2);
-    for (const auto& [name, entry] : full.mapping.entries) {
+    for (const auto &[name, entry] : full.mapping.entries) {
       auto one = load_indexed(layers, cache, name);
       CHECK_FALSE(one.rebuilt);
       REQUIRE(one.mapping.find(name) != nullptr);
@@ -313,7 +320,7 @@ TEST_CASE("mapping::load_indexed with only reads one command from a current inde
   }
   SECTION("an unmapped, disabled or rejected command yields no entry") {
     load_indexed(layers, cache);
-    for (const char* name : {"missing", "rg", "fd", "", "j", "jq\t", "config"}) {
+    for (const char *name : {"missing", "rg", "fd", "", "j", "jq\t", "config"}) {
       INFO("only: " << name);
       auto none = load_indexed(layers, cache, std::string(name));
       CHECK_FALSE(none.rebuilt);
@@ -328,7 +335,8 @@ TEST_CASE("mapping::load_indexed with only reads one command from a current inde
     REQUIRE(text);
     auto at = text->find("\njq\t");
     REQUIRE(at != std::string::npos);
-    std::string damaged = text->substr(0, at + 4) + "{\"image\": " + text->substr(text->find('\n', at + 1));
+    std::string damaged =
+        text->substr(0, at + 4) + "{\"image\": " + text->substr(text->find('\n', at + 1));
     REQUIRE(fod::util::write_file_atomic(files[0], damaged));
     auto again = load_indexed(layers, cache, std::string("jq"));
     CHECK(again.rebuilt);
@@ -344,14 +352,17 @@ TEST_CASE("mapping::load_indexed with only reads one command from a current inde
   }
 }
 
-TEST_CASE("mapping::index_sources lists every path whose change makes the index stale", "[unit][index]") {
+TEST_CASE("mapping::index_sources lists every path whose change makes the index stale",
+          "[unit][index]") {
   TempDir root;
   std::vector<Layer> layers = {{"package", root / "share"}, {"user", root / "config"}};
   root.write("config/mappings.d/a.yaml", "");
   root.write("config/mappings.d/notes.txt", "");
   auto sources = fod::mapping::index_sources(layers);
-  auto has = [&](const std::string& path) { return std::find(sources.begin(), sources.end(), path) != sources.end(); };
-  for (const auto& layer : layers) {
+  auto has = [&](const std::string &path) {
+    return std::find(sources.begin(), sources.end(), path) != sources.end();
+  };
+  for (const auto &layer : layers) {
     INFO("layer " << layer.name);
     CHECK(has(layer.dir + "/config.yaml"));
     CHECK(has(layer.dir + "/mappings.yaml"));

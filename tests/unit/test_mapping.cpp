@@ -16,25 +16,27 @@ namespace {
 
 const std::string digest = "sha256:" + std::string(64, 'a');
 
-Mapping parse(const std::string& text, const std::string& file = "m.yaml") {
+Mapping parse(const std::string &text, const std::string &file = "m.yaml") {
   Mapping mapping;
   fod::mapping::apply_mapping_text(text, "user", file, mapping);
   return mapping;
 }
 
 // The diagnostics that start with prefix ("file:line:").
-std::vector<std::string> diagnostics_at(const Mapping& mapping, const std::string& prefix) {
+std::vector<std::string> diagnostics_at(const Mapping &mapping, const std::string &prefix) {
   std::vector<std::string> out;
   std::copy_if(mapping.diagnostics.begin(), mapping.diagnostics.end(), std::back_inserter(out),
-               [&](const std::string& d) { return d.compare(0, prefix.size(), prefix) == 0; });
+               [&](const std::string &d) { return d.compare(0, prefix.size(), prefix) == 0; });
   return out;
 }
 
-bool mentions(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool mentions(const std::string &text, const std::string &part) {
+  return text.find(part) != std::string::npos;
+}
 
 // Applies one entry for name with body (indented fields) and expects it to be
 // skipped with exactly one diagnostic on line.
-void expect_entry_rejected(const std::string& body, int line, const std::string& reason_part = "") {
+void expect_entry_rejected(const std::string &body, int line, const std::string &reason_part = "") {
   std::string text = "commands:\n  good:\n    image: good:1\n  bad:\n" + body;
   Mapping m = parse(text);
   INFO("yaml:\n" << text);
@@ -56,7 +58,7 @@ TEST_CASE("mapping::apply_mapping_text parses every field of an entry", "[unit][
   SECTION("a minimal entry runs its own name, with the default network and no extras") {
     Mapping m = parse("commands:\n  jq:\n    image: ghcr.io/jqlang/jq:1.7\n");
     CHECK(m.diagnostics.empty());
-    const auto* e = m.find("jq");
+    const auto *e = m.find("jq");
     REQUIRE(e != nullptr);
     CHECK(e->name == "jq");
     CHECK(e->image == "ghcr.io/jqlang/jq:1.7");
@@ -88,7 +90,7 @@ TEST_CASE("mapping::apply_mapping_text parses every field of an entry", "[unit][
     pids: 64
 )");
     CHECK(m.diagnostics.empty());
-    const auto* e = m.find("tool");
+    const auto *e = m.find("tool");
     REQUIRE(e != nullptr);
     CHECK(e->image == "registry.example.com/team/tool:2.0");
     CHECK(e->entrypoint == std::vector<std::string>{"/usr/bin/python3", "-m", "tool"});
@@ -118,16 +120,18 @@ TEST_CASE("mapping::apply_mapping_text parses every field of an entry", "[unit][
   }
 
   SECTION("a single string is a one-element list for entrypoint and env") {
-    Mapping m = parse("commands:\n  rg:\n    image: rg:14\n    entrypoint: ripgrep\n    env: RG_CONFIG\n");
-    const auto* e = m.find("rg");
+    Mapping m =
+        parse("commands:\n  rg:\n    image: rg:14\n    entrypoint: ripgrep\n    env: RG_CONFIG\n");
+    const auto *e = m.find("rg");
     REQUIRE(e != nullptr);
     CHECK(e->entrypoint == std::vector<std::string>{"ripgrep"});
     CHECK(e->env == std::vector<std::string>{"RG_CONFIG"});
   }
 
   SECTION("ttl accepts each duration form") {
-    Mapping m = parse("commands:\n  a:\n    image: a:1\n    ttl: 90\n  b:\n    image: b:1\n    ttl: 10m\n"
-                      "  c:\n    image: c:1\n    ttl: 2h\n");
+    Mapping m =
+        parse("commands:\n  a:\n    image: a:1\n    ttl: 90\n  b:\n    image: b:1\n    ttl: 10m\n"
+              "  c:\n    image: c:1\n    ttl: 2h\n");
     REQUIRE(m.diagnostics.empty());
     CHECK(m.find("a")->ttl == 90s);
     CHECK(m.find("b")->ttl == 600s);
@@ -136,8 +140,9 @@ TEST_CASE("mapping::apply_mapping_text parses every field of an entry", "[unit][
 
   SECTION("the origin names the layer, the file and the line of the command") {
     Mapping mapping;
-    fod::mapping::apply_mapping_text("# tools\ncommands:\n  jq:\n    image: jq:1\n\n  yq:\n    image: yq:4\n",
-                                     "system", "/etc/fod/mappings.yaml", mapping);
+    fod::mapping::apply_mapping_text(
+        "# tools\ncommands:\n  jq:\n    image: jq:1\n\n  yq:\n    image: yq:4\n", "system",
+        "/etc/fod/mappings.yaml", mapping);
     REQUIRE(mapping.find("yq") != nullptr);
     CHECK(mapping.find("jq")->origin.layer == "system");
     CHECK(mapping.find("jq")->origin.file == "/etc/fod/mappings.yaml");
@@ -163,7 +168,7 @@ TEST_CASE("mapping::apply_mapping_text replaces and disables entries", "[unit][m
 
   SECTION("a later entry replaces an earlier one whole: unset fields fall back to defaults") {
     fod::mapping::apply_mapping_text("commands:\n  jq:\n    image: jq:2\n", "user", "high.yaml", m);
-    const auto* e = m.find("jq");
+    const auto *e = m.find("jq");
     REQUIRE(e != nullptr);
     CHECK(e->image == "jq:2");
     CHECK(e->env.empty());
@@ -174,20 +179,22 @@ TEST_CASE("mapping::apply_mapping_text replaces and disables entries", "[unit][m
     CHECK(m.find("yq") != nullptr);
   }
   SECTION("disabled: true hides an earlier entry, and needs no image") {
-    fod::mapping::apply_mapping_text("commands:\n  jq:\n    disabled: true\n", "user", "high.yaml", m);
+    fod::mapping::apply_mapping_text("commands:\n  jq:\n    disabled: true\n", "user", "high.yaml",
+                                     m);
     CHECK(m.find("jq") == nullptr);
     CHECK(m.find("yq") != nullptr);
     CHECK(m.diagnostics.empty());
   }
   SECTION("disabled: false is an ordinary entry") {
-    fod::mapping::apply_mapping_text("commands:\n  jq:\n    image: jq:3\n    disabled: false\n", "user",
-                                     "high.yaml", m);
+    fod::mapping::apply_mapping_text("commands:\n  jq:\n    image: jq:3\n    disabled: false\n",
+                                     "user", "high.yaml", m);
     REQUIRE(m.find("jq") != nullptr);
     CHECK(m.find("jq")->image == "jq:3");
     CHECK(m.diagnostics.empty());
   }
   SECTION("disabling a command nobody mapped is harmless") {
-    fod::mapping::apply_mapping_text("commands:\n  zz:\n    disabled: true\n", "user", "high.yaml", m);
+    fod::mapping::apply_mapping_text("commands:\n  zz:\n    disabled: true\n", "user", "high.yaml",
+                                     m);
     CHECK(m.find("zz") == nullptr);
     CHECK(m.diagnostics.empty());
   }
@@ -198,48 +205,84 @@ TEST_CASE("mapping::apply_mapping_text replaces and disables entries", "[unit][m
     CHECK(m.diagnostics.size() == 1);
   }
   SECTION("a file that does not parse changes nothing") {
-    fod::mapping::apply_mapping_text("commands:\n  jq:\n    disabled: true\n   yq: x\n", "user", "high.yaml", m);
+    fod::mapping::apply_mapping_text("commands:\n  jq:\n    disabled: true\n   yq: x\n", "user",
+                                     "high.yaml", m);
     CHECK(m.find("jq") != nullptr);
     CHECK(m.find("yq") != nullptr);
     CHECK(m.diagnostics.size() == 1);
   }
 }
 
-TEST_CASE("mapping::apply_mapping_text skips only an invalid entry, naming file:line", "[unit][mapping]") {
+TEST_CASE("mapping::apply_mapping_text skips only an invalid entry, naming file:line",
+          "[unit][mapping]") {
   // In these bodies the bad entry's name is on line 4 and its fields start on line 5.
-  SECTION("missing image: reported at the entry") { expect_entry_rejected("    network: none\n", 5, "no 'image'"); }
-  SECTION("an entry that is not a map") { expect_entry_rejected("    - image: x:1\n", 5); }
-  SECTION("image without tag or digest") { expect_entry_rejected("    image: ubuntu\n", 5, "ubuntu"); }
+  SECTION("missing image: reported at the entry") {
+    expect_entry_rejected("    network: none\n", 5, "no 'image'");
+  }
+  SECTION("an entry that is not a map") {
+    expect_entry_rejected("    - image: x:1\n", 5);
+  }
+  SECTION("image without tag or digest") {
+    expect_entry_rejected("    image: ubuntu\n", 5, "ubuntu");
+  }
   SECTION("image on a later line is reported on its own line") {
     expect_entry_rejected("    network: none\n    env: [A]\n    image: ubuntu\n", 7, "pinned");
   }
-  SECTION("image with upper-case repository") { expect_entry_rejected("    image: Ubuntu:22.04\n", 5); }
-  SECTION("image with a malformed digest") { expect_entry_rejected("    image: x@sha256:abc\n", 5, "digest"); }
+  SECTION("image with upper-case repository") {
+    expect_entry_rejected("    image: Ubuntu:22.04\n", 5);
+  }
+  SECTION("image with a malformed digest") {
+    expect_entry_rejected("    image: x@sha256:abc\n", 5, "digest");
+  }
   SECTION("network other than none, default, host") {
     expect_entry_rejected("    image: x:1\n    network: bridge\n", 6, "bridge");
   }
-  SECTION("env that is not a variable name") { expect_entry_rejected("    image: x:1\n    env: [OK, 1BAD]\n", 6); }
-  SECTION("env given as a map") { expect_entry_rejected("    image: x:1\n    env: {A: b}\n", 6); }
-  SECTION("relative mount") { expect_entry_rejected("    image: x:1\n    mounts: [data]\n", 6, "data"); }
-  SECTION("mounting /") { expect_entry_rejected("    image: x:1\n    mounts:\n      - /:ro\n", 7); }
-  SECTION("mount path with ':'") { expect_entry_rejected("    image: x:1\n    mounts:\n      - /a:b\n", 7); }
-  SECTION("mount path with ','") { expect_entry_rejected("    image: x:1\n    mounts:\n      - /a,b\n", 7); }
-  SECTION("mounts not a list") { expect_entry_rejected("    image: x:1\n    mounts: /data\n", 6); }
+  SECTION("env that is not a variable name") {
+    expect_entry_rejected("    image: x:1\n    env: [OK, 1BAD]\n", 6);
+  }
+  SECTION("env given as a map") {
+    expect_entry_rejected("    image: x:1\n    env: {A: b}\n", 6);
+  }
+  SECTION("relative mount") {
+    expect_entry_rejected("    image: x:1\n    mounts: [data]\n", 6, "data");
+  }
+  SECTION("mounting /") {
+    expect_entry_rejected("    image: x:1\n    mounts:\n      - /:ro\n", 7);
+  }
+  SECTION("mount path with ':'") {
+    expect_entry_rejected("    image: x:1\n    mounts:\n      - /a:b\n", 7);
+  }
+  SECTION("mount path with ','") {
+    expect_entry_rejected("    image: x:1\n    mounts:\n      - /a,b\n", 7);
+  }
+  SECTION("mounts not a list") {
+    expect_entry_rejected("    image: x:1\n    mounts: /data\n", 6);
+  }
   SECTION("capability ALL, in any spelling") {
     expect_entry_rejected("    image: x:1\n    capabilities: [ALL]\n", 6, "ALL");
     expect_entry_rejected("    image: x:1\n    capabilities: [cap_all]\n", 6, "ALL");
   }
-  SECTION("unknown capability") { expect_entry_rejected("    image: x:1\n    capabilities: [FLY]\n", 6, "FLY"); }
-  SECTION("ttl that is not a duration") { expect_entry_rejected("    image: x:1\n    ttl: soon\n", 6, "soon"); }
-  SECTION("memory without a number") { expect_entry_rejected("    image: x:1\n    memory: lots\n", 6); }
+  SECTION("unknown capability") {
+    expect_entry_rejected("    image: x:1\n    capabilities: [FLY]\n", 6, "FLY");
+  }
+  SECTION("ttl that is not a duration") {
+    expect_entry_rejected("    image: x:1\n    ttl: soon\n", 6, "soon");
+  }
+  SECTION("memory without a number") {
+    expect_entry_rejected("    image: x:1\n    memory: lots\n", 6);
+  }
   SECTION("pids zero, negative or not a number") {
     expect_entry_rejected("    image: x:1\n    pids: 0\n", 6);
     expect_entry_rejected("    image: x:1\n    pids: -5\n", 6);
     expect_entry_rejected("    image: x:1\n    pids: 12abc\n", 6);
     expect_entry_rejected("    image: x:1\n    pids: 99999999999999\n", 6);
   }
-  SECTION("empty entrypoint") { expect_entry_rejected("    image: x:1\n    entrypoint: []\n", 6); }
-  SECTION("disabled that is not a boolean") { expect_entry_rejected("    image: x:1\n    disabled: maybe\n", 6); }
+  SECTION("empty entrypoint") {
+    expect_entry_rejected("    image: x:1\n    entrypoint: []\n", 6);
+  }
+  SECTION("disabled that is not a boolean") {
+    expect_entry_rejected("    image: x:1\n    disabled: maybe\n", 6);
+  }
 
   SECTION("several bad entries each give their own line, good ones all load") {
     Mapping m = parse(R"(commands:
@@ -297,10 +340,11 @@ TEST_CASE("mapping::apply_mapping_text rejects bad command names", "[unit][mappi
   }
 }
 
-TEST_CASE("mapping::apply_mapping_text warns about unknown keys and keeps the entry", "[unit][mapping]") {
+TEST_CASE("mapping::apply_mapping_text warns about unknown keys and keeps the entry",
+          "[unit][mapping]") {
   SECTION("an unknown key in an entry is reported on its line") {
     Mapping m = parse("commands:\n  jq:\n    image: jq:1\n    imgae: jq:2\n");
-    const auto* e = m.find("jq");
+    const auto *e = m.find("jq");
     REQUIRE(e != nullptr);
     CHECK(e->image == "jq:1");
     REQUIRE(m.diagnostics.size() == 1);
@@ -316,7 +360,8 @@ TEST_CASE("mapping::apply_mapping_text warns about unknown keys and keeps the en
   }
 }
 
-TEST_CASE("mapping::apply_mapping_text skips a broken file whole with one diagnostic", "[unit][mapping]") {
+TEST_CASE("mapping::apply_mapping_text skips a broken file whole with one diagnostic",
+          "[unit][mapping]") {
   SECTION("bad indentation: reported on its line, nothing from the file applies") {
     Mapping m = parse("commands:\n  jq:\n    image: jq:1\n   bad: x\n");
     CHECK(m.entries.empty());
@@ -355,17 +400,24 @@ TEST_CASE("mapping::check_image_reference accepts pinned references only", "[uni
   using fod::mapping::check_image_reference;
 
   SECTION("tags, registries with ports, and digests are accepted") {
-    const std::vector<std::string> images = {
-        "ubuntu:22.04", "docker.io/library/ubuntu:22.04", "ghcr.io/owner/repo:v1.2.3", "localhost:5000/x:1",
-        "localhost/x:1", "registry.example.com:443/team/sub/tool:latest", "my-registry.io/a_b/c.d:1_0-rc",
-        "x@" + digest, "x:1@" + digest, "localhost:5000/x@" + digest};
-    for (const auto& image : images) {
+    const std::vector<std::string> images = {"ubuntu:22.04",
+                                             "docker.io/library/ubuntu:22.04",
+                                             "ghcr.io/owner/repo:v1.2.3",
+                                             "localhost:5000/x:1",
+                                             "localhost/x:1",
+                                             "registry.example.com:443/team/sub/tool:latest",
+                                             "my-registry.io/a_b/c.d:1_0-rc",
+                                             "x@" + digest,
+                                             "x:1@" + digest,
+                                             "localhost:5000/x@" + digest};
+    for (const auto &image : images) {
       INFO(image);
       CHECK_FALSE(check_image_reference(image));
     }
   }
   SECTION("unpinned references are rejected, including a registry port without a tag") {
-    for (const std::string image : {"ubuntu", "library/ubuntu", "localhost:5000/x", "ghcr.io/o/r"}) {
+    for (const std::string image :
+         {"ubuntu", "library/ubuntu", "localhost:5000/x", "ghcr.io/o/r"}) {
       INFO(image);
       auto problem = check_image_reference(image);
       REQUIRE(problem);
@@ -373,19 +425,35 @@ TEST_CASE("mapping::check_image_reference accepts pinned references only", "[uni
     }
   }
   SECTION("malformed digests are rejected") {
-    const std::vector<std::string> images = {
-        "x@sha256:abc", "x@sha256:" + std::string(64, 'A'), "x@sha256:" + std::string(65, 'a'),
-        "x@md5:" + std::string(32, 'a'), "x@" + std::string(64, 'a'), "x@sha256:" + std::string(63, 'a') + "g"};
-    for (const auto& image : images) {
+    const std::vector<std::string> images = {"x@sha256:abc",
+                                             "x@sha256:" + std::string(64, 'A'),
+                                             "x@sha256:" + std::string(65, 'a'),
+                                             "x@md5:" + std::string(32, 'a'),
+                                             "x@" + std::string(64, 'a'),
+                                             "x@sha256:" + std::string(63, 'a') + "g"};
+    for (const auto &image : images) {
       INFO(image);
       CHECK(check_image_reference(image));
     }
   }
   SECTION("malformed names and tags are rejected") {
-    const std::vector<std::string> images = {
-        "", "Ubuntu:1", "x:", "x:-bad", "x:.bad", "x:1 2", "x:1;rm", "/x:1", "x//y:1", "x/:1", "-x:1", "x-:1",
-        "a/B:1", "bad host:1/x:1", "host:port/x:1", "x:" + std::string(129, 'a')};
-    for (const auto& image : images) {
+    const std::vector<std::string> images = {"",
+                                             "Ubuntu:1",
+                                             "x:",
+                                             "x:-bad",
+                                             "x:.bad",
+                                             "x:1 2",
+                                             "x:1;rm",
+                                             "/x:1",
+                                             "x//y:1",
+                                             "x/:1",
+                                             "-x:1",
+                                             "x-:1",
+                                             "a/B:1",
+                                             "bad host:1/x:1",
+                                             "host:port/x:1",
+                                             "x:" + std::string(129, 'a')};
+    for (const auto &image : images) {
       INFO(image);
       CHECK(check_image_reference(image));
     }
@@ -408,22 +476,25 @@ TEST_CASE("mapping: an image that an engine could read as an option or a path tr
     expect_entry_rejected("    image: x/-y:1\n", 5, "-y");
   }
   SECTION("the reason says which part is wrong") {
-    for (const std::string& image : std::vector<std::string>{"-u0:0/x:1", "-x:1", "--privileged:1", "-v/:/host/x:1", "a..b/x:1",
-                                    "x/a..b:1", "x/-y:1", "x/y-:1", "x/.y:1", "-host.example/x:1",
-                                    "host-.example/x:1", "x/y:-1", "x@sha256:" + std::string(64, 'g')}) {
+    for (const std::string &image : std::vector<std::string>{
+             "-u0:0/x:1", "-x:1", "--privileged:1", "-v/:/host/x:1", "a..b/x:1", "x/a..b:1",
+             "x/-y:1", "x/y-:1", "x/.y:1", "-host.example/x:1", "host-.example/x:1", "x/y:-1",
+             "x@sha256:" + std::string(64, 'g')}) {
       INFO(image);
       auto problem = check_image_reference(image);
       REQUIRE(problem);
       CHECK_FALSE(problem->empty());
     }
     CHECK(mentions(*check_image_reference("-u0:0/x:1"), "'-u0:0' is not a registry host"));
-    CHECK(mentions(*check_image_reference("a..b/x:1"), "'a..b' is not a registry host"));  // a '.': a host
+    CHECK(mentions(*check_image_reference("a..b/x:1"),
+                   "'a..b' is not a registry host")); // a '.': a host
     CHECK(mentions(*check_image_reference("x/a..b:1"), "'a..b' is not a valid part"));
     CHECK(mentions(*check_image_reference("x/-y:1"), "'-y' is not a valid part"));
   }
   SECTION("what the engines accept still loads: separators, ports, IPv6, digests") {
-    for (const std::string& image : std::vector<std::string>{"a__b/c--d/e.f_g:1", "127.0.0.1:5000/x:1", "[::1]:5000/x:1",
-                                    "Registry.Example/x:1", "x:1@" + digest, "x@" + digest}) {
+    for (const std::string &image :
+         std::vector<std::string>{"a__b/c--d/e.f_g:1", "127.0.0.1:5000/x:1", "[::1]:5000/x:1",
+                                  "Registry.Example/x:1", "x:1@" + digest, "x@" + digest}) {
       INFO(image);
       CHECK_FALSE(check_image_reference(image));
     }
@@ -446,7 +517,7 @@ TEST_CASE("mapping::normalize_capability and check_capability", "[unit][mapping]
     CHECK_FALSE(check_capability("sys_ptrace"));
   }
   SECTION("ALL is refused with a reason that says so") {
-    for (const char* all : {"ALL", "all", "CAP_ALL", "cap_all"}) {
+    for (const char *all : {"ALL", "all", "CAP_ALL", "cap_all"}) {
       auto problem = check_capability(all);
       REQUIRE(problem);
       CHECK(mentions(*problem, "ALL"));
@@ -462,11 +533,11 @@ TEST_CASE("mapping::normalize_capability and check_capability", "[unit][mapping]
 
 TEST_CASE("mapping::check_memory accepts a number with an optional unit", "[unit][mapping]") {
   using fod::mapping::check_memory;
-  for (const char* ok : {"512m", "2g", "2G", "1024", "100k", "4096b"}) {
+  for (const char *ok : {"512m", "2g", "2G", "1024", "100k", "4096b"}) {
     INFO(ok);
     CHECK_FALSE(check_memory(ok));
   }
-  for (const char* bad : {"", "m", "1.5g", "10t", "-1", "10 m", "10mb", "g2"}) {
+  for (const char *bad : {"", "m", "1.5g", "10t", "-1", "10 m", "10mb", "g2"}) {
     INFO(bad);
     CHECK(check_memory(bad));
   }
@@ -512,7 +583,8 @@ TEST_CASE("mapping::apply_config_text applies each setting on its own", "[unit][
   }
   SECTION("a bad value is reported on its line and leaves the other settings applied") {
     Mapping m;
-    fod::mapping::apply_config_text("engine: lxc\nttl: 5m\nmemory: plenty\npids: 10\n", "c.yaml", m);
+    fod::mapping::apply_config_text("engine: lxc\nttl: 5m\nmemory: plenty\npids: 10\n", "c.yaml",
+                                    m);
     CHECK(m.config.engine == "auto");
     CHECK(m.config.ttl == 300s);
     CHECK(m.config.memory == "2g");
@@ -549,7 +621,8 @@ TEST_CASE("mapping::apply_config_text applies each setting on its own", "[unit][
   }
 }
 
-TEST_CASE("mapping::mapping_files lists mappings.yaml, then mappings.d/*.yaml by name", "[unit][mapping]") {
+TEST_CASE("mapping::mapping_files lists mappings.yaml, then mappings.d/*.yaml by name",
+          "[unit][mapping]") {
   TempDir dir;
   fod::mapping::Layer layer{"user", dir.path()};
 
@@ -568,7 +641,8 @@ TEST_CASE("mapping::mapping_files lists mappings.yaml, then mappings.d/*.yaml by
     dir.write("mappings.yaml", "");
     auto files = fod::mapping::mapping_files(layer);
     CHECK(files == std::vector<std::string>{dir / "mappings.yaml", dir / "mappings.d/10-a.yaml",
-                                            dir / "mappings.d/20-b.yaml", dir / "mappings.d/9-z.yaml"});
+                                            dir / "mappings.d/20-b.yaml",
+                                            dir / "mappings.d/9-z.yaml"});
   }
 }
 
@@ -600,8 +674,10 @@ TEST_CASE("mapping::load_layers merges package < system < user", "[unit][mapping
     CHECK(m.find("jq")->image == "jq:1");
   }
   SECTION("within a layer: mappings.yaml, then mappings.d in name order") {
-    root.write("config/mappings.yaml", "commands:\n  jq:\n    image: jq:1\n  yq:\n    image: yq:1\n");
-    root.write("config/mappings.d/10-a.yaml", "commands:\n  jq:\n    image: jq:2\n  rg:\n    image: rg:2\n");
+    root.write("config/mappings.yaml",
+               "commands:\n  jq:\n    image: jq:1\n  yq:\n    image: yq:1\n");
+    root.write("config/mappings.d/10-a.yaml",
+               "commands:\n  jq:\n    image: jq:2\n  rg:\n    image: rg:2\n");
     root.write("config/mappings.d/2-b.yaml", "commands:\n  jq:\n    image: jq:3\n");
     root.write("config/mappings.d/zz.yml", "commands:\n  jq:\n    image: jq:ignored\n");
     auto m = fod::mapping::load_layers(layers);
@@ -621,7 +697,7 @@ TEST_CASE("mapping::load_layers merges package < system < user", "[unit][mapping
                                       "    mounts: [~/.config/gh]\n    network: host\n");
     root.write("config/mappings.yaml", "commands:\n  gh:\n    image: gh:2\n");
     auto m = fod::mapping::load_layers(layers);
-    const auto* e = m.find("gh");
+    const auto *e = m.find("gh");
     REQUIRE(e != nullptr);
     CHECK(e->image == "gh:2");
     CHECK(e->env.empty());
@@ -629,7 +705,8 @@ TEST_CASE("mapping::load_layers merges package < system < user", "[unit][mapping
     CHECK(e->network == Network::standard);
   }
   SECTION("disabled: true in the user layer hides a package entry") {
-    root.write("share/mappings.yaml", "commands:\n  jq:\n    image: jq:1\n  yq:\n    image: yq:1\n");
+    root.write("share/mappings.yaml",
+               "commands:\n  jq:\n    image: jq:1\n  yq:\n    image: yq:1\n");
     root.write("config/mappings.d/off.yaml", "commands:\n  jq:\n    disabled: true\n");
     auto m = fod::mapping::load_layers(layers);
     CHECK(m.find("jq") == nullptr);
@@ -646,7 +723,8 @@ TEST_CASE("mapping::load_layers merges package < system < user", "[unit][mapping
     CHECK(diagnostics_at(m, root / "etc/mappings.yaml" + ":4:").size() == 1);
   }
   SECTION("a diagnostic names the real file and line") {
-    root.write("config/mappings.d/tools.yaml", "commands:\n  ok:\n    image: ok:1\n  bad:\n    image: bad\n");
+    root.write("config/mappings.d/tools.yaml",
+               "commands:\n  ok:\n    image: ok:1\n  bad:\n    image: bad\n");
     auto m = fod::mapping::load_layers(layers);
     CHECK(m.find("ok") != nullptr);
     REQUIRE(m.diagnostics.size() == 1);

@@ -1,20 +1,20 @@
 // The mount plan: what a container may see of the host (warm/mount_plan.hpp).
 // A made-up host (real paths, $HOME's entries) so that every rule is checked
 // without touching the machine.
-#include "error.hpp"
+#include "base/error.hpp"
+#include "containers/mount_plan.hpp"
 #include "util/fs.hpp"
-#include "warm/mount_plan.hpp"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <map>
 
+using fod::containers::HomeEntry;
+using fod::containers::HostView;
+using fod::containers::MountPlan;
+using fod::containers::MountRequest;
+using fod::containers::plan_mounts;
 using fod::engine::BindMount;
-using fod::warm::HomeEntry;
-using fod::warm::HostView;
-using fod::warm::MountPlan;
-using fod::warm::MountRequest;
-using fod::warm::plan_mounts;
 
 namespace {
 
@@ -31,10 +31,13 @@ struct FakeHost {
     host.read_only_dirs = {"/usr/bin", "/home/u/.local/bin", "/home/u/bin"};
     auto links_copy = links;
     auto dirs_copy = dirs;
-    host.real_path = [links_copy, dirs_copy](const std::string& path) -> std::optional<std::string> {
-      if (auto it = links_copy.find(path); it != links_copy.end()) return it->second;
-      for (const auto& dir : dirs_copy) {
-        if (path == dir || path.rfind(dir + "/", 0) == 0) return path;
+    host.real_path = [links_copy,
+                      dirs_copy](const std::string &path) -> std::optional<std::string> {
+      if (auto it = links_copy.find(path); it != links_copy.end())
+        return it->second;
+      for (const auto &dir : dirs_copy) {
+        if (path == dir || path.rfind(dir + "/", 0) == 0)
+          return path;
       }
       if (path == "/" || path.rfind("/usr", 0) == 0 || path.rfind("/proc", 0) == 0 ||
           path.rfind("/run", 0) == 0 || path == "/home") {
@@ -43,7 +46,7 @@ struct FakeHost {
       return std::nullopt;
     };
     host.home_entries = [] {
-      return std::vector<HomeEntry>{{".bashrc", false}, {".cache", true},  {".ssh", true},
+      return std::vector<HomeEntry>{{".bashrc", false}, {".cache", true},     {".ssh", true},
                                     {"bin", true},      {"notes.txt", false}, {"src", true},
                                     {"we:ird", true}};
     };
@@ -51,28 +54,31 @@ struct FakeHost {
   }
 };
 
-MountRequest root(const std::string& path) { return {path, path, false, true}; }
+MountRequest root(const std::string &path) {
+  return {path, path, false, true};
+}
 
-const BindMount* at(const MountPlan& plan, const std::string& target) {
+const BindMount *at(const MountPlan &plan, const std::string &target) {
   auto it = std::find_if(plan.binds.begin(), plan.binds.end(),
-                         [&](const BindMount& b) { return b.target == target; });
+                         [&](const BindMount &b) { return b.target == target; });
   return it == plan.binds.end() ? nullptr : &*it;
 }
 
 // The message of the UserError plan_mounts throws (status 125), or "" when none.
-std::string refusal(const std::vector<MountRequest>& requests, const HostView& host) {
+std::string refusal(const std::vector<MountRequest> &requests, const HostView &host) {
   try {
     plan_mounts(requests, host);
-  } catch (const fod::UserError& e) {
+  } catch (const fod::UserError &e) {
     CHECK(e.status() == fod::status_engine_failure);
     return e.what();
   }
   return "";
 }
 
-}  // namespace
+} // namespace
 
-TEST_CASE("mount_plan: a project directory is bound read-write by its real path", "[unit][mounts]") {
+TEST_CASE("mount_plan: a project directory is bound read-write by its real path",
+          "[unit][mounts]") {
   FakeHost fake;
   fake.links["/home/u/link"] = "/srv/data";
   auto plan = plan_mounts({root("/home/u/src/p")}, fake.view());
@@ -97,7 +103,8 @@ TEST_CASE("mount_plan: what resolves to a system directory is refused, however i
   fake.links["/usr/.."] = "/";
   fake.links["/tmp/t/etc"] = "/etc";
   auto host = fake.view();
-  for (const char* path : {"/tmp/t/r", "/..", "/usr/..", "/", "/usr", "/proc/1", "/run/user/1000"}) {
+  for (const char *path :
+       {"/tmp/t/r", "/..", "/usr/..", "/", "/usr", "/proc/1", "/run/user/1000"}) {
     INFO(path);
     std::string why = refusal({root(path)}, host);
     CHECK(why.find("refusing to mount") != std::string::npos);
@@ -110,7 +117,8 @@ TEST_CASE("mount_plan: what resolves to a system directory is refused, however i
     CHECK(refusal({root("/usr/local/src")}, host).empty());
   }
   SECTION("a missing mapping mount is skipped; a missing working directory refused") {
-    CHECK(plan_mounts({root("/srv/data"), {"/nope", "/nope", false, false}}, host).binds.size() == 1);
+    CHECK(plan_mounts({root("/srv/data"), {"/nope", "/nope", false, false}}, host).binds.size() ==
+          1);
     CHECK(refusal({root("/nope")}, host).find("does not exist") != std::string::npos);
   }
 }
@@ -154,7 +162,7 @@ TEST_CASE("mount_plan: where $HOME is mounted its top level is read-only", "[uni
     CHECK_FALSE(at(plan, "/home/u/notes.txt")->read_only);
     CHECK(at(plan, "/home/u/.bashrc") == nullptr);
     CHECK(at(plan, "/home/u/.ssh") == nullptr);
-    CHECK(at(plan, "/home/u/we:ird") == nullptr);  // the engines cannot mount it: stays read-only
+    CHECK(at(plan, "/home/u/we:ird") == nullptr); // the engines cannot mount it: stays read-only
   }
   SECTION("an ancestor of $HOME as root: $HOME gets the same treatment") {
     auto plan = plan_mounts({root("/home")}, host);
@@ -170,7 +178,8 @@ TEST_CASE("mount_plan: where $HOME is mounted its top level is read-only", "[uni
     CHECK(plan.binds.size() == 1);
   }
   SECTION("a mapping may still ask for a dot-directory read-write") {
-    auto plan = plan_mounts({root("/home/u"), {"/home/u/.ssh", "/home/u/.ssh", false, false}}, host);
+    auto plan =
+        plan_mounts({root("/home/u"), {"/home/u/.ssh", "/home/u/.ssh", false, false}}, host);
     REQUIRE(at(plan, "/home/u/.ssh"));
     CHECK_FALSE(at(plan, "/home/u/.ssh")->read_only);
   }
@@ -211,7 +220,7 @@ TEST_CASE("mount_plan: the parents of what it protects cannot be moved aside", "
   host.private_dirs = {"/tmp/t/root/cache/fod", "/tmp/t/root/a/b/c/fod"};
   host.read_only_dirs = {"/tmp/t/root/tools/bin"};
   auto plan = plan_mounts({root("/tmp/t/root")}, host);
-  for (const char* parent : {"/tmp/t/root/cache", "/tmp/t/root/a", "/tmp/t/root/a/b",
+  for (const char *parent : {"/tmp/t/root/cache", "/tmp/t/root/a", "/tmp/t/root/a/b",
                              "/tmp/t/root/a/b/c", "/tmp/t/root/tools"}) {
     INFO(parent);
     REQUIRE(at(plan, parent));
@@ -225,12 +234,12 @@ TEST_CASE("mount_plan: the parents of what it protects cannot be moved aside", "
     host.private_dirs.push_back("/tmp/t/root/cache/fod/shims");
     host.private_dirs.push_back("/tmp/t/root/run");
     host.private_dirs.push_back("/tmp/t/root/run/fod");
-    host.read_only_dirs.push_back("/tmp/t/root/cache/fod/shims");  // on PATH
+    host.read_only_dirs.push_back("/tmp/t/root/cache/fod/shims"); // on PATH
     auto nested = plan_mounts({root("/tmp/t/root")}, host);
     CHECK(at(nested, "/tmp/t/root/cache/fod") == nullptr);
     CHECK(at(nested, "/tmp/t/root/run") == nullptr);
-    for (const auto& bind : nested.binds) {
-      for (const auto& hidden : nested.hidden) {
+    for (const auto &bind : nested.binds) {
+      for (const auto &hidden : nested.hidden) {
         INFO(bind.target << " vs hidden " << hidden);
         CHECK_FALSE(fod::util::is_same_or_under(bind.target, hidden));
       }

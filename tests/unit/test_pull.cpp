@@ -116,11 +116,11 @@ TEST_CASE("pull argv: -- comes before every image operand, so no image is read a
   fod::engine::Engine podman{fod::engine::Kind::podman, "podman", false};
   fod::engine::Engine docker{fod::engine::Kind::docker, "docker", false};
   fod::mapping::Config config;
-  const std::string image = "-u0:0/x:1";  // what validation refuses; argv must hold it anyway
-  for (const auto& engine : {podman, docker}) {
-    for (const auto& argv : {fod::pull::pull_argv(engine, image, true),
-                             fod::pull::tag_argv(engine, image, image),
-                             fod::pull::image_inspect_argv(engine, "{{.Id}}", image)}) {
+  const std::string image = "-u0:0/x:1"; // what validation refuses; argv must hold it anyway
+  for (const auto &engine : {podman, docker}) {
+    for (const auto &argv :
+         {fod::pull::pull_argv(engine, image, true), fod::pull::tag_argv(engine, image, image),
+          fod::pull::image_inspect_argv(engine, "{{.Id}}", image)}) {
       INFO(::Catch::Detail::stringify(argv));
       auto dashes = std::find(argv.begin(), argv.end(), "--");
       auto operand = std::find(argv.begin(), argv.end(), image);
@@ -130,8 +130,9 @@ TEST_CASE("pull argv: -- comes before every image operand, so no image is read a
       CHECK(std::count(argv.begin(), dashes, image) == 0);
     }
   }
-  CHECK(fod::pull::image_inspect_argv(podman, "{{.Id}}", "r/x:1") ==
-        std::vector<std::string>{"podman", "image", "inspect", "--format", "{{.Id}}", "--", "r/x:1"});
+  CHECK(
+      fod::pull::image_inspect_argv(podman, "{{.Id}}", "r/x:1") ==
+      std::vector<std::string>{"podman", "image", "inspect", "--format", "{{.Id}}", "--", "r/x:1"});
   auto probe = fod::pull::probe_argv("/h", image, config);
   CHECK(probe.end()[-2] == "--");
   CHECK(probe.back() == image);
@@ -140,22 +141,24 @@ TEST_CASE("pull argv: -- comes before every image operand, so no image is read a
 TEST_CASE("pull::may_ask_catalogs sends image names, never a secret pasted at the prompt",
           "[unit][pull][catalog]") {
   using fod::pull::may_ask_catalogs;
-  for (const std::string name : {"jq", "ripgrep", "x86_64-linux-gnu-gcc-12", "python3.11", "aws-vault"}) {
+  for (const std::string name :
+       {"jq", "ripgrep", "x86_64-linux-gnu-gcc-12", "python3.11", "aws-vault"}) {
     INFO(name);
     CHECK(may_ask_catalogs(name));
   }
   for (const std::string name :
-       {"Upper", "c++", "a..b", "-x",                                   // not image names
-        "d41d8cd98f00b204e9800998ecf8427e",                            // hex
-        "3f2504e0-4f89-41d3-9a0c-0305e82c3301",                        // a UUID
-        "ghp_a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r8",                    // upper case aside, a token
-        "correct-horse-battery-staple-and-some-more-words-to-it"}) {  // over 48
+       {"Upper", "c++", "a..b", "-x",                                // not image names
+        "d41d8cd98f00b204e9800998ecf8427e",                          // hex
+        "3f2504e0-4f89-41d3-9a0c-0305e82c3301",                      // a UUID
+        "ghp_a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r8",                  // upper case aside, a token
+        "correct-horse-battery-staple-and-some-more-words-to-it"}) { // over 48
     INFO(name);
     CHECK_FALSE(may_ask_catalogs(name));
   }
 }
 
-TEST_CASE("pull::negative_cache_path keeps a SHA-256 of the name, not the name", "[unit][pull][catalog]") {
+TEST_CASE("pull::negative_cache_path keeps a SHA-256 of the name, not the name",
+          "[unit][pull][catalog]") {
   fod::test::TempDir dir;
   fod::test::EnvGuard env;
   env.set("XDG_CACHE_HOME", dir.path());
@@ -166,7 +169,7 @@ TEST_CASE("pull::negative_cache_path keeps a SHA-256 of the name, not the name",
   CHECK(file.find_first_not_of("0123456789abcdef") == std::string::npos);
   CHECK(file.find("mytypo") == std::string::npos);
   CHECK(fod::pull::negative_cache_path("mytypo") == path);
-  CHECK(file == "8871d152a8f9abc848f71c204e532d21");  // the first half of sha256("mytypo")
+  CHECK(file == "8871d152a8f9abc848f71c204e532d21"); // the first half of sha256("mytypo")
   CHECK(fod::pull::negative_cache_path("mytypp") != path);
 }
 
@@ -205,7 +208,7 @@ TEST_CASE("mapping::check_catalog wants a registry and a repository prefix", "[u
   CHECK_FALSE(fod::mapping::check_catalog("registry.example.com/tools"));
   CHECK_FALSE(fod::mapping::check_catalog("127.0.0.1:5000/a/b"));
   CHECK(fod::mapping::check_catalog("tools"));
-  CHECK(fod::mapping::check_catalog("tools/x"));  // no registry: would mean docker.io
+  CHECK(fod::mapping::check_catalog("tools/x")); // no registry: would mean docker.io
   CHECK(fod::mapping::check_catalog("registry.example.com/Tools"));
   CHECK(fod::mapping::check_catalog("registry.example.com/tools:1"));
 }
@@ -229,7 +232,8 @@ TEST_CASE("mapping index keeps the pull settings", "[unit][pull][index]") {
   CHECK(second.mapping.config.catalog_network == fod::mapping::Network::host);
 }
 
-TEST_CASE("pull::lookup_catalogs never sends nor caches a secret-looking name, and misses are kept by hash",
+TEST_CASE("pull::lookup_catalogs never sends nor caches a secret-looking name, and misses are kept "
+          "by hash",
           "[unit][pull][catalog]") {
   fod::test::TempDir dir;
   fod::test::EnvGuard env;
@@ -246,22 +250,26 @@ TEST_CASE("pull::lookup_catalogs never sends nor caches a secret-looking name, a
   const std::string misses = dir / "cache/fod/catalog-miss";
   dir.write("cache/fod/catalog-miss/an-older-typo", "registry.example.com/tools\nmiss\n");
 
-  for (const std::string secret : {"ghp_k3j9x0q8w2m5n7b1v4c6z8l0p2r4t6y8u0i1", "d41d8cd98f00b204e9800998ecf8427e",
-                                   "3f2504e0-4f89-41d3-9a0c-0305e82c3301"}) {
+  for (const std::string secret :
+       {"ghp_k3j9x0q8w2m5n7b1v4c6z8l0p2r4t6y8u0i1", "d41d8cd98f00b204e9800998ecf8427e",
+        "3f2504e0-4f89-41d3-9a0c-0305e82c3301"}) {
     CHECK_FALSE(fod::pull::lookup_catalogs(secret, config));
   }
-  CHECK_FALSE(fod::util::read_file(asked));  // nothing was sent
+  CHECK_FALSE(fod::util::read_file(asked)); // nothing was sent
 
   CHECK_FALSE(fod::pull::lookup_catalogs("mytypo", config));
   CHECK(fod::util::read_file(asked).value_or("") ==
         "probe --connect-timeout 2 --timeout 5 -- registry.example.com/tools/mytypo:latest\n");
   std::vector<std::string> files;
-  for (const auto& item : std::filesystem::directory_iterator(misses)) {
+  for (const auto &item : std::filesystem::directory_iterator(misses)) {
     files.push_back(item.path().filename().string());
   }
   // The miss under its hash; the file an older fod named after a name is gone.
-  CHECK(files == std::vector<std::string>{fod::util::basename(fod::pull::negative_cache_path("mytypo"))});
-  CHECK_FALSE(fod::pull::lookup_catalogs("mytypo", config));  // cached: not asked again
+  CHECK(files ==
+        std::vector<std::string>{fod::util::basename(fod::pull::negative_cache_path("mytypo"))});
+  CHECK_FALSE(fod::pull::lookup_catalogs("mytypo", config)); // cached: not asked again
   CHECK(fod::util::read_file(asked).value_or("").size() ==
-        std::string("probe --connect-timeout 2 --timeout 5 -- registry.example.com/tools/mytypo:latest\n").size());
+        std::string(
+            "probe --connect-timeout 2 --timeout 5 -- registry.example.com/tools/mytypo:latest\n")
+            .size());
 }

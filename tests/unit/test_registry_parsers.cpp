@@ -94,9 +94,9 @@ TEST_CASE("registry::credentials_in finds a registry's entry in auth.json and co
     CHECK(found->password == "pa:ss");
   }
   SECTION("docker's legacy key for Docker Hub") {
-    auto found = credentials_in(
-        R"({"auths":{"https://index.docker.io/v1/":{"auth":")" + auth + R"("}}})", "docker.io",
-        "library/jq");
+    auto found =
+        credentials_in(R"({"auths":{"https://index.docker.io/v1/":{"auth":")" + auth + R"("}}})",
+                       "docker.io", "library/jq");
     REQUIRE(found);
     CHECK(found->username == "user");
   }
@@ -133,11 +133,11 @@ TEST_CASE("registry::find_credentials reads the files in order and auth_file_pat
           "[unit][registry]") {
   fod::test::TempDir dir;
   fod::test::EnvGuard env;
-  std::string first = dir.write("first.json", R"({"auths":{"a":{"auth":")" +
-                                                   base64_encode("one:1") + R"("}}})");
-  std::string second = dir.write("second.json", R"({"auths":{"a":{"auth":")" +
-                                                     base64_encode("two:2") + R"("},"b":{"auth":")" +
-                                                     base64_encode("three:3") + R"("}}})");
+  std::string first =
+      dir.write("first.json", R"({"auths":{"a":{"auth":")" + base64_encode("one:1") + R"("}}})");
+  std::string second =
+      dir.write("second.json", R"({"auths":{"a":{"auth":")" + base64_encode("two:2") +
+                                   R"("},"b":{"auth":")" + base64_encode("three:3") + R"("}}})");
   std::vector<std::string> files = {dir / "missing.json", first, second};
   CHECK(find_credentials(files, "a", "x")->username == "one");
   CHECK(find_credentials(files, "b", "x")->username == "three");
@@ -147,10 +147,10 @@ TEST_CASE("registry::find_credentials reads the files in order and auth_file_pat
   env.set("XDG_RUNTIME_DIR", "/run/user/42");
   env.set("HOME", "/home/u");
   env.unset("DOCKER_CONFIG");
-  CHECK(auth_file_paths() ==
-        std::vector<std::string>{"/some/auth.json", "/run/user/42/containers/auth.json",
-                                 "/home/u/.config/containers/auth.json",
-                                 "/home/u/.docker/config.json"});
+  CHECK(auth_file_paths() == std::vector<std::string>{"/some/auth.json",
+                                                      "/run/user/42/containers/auth.json",
+                                                      "/home/u/.config/containers/auth.json",
+                                                      "/home/u/.docker/config.json"});
   env.unset("REGISTRY_AUTH_FILE");
   env.set("DOCKER_CONFIG", "/etc/dockercfg");
   CHECK(auth_file_paths().back() == "/etc/dockercfg/config.json");
@@ -160,9 +160,10 @@ TEST_CASE("registry::auth_entry_in reads credHelpers and credsStore as docker an
           "[unit][registry]") {
   const std::string auth = base64_encode("user:pw");
   SECTION("credHelpers names the helper of a registry; its key is compared as auths keys are") {
-    std::string text = R"({"credHelpers":{"reg.example:5000":"pass","https://index.docker.io/v1/":"desktop"},
+    std::string text =
+        R"({"credHelpers":{"reg.example:5000":"pass","https://index.docker.io/v1/":"desktop"},
                            "auths":{"reg.example:5000":{"auth":")" +
-                       auth + R"("}}})";
+        auth + R"("}}})";
     auto entry = auth_entry_in(text, "reg.example:5000", "tools/jq");
     CHECK(entry.helper == "pass");
     CHECK_FALSE(entry.helper_is_default);
@@ -196,8 +197,10 @@ TEST_CASE("registry::parse_helper_answer reads the credential helper protocol",
           "[unit][registry]") {
   using Kind = HelperAnswer::Kind;
   SECTION("found") {
-    auto a = parse_helper_answer(
-        "x", 0, R"({"ServerURL":"reg","Username":"u","Secret":"s:e"})" "\n", "");
+    auto a = parse_helper_answer("x", 0,
+                                 R"({"ServerURL":"reg","Username":"u","Secret":"s:e"})"
+                                 "\n",
+                                 "");
     REQUIRE(a.kind == Kind::found);
     CHECK(a.credentials.username == "u");
     CHECK(a.credentials.password == "s:e");
@@ -223,8 +226,10 @@ TEST_CASE("registry::parse_helper_answer reads the credential helper protocol",
                      "locked");
     CHECK(parse_helper_answer("x", 0, "not json", "").kind == Kind::failed);
     // A helper that printed its answer and then failed: the answer is not repeated.
-    auto c = parse_helper_answer(
-        "x", 1, R"({"ServerURL":"r","Username":"u","Secret":"s3cr3t-value"})" "\n", "");
+    auto c = parse_helper_answer("x", 1,
+                                 R"({"ServerURL":"r","Username":"u","Secret":"s3cr3t-value"})"
+                                 "\n",
+                                 "");
     CHECK(c.kind == Kind::failed);
     CHECK(c.error.find("s3cr3t-value") == std::string::npos);
     CHECK(c.error == "docker-credential-x failed (status 1): its answer withheld");
@@ -268,8 +273,8 @@ TEST_CASE("registry::lookup_credentials follows the engines' order of files and 
   }
   SECTION("a credHelpers helper with nothing: that file's auths are skipped, the next file "
           "counts") {
-    auto first = dir.write("a/auth.json", R"({"credHelpers":{"reg":"empty"},)" +
-                                              auths("reg", "skipped") + "}");
+    auto first = dir.write("a/auth.json",
+                           R"({"credHelpers":{"reg":"empty"},)" + auths("reg", "skipped") + "}");
     auto second = dir.write("b/auth.json", "{" + auths("reg", "second") + "}");
     auto found = lookup_credentials({first, second}, "reg", "x", runner);
     CHECK(found.credentials->username == "second");
@@ -317,7 +322,8 @@ TEST_CASE("registry::run_credential_helper runs docker-credential-NAME get from 
             "server=$(cat)\n"
             "printf '%s' \"$server\" > \"$0.stdin\"\n"
             "case \"$server\" in\n"
-            "  reg.example) printf '{\"ServerURL\":\"reg.example\",\"Username\":\"u\",\"Secret\":\"s\"}\\n' ;;\n"
+            "  reg.example) printf "
+            "'{\"ServerURL\":\"reg.example\",\"Username\":\"u\",\"Secret\":\"s\"}\\n' ;;\n"
             "  slow.example) exec sleep 30 ;;\n"
             "  broken.example) echo 'keyring locked' >&2; exit 4 ;;\n"
             "  *) echo 'credentials not found in native keychain'; exit 1 ;;\n"
@@ -389,11 +395,13 @@ TEST_CASE("registry::parse_manifest reads manifests and indexes of the four type
     CHECK(parsed.layers_size == 0);
   }
   SECTION("an OCI index and a Docker manifest list") {
-    std::string entries = R"("manifests":[
-        {"mediaType":"m","digest":")" + d1 +
-                          R"(","size":1,"platform":{"os":"linux","architecture":"amd64"}},
-        {"mediaType":"m","digest":")" + d2 +
-                          R"(","size":2,"platform":{"os":"linux","architecture":"arm","variant":"v6"}}]})";
+    std::string entries =
+        R"("manifests":[
+        {"mediaType":"m","digest":")" +
+        d1 +
+        R"(","size":1,"platform":{"os":"linux","architecture":"amd64"}},
+        {"mediaType":"m","digest":")" +
+        d2 + R"(","size":2,"platform":{"os":"linux","architecture":"arm","variant":"v6"}}]})";
     auto oci = parse_manifest(R"({"schemaVersion":2,)" + entries,
                               "application/vnd.oci.image.index.v1+json");
     CHECK(oci.is_index);
@@ -408,17 +416,23 @@ TEST_CASE("registry::parse_manifest reads manifests and indexes of the four type
     CHECK(docker.media_type == media_type::docker_list);
   }
   SECTION("malformed bodies are ManifestErrors") {
-    for (const std::string bad : {
-             "", "{", "[]", "42", R"({"mediaType":"application/vnd.docker.distribution.manifest.v1+prettyjws"})",
-             R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"})",
-             R"({"schemaVersion":2,"layers":{}})", R"({"schemaVersion":2,"layers":[1]})",
-             R"({"schemaVersion":2,"layers":[{"digest":"x"}]})",
-             R"({"schemaVersion":2,"layers":[{"digest":"x","size":"12"}]})",
-             R"({"schemaVersion":2,"layers":[{"digest":"x","size":-1}]})",
-             R"({"schemaVersion":2,"layers":[{"digest":"x","size":9223372036854775807},{"digest":"y","size":1}]})",
-             R"({"schemaVersion":2,"layers":[{"digest":"x","size":18446744073709551615}]})",
-             R"({"schemaVersion":2,"manifests":[{"digest":"md5:x","size":1}]})",
-         }) {
+    for (
+        const std::string bad : {
+            "",
+            "{",
+            "[]",
+            "42",
+            R"({"mediaType":"application/vnd.docker.distribution.manifest.v1+prettyjws"})",
+            R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"})",
+            R"({"schemaVersion":2,"layers":{}})",
+            R"({"schemaVersion":2,"layers":[1]})",
+            R"({"schemaVersion":2,"layers":[{"digest":"x"}]})",
+            R"({"schemaVersion":2,"layers":[{"digest":"x","size":"12"}]})",
+            R"({"schemaVersion":2,"layers":[{"digest":"x","size":-1}]})",
+            R"({"schemaVersion":2,"layers":[{"digest":"x","size":9223372036854775807},{"digest":"y","size":1}]})",
+            R"({"schemaVersion":2,"layers":[{"digest":"x","size":18446744073709551615}]})",
+            R"({"schemaVersion":2,"manifests":[{"digest":"md5:x","size":1}]})",
+        }) {
       INFO(bad);
       CHECK_THROWS_AS(parse_manifest(bad, ""), ManifestError);
     }
@@ -426,10 +440,9 @@ TEST_CASE("registry::parse_manifest reads manifests and indexes of the four type
 }
 
 TEST_CASE("registry::select_platform picks this machine's entry of an index", "[unit][registry]") {
-  auto entry = [](const std::string &digest, Platform p) {
-    return Descriptor{"m", digest, 1, p};
-  };
-  std::vector<Descriptor> index = {entry(d1, {"linux", "arm64", "v8"}), entry(d2, {"linux", "amd64", ""}),
+  auto entry = [](const std::string &digest, Platform p) { return Descriptor{"m", digest, 1, p}; };
+  std::vector<Descriptor> index = {entry(d1, {"linux", "arm64", "v8"}),
+                                   entry(d2, {"linux", "amd64", ""}),
                                    entry(d3, {"windows", "amd64", ""})};
   CHECK(select_platform(index, {"linux", "amd64", ""})->digest == d2);
   CHECK(select_platform(index, {"windows", "amd64", ""})->digest == d3);
@@ -442,7 +455,8 @@ TEST_CASE("registry::select_platform picks this machine's entry of an index", "[
     CHECK_FALSE(select_platform({entry(d1, {"linux", "arm", "v6"})}, {"linux", "arm", "v7"}));
   }
   SECTION("an exact variant wins over an entry without one") {
-    std::vector<Descriptor> arm = {entry(d1, {"linux", "amd64", ""}), entry(d2, {"linux", "amd64", "v3"})};
+    std::vector<Descriptor> arm = {entry(d1, {"linux", "amd64", ""}),
+                                   entry(d2, {"linux", "amd64", "v3"})};
     CHECK(select_platform(arm, {"linux", "amd64", "v3"})->digest == d2);
     CHECK(select_platform(arm, {"linux", "amd64", ""})->digest == d1);
     CHECK(select_platform(arm, {"linux", "amd64", "v2"})->digest == d1);
@@ -450,7 +464,8 @@ TEST_CASE("registry::select_platform picks this machine's entry of an index", "[
   SECTION("platforms parse and print") {
     CHECK(parse_platform("linux/arm/v7")->text() == "linux/arm/v7");
     CHECK(parse_platform("linux/amd64") == Platform{"linux", "amd64", ""});
-    for (const char *bad : {"", "linux", "linux/", "/amd64", "linux/amd64/v1/x", "Linux/amd64", "linux/amd 64"}) {
+    for (const char *bad :
+         {"", "linux", "linux/", "/amd64", "linux/amd64/v1/x", "Linux/amd64", "linux/amd 64"}) {
       INFO(bad);
       CHECK_FALSE(parse_platform(bad));
     }

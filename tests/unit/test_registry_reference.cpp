@@ -121,13 +121,13 @@ TEST_CASE("registry::parse_reference rejects what the reference grammar rejects"
 
 TEST_CASE("registry::is_valid_path_component accepts only repository name components",
           "[unit][registry]") {
-  for (const char *good : {"jq", "a", "0", "ripgrep", "python3", "a.b", "a_b", "a__b", "a-b",
-                           "a---b", "x-1.2_3"}) {
+  for (const char *good :
+       {"jq", "a", "0", "ripgrep", "python3", "a.b", "a_b", "a__b", "a-b", "a---b", "x-1.2_3"}) {
     INFO(good);
     CHECK(is_valid_path_component(good));
   }
-  for (const char *bad : {"", "Jq", "a b", "a/b", "a:b", ".a", "a.", "_a", "a_", "-a", "a-",
-                          "a..b", "a___b", "a.-b", "a_-b", "é", "../x", "a\nb"}) {
+  for (const char *bad : {"", "Jq", "a b", "a/b", "a:b", ".a", "a.", "_a", "a_", "-a", "a-", "a..b",
+                          "a___b", "a.-b", "a_-b", "é", "../x", "a\nb"}) {
     INFO(bad);
     CHECK_FALSE(is_valid_path_component(bad));
   }

@@ -1,8 +1,8 @@
-#include "error.hpp"
+#include "base/error.hpp"
+#include "containers/state.hpp"
+#include "run/agent_client.hpp"
+#include "run/runner.hpp"
 #include "temp_dir.hpp"
-#include "warm/agent_client.hpp"
-#include "warm/runner.hpp"
-#include "warm/state.hpp"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -13,8 +13,8 @@ using fod::engine::BindMount;
 using fod::engine::Engine;
 using fod::engine::Kind;
 using fod::mapping::Network;
+using fod::run::container_spec;
 using fod::test::TempDir;
-using fod::warm::container_spec;
 
 namespace {
 
@@ -27,7 +27,7 @@ struct Fixture {
   std::string project = dir.mkdir("home/u/src/project");
   fod::mapping::Entry entry;
   fod::mapping::Config config;
-  fod::warm::RunRequest request;
+  fod::run::RunRequest request;
 
   Fixture() {
     entry.name = "jq";
@@ -38,21 +38,23 @@ struct Fixture {
     request.engine = Engine{Kind::podman, "podman", false};
   }
 
-  fod::engine::ContainerSpec spec(const std::string& cwd) const { return container_spec(request, cwd, home, keeper); }
+  fod::engine::ContainerSpec spec(const std::string &cwd) const {
+    return container_spec(request, cwd, home, keeper);
+  }
   fod::engine::ContainerSpec spec() const { return spec(project); }
 };
 
-const BindMount* find_bind(const fod::engine::ContainerSpec& spec, const std::string& target) {
+const BindMount *find_bind(const fod::engine::ContainerSpec &spec, const std::string &target) {
   auto it = std::find_if(spec.binds.begin(), spec.binds.end(),
-                         [&](const BindMount& b) { return b.target == target; });
+                         [&](const BindMount &b) { return b.target == target; });
   return it == spec.binds.end() ? nullptr : &*it;
 }
 
 // The status of the UserError that container_spec throws for cwd; 0 when it does not throw.
-int refusal_status(const Fixture& f, const std::string& cwd) {
+int refusal_status(const Fixture &f, const std::string &cwd) {
   try {
     f.spec(cwd);
-  } catch (const fod::UserError& e) {
+  } catch (const fod::UserError &e) {
     return e.status();
   }
   return 0;
@@ -60,7 +62,8 @@ int refusal_status(const Fixture& f, const std::string& cwd) {
 
 } // namespace
 
-TEST_CASE("warm::container_spec mounts the working directory and the mapping's paths", "[unit][runner]") {
+TEST_CASE("run::container_spec mounts the working directory and the mapping's paths",
+          "[unit][runner]") {
   Fixture f;
 
   SECTION("the current directory is bound read-write at the same path") {
@@ -81,7 +84,7 @@ TEST_CASE("warm::container_spec mounts the working directory and the mapping's p
     std::string config_dir = f.dir.mkdir("home/u/.config/jq");
     f.entry.mounts = {{"~/.config/jq", false}};
     auto spec = f.spec();
-    const auto* bind = find_bind(spec, config_dir);
+    const auto *bind = find_bind(spec, config_dir);
     REQUIRE(bind != nullptr);
     CHECK(bind->source == config_dir);
     CHECK_FALSE(bind->read_only);
@@ -90,7 +93,7 @@ TEST_CASE("warm::container_spec mounts the working directory and the mapping's p
     std::string config_dir = f.dir.mkdir("home/u/.config/jq");
     f.entry.mounts = {{"~/.config/jq", true}};
     auto spec = f.spec();
-    const auto* bind = find_bind(spec, config_dir);
+    const auto *bind = find_bind(spec, config_dir);
     REQUIRE(bind != nullptr);
     CHECK(bind->read_only);
   }
@@ -119,12 +122,19 @@ TEST_CASE("warm::container_spec mounts the working directory and the mapping's p
   }
 }
 
-TEST_CASE("warm::container_spec gives HOME and /tmp a tmpfs only when not mounted", "[unit][runner]") {
+TEST_CASE("run::container_spec gives HOME and /tmp a tmpfs only when not mounted",
+          "[unit][runner]") {
   Fixture f;
 
-  SECTION("cwd below HOME: HOME is on a tmpfs") { CHECK(f.spec().home_on_tmpfs); }
-  SECTION("cwd beside HOME: HOME is on a tmpfs") { CHECK(f.spec(f.dir.mkdir("elsewhere")).home_on_tmpfs); }
-  SECTION("cwd == HOME: HOME is the bind mount, no tmpfs") { CHECK_FALSE(f.spec(f.home).home_on_tmpfs); }
+  SECTION("cwd below HOME: HOME is on a tmpfs") {
+    CHECK(f.spec().home_on_tmpfs);
+  }
+  SECTION("cwd beside HOME: HOME is on a tmpfs") {
+    CHECK(f.spec(f.dir.mkdir("elsewhere")).home_on_tmpfs);
+  }
+  SECTION("cwd == HOME: HOME is the bind mount, no tmpfs") {
+    CHECK_FALSE(f.spec(f.home).home_on_tmpfs);
+  }
   SECTION("cwd an ancestor of HOME: no tmpfs") {
     CHECK_FALSE(f.spec(f.dir / "home").home_on_tmpfs);
     CHECK_FALSE(f.spec(f.dir.path()).home_on_tmpfs);
@@ -145,11 +155,12 @@ TEST_CASE("warm::container_spec gives HOME and /tmp a tmpfs only when not mounte
   }
 }
 
-TEST_CASE("warm::container_spec refuses directories that must not be mounted", "[unit][runner]") {
+TEST_CASE("run::container_spec refuses directories that must not be mounted", "[unit][runner]") {
   Fixture f;
 
   SECTION("/, /usr, /etc and the other system directories: UserError with status 125") {
-    for (const char* cwd : {"/", "/usr", "/etc", "/bin", "/lib", "/proc", "/sys", "/dev", "/var", "/run"}) {
+    for (const char *cwd :
+         {"/", "/usr", "/etc", "/bin", "/lib", "/proc", "/sys", "/dev", "/var", "/run"}) {
       INFO("cwd: " << cwd);
       CHECK(refusal_status(f, cwd) == fod::status_engine_failure);
     }
@@ -158,7 +169,7 @@ TEST_CASE("warm::container_spec refuses directories that must not be mounted", "
     try {
       f.spec("/usr");
       FAIL("no UserError for /usr");
-    } catch (const fod::UserError& e) {
+    } catch (const fod::UserError &e) {
       std::string message = e.what();
       CHECK(message.find("/usr") != std::string::npos);
       CHECK(message.find("cd") != std::string::npos);
@@ -183,7 +194,7 @@ TEST_CASE("warm::container_spec refuses directories that must not be mounted", "
   SECTION("a mapping mount of //, /.. or a link to / is refused, not skipped") {
     std::string to_root = f.dir / "r";
     REQUIRE(symlink("/", to_root.c_str()) == 0);
-    for (const std::string& mount : {std::string("//"), std::string("/.."), to_root}) {
+    for (const std::string &mount : {std::string("//"), std::string("/.."), to_root}) {
       INFO("mount: " << mount);
       f.entry.mounts = {{mount, true}};
       CHECK(refusal_status(f, f.project) == fod::status_engine_failure);
@@ -195,22 +206,23 @@ TEST_CASE("warm::container_spec refuses directories that must not be mounted", "
   }
 }
 
-TEST_CASE("warm::container_spec refuses other spellings of system directories", "[unit][runner]") {
+TEST_CASE("run::container_spec refuses other spellings of system directories", "[unit][runner]") {
   // Known bug, reported: bash keeps a leading "//" in $PWD after `cd //usr` (or
   // `cd //`), current_directory() returns that $PWD, is_system_directory compares
   // strings, and podman cleans "//usr" to /usr: the host's /usr replaces the image's.
   Fixture f;
-  for (const char* cwd : {"//usr", "//", "//etc", "/usr/"}) {
+  for (const char *cwd : {"//usr", "//", "//etc", "/usr/"}) {
     INFO("cwd: " << cwd);
     CHECK(refusal_status(f, cwd) == fod::status_engine_failure);
   }
 }
 
-TEST_CASE("warm::container_spec sets the user and limits", "[unit][runner]") {
+TEST_CASE("run::container_spec sets the user and limits", "[unit][runner]") {
   Fixture f;
 
   SECTION("rootful podman and docker run as the caller's uid:gid") {
-    for (const auto& engine : {Engine{Kind::podman, "podman", false}, Engine{Kind::docker, "docker", false}}) {
+    for (const auto &engine :
+         {Engine{Kind::podman, "podman", false}, Engine{Kind::docker, "docker", false}}) {
       f.request.engine = engine;
       auto spec = f.spec();
       REQUIRE(spec.user);
@@ -249,7 +261,7 @@ TEST_CASE("warm::container_spec sets the user and limits", "[unit][runner]") {
 
     fod::mapping::Entry reordered = f.entry;
     reordered.capabilities = {"CHOWN", "NET_RAW"};
-    fod::warm::RunRequest other = f.request;
+    fod::run::RunRequest other = f.request;
     other.entry = &reordered;
     auto again = container_spec(other, f.project, f.home, keeper);
     CHECK(fod::engine::container_key(f.request.engine, spec) ==
@@ -263,7 +275,7 @@ TEST_CASE("warm::container_spec sets the user and limits", "[unit][runner]") {
   }
 }
 
-TEST_CASE("warm::runtime_id is one per canonical runtime directory", "[unit][runner]") {
+TEST_CASE("containers::runtime_id is one per canonical runtime directory", "[unit][runner]") {
   TempDir dir;
   fod::test::EnvGuard env;
   const std::string a = dir.mkdir("a", 0700);
@@ -271,19 +283,19 @@ TEST_CASE("warm::runtime_id is one per canonical runtime directory", "[unit][run
   REQUIRE(symlink(a.c_str(), (dir / "link-to-a").c_str()) == 0);
 
   env.set("XDG_RUNTIME_DIR", a);
-  const std::string id_a = fod::warm::runtime_id();
+  const std::string id_a = fod::containers::runtime_id();
   CHECK(id_a.size() == 16);
   CHECK(id_a.find_first_not_of("0123456789abcdef") == std::string::npos);
-  CHECK(fod::warm::runtime_id() == id_a);
+  CHECK(fod::containers::runtime_id() == id_a);
   env.set("XDG_RUNTIME_DIR", b);
-  CHECK(fod::warm::runtime_id() != id_a);
+  CHECK(fod::containers::runtime_id() != id_a);
   env.set("XDG_RUNTIME_DIR", dir / "link-to-a");
-  CHECK(fod::warm::runtime_id() == id_a);
+  CHECK(fod::containers::runtime_id() == id_a);
   env.set("XDG_RUNTIME_DIR", a + "/");
-  CHECK(fod::warm::runtime_id() == id_a);
+  CHECK(fod::containers::runtime_id() == id_a);
 }
 
-TEST_CASE("warm::target_for: the same run in two runtime directories gets two containers",
+TEST_CASE("run::target_for: the same run in two runtime directories gets two containers",
           "[unit][runner]") {
   Fixture f;
   fod::test::EnvGuard env;
@@ -292,12 +304,12 @@ TEST_CASE("warm::target_for: the same run in two runtime directories gets two co
   const std::string prefix = "fod-" + std::to_string(getuid()) + "-";
 
   env.set("XDG_RUNTIME_DIR", a);
-  const auto in_a = fod::warm::target_for(f.request, f.project);
-  const auto again_in_a = fod::warm::target_for(f.request, f.project);
-  const std::string id_a = fod::warm::runtime_id();
+  const auto in_a = fod::run::target_for(f.request, f.project);
+  const auto again_in_a = fod::run::target_for(f.request, f.project);
+  const std::string id_a = fod::containers::runtime_id();
   env.set("XDG_RUNTIME_DIR", b);
-  const auto in_b = fod::warm::target_for(f.request, f.project);
-  const std::string id_b = fod::warm::runtime_id();
+  const auto in_b = fod::run::target_for(f.request, f.project);
+  const std::string id_b = fod::containers::runtime_id();
 
   SECTION("one runtime directory: the same key and name each time") {
     CHECK(again_in_a.key == in_a.key);
@@ -323,7 +335,7 @@ TEST_CASE("warm::target_for: the same run in two runtime directories gets two co
   }
 }
 
-TEST_CASE("warm::fast_path_unusable: config, local and remote engines", "[unit][agent]") {
+TEST_CASE("run::fast_path_unusable: config, local and remote engines", "[unit][agent]") {
   fod::mapping::Config config;
   Engine podman{Kind::podman, "podman", false};
   Engine docker{Kind::docker, "docker", false};
@@ -331,27 +343,27 @@ TEST_CASE("warm::fast_path_unusable: config, local and remote engines", "[unit][
   unsetenv("CONTAINER_HOST");
 
   SECTION("on by default with a local engine") {
-    CHECK_FALSE(fod::warm::fast_path_unusable(config, podman));
-    CHECK_FALSE(fod::warm::fast_path_unusable(config, docker));
+    CHECK_FALSE(fod::run::fast_path_unusable(config, podman));
+    CHECK_FALSE(fod::run::fast_path_unusable(config, docker));
     setenv("DOCKER_HOST", "unix:///var/run/docker.sock", 1);
     setenv("CONTAINER_HOST", "", 1);
-    CHECK_FALSE(fod::warm::fast_path_unusable(config, docker));
-    CHECK_FALSE(fod::warm::fast_path_unusable(config, podman));
+    CHECK_FALSE(fod::run::fast_path_unusable(config, docker));
+    CHECK_FALSE(fod::run::fast_path_unusable(config, podman));
   }
   SECTION("off in config") {
     config.fast_path = false;
-    auto why = fod::warm::fast_path_unusable(config, podman);
+    auto why = fod::run::fast_path_unusable(config, podman);
     REQUIRE(why);
     CHECK(*why == "fast_path: false in config.yaml");
   }
   SECTION("a remote engine: the engine's own variable decides") {
     setenv("DOCKER_HOST", "tcp://10.0.0.1:2376", 1);
-    auto why = fod::warm::fast_path_unusable(config, docker);
+    auto why = fod::run::fast_path_unusable(config, docker);
     REQUIRE(why);
     CHECK(why->find("DOCKER_HOST") != std::string::npos);
-    CHECK_FALSE(fod::warm::fast_path_unusable(config, podman));
+    CHECK_FALSE(fod::run::fast_path_unusable(config, podman));
     setenv("CONTAINER_HOST", "ssh://user@host/run/podman/podman.sock", 1);
-    CHECK(fod::warm::fast_path_unusable(config, podman));
+    CHECK(fod::run::fast_path_unusable(config, podman));
   }
   unsetenv("DOCKER_HOST");
   unsetenv("CONTAINER_HOST");

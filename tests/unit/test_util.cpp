@@ -26,14 +26,20 @@ using fod::util::FileLock;
 TEST_CASE("util::parse_duration reads seconds, minutes, hours and mixes", "[unit][util]") {
   using fod::util::parse_duration;
 
-  SECTION("a bare number is seconds") { CHECK(parse_duration("90") == 90s); }
+  SECTION("a bare number is seconds") {
+    CHECK(parse_duration("90") == 90s);
+  }
   SECTION("each unit") {
     CHECK(parse_duration("90s") == 90s);
     CHECK(parse_duration("10m") == 600s);
     CHECK(parse_duration("2h") == 7200s);
   }
-  SECTION("units combine") { CHECK(parse_duration("1h30m") == 5400s); }
-  SECTION("zero is a duration") { CHECK(parse_duration("0s") == 0s); }
+  SECTION("units combine") {
+    CHECK(parse_duration("1h30m") == 5400s);
+  }
+  SECTION("zero is a duration") {
+    CHECK(parse_duration("0s") == 0s);
+  }
   SECTION("malformed text is rejected") {
     CHECK_FALSE(parse_duration(""));
     CHECK_FALSE(parse_duration("m"));
@@ -109,7 +115,9 @@ TEST_CASE("util::write_file_atomic and read_file keep content exactly", "[unit][
   TempDir dir;
   const std::string file = dir / "f";
 
-  SECTION("a missing file reads as nullopt") { CHECK_FALSE(fod::util::read_file(file)); }
+  SECTION("a missing file reads as nullopt") {
+    CHECK_FALSE(fod::util::read_file(file));
+  }
   SECTION("written content reads back, binary-safe") {
     std::string content = std::string("line 1\nline 2\n") + '\0' + "after nul";
     REQUIRE(fod::util::write_file_atomic(file, content));
@@ -132,7 +140,8 @@ TEST_CASE("util::write_file_atomic and read_file keep content exactly", "[unit][
   }
 }
 
-TEST_CASE("util::make_private_directory accepts only a directory private to the user", "[unit][util]") {
+TEST_CASE("util::make_private_directory accepts only a directory private to the user",
+          "[unit][util]") {
   TempDir dir;
 
   SECTION("a missing directory is created 0700, parents included") {
@@ -212,7 +221,9 @@ TEST_CASE("util::is_locked_exclusively reports a live exclusive holder", "[unit]
   TempDir dir;
   const std::string path = dir / "lock";
 
-  SECTION("a missing file is not locked") { CHECK_FALSE(fod::util::is_locked_exclusively(dir / "none")); }
+  SECTION("a missing file is not locked") {
+    CHECK_FALSE(fod::util::is_locked_exclusively(dir / "none"));
+  }
   SECTION("true while another holds it exclusively, false after unlock") {
     FileLock holder(path);
     holder.lock(FileLock::Mode::exclusive);
@@ -229,7 +240,10 @@ TEST_CASE("util::is_locked_exclusively reports a live exclusive holder", "[unit]
     CHECK_FALSE(other.try_lock(FileLock::Mode::exclusive));
   }
   SECTION("false once the holder is gone") {
-    { FileLock holder(path); holder.lock(FileLock::Mode::exclusive); }
+    {
+      FileLock holder(path);
+      holder.lock(FileLock::Mode::exclusive);
+    }
     CHECK_FALSE(fod::util::is_locked_exclusively(path));
   }
 }
@@ -255,7 +269,10 @@ TEST_CASE("util::is_locked reports any live holder, shared or exclusive", "[unit
     CHECK(other.try_lock(FileLock::Mode::shared));
   }
   SECTION("false once the holder is gone") {
-    { FileLock holder(path); holder.lock(FileLock::Mode::shared); }
+    {
+      FileLock holder(path);
+      holder.lock(FileLock::Mode::shared);
+    }
     CHECK_FALSE(fod::util::is_locked(path));
   }
 }
@@ -269,7 +286,9 @@ TEST_CASE("util::capture runs a program and reports its status and output", "[un
     CHECK(r.out == "hello world\n");
     CHECK(r.err.empty());
   }
-  SECTION("a failing program's exit code is its status") { CHECK(capture({"false"}).status == 1); }
+  SECTION("a failing program's exit code is its status") {
+    CHECK(capture({"false"}).status == 1);
+  }
   SECTION("stderr is captured apart from stdout") {
     auto r = capture({"sh", "-c", "echo out; echo err >&2; exit 3"});
     CHECK(r.status == 3);
@@ -349,7 +368,8 @@ TEST_CASE("util::spawn starts a program or throws", "[unit][util]") {
     std::vector<std::string> env = {"FOD_UNIT_MARK=yes", "PATH=/usr/bin:/bin"};
     fod::util::SpawnOptions options;
     options.environment = &env;
-    pid_t pid = fod::util::spawn({"sh", "-c", "test \"$FOD_UNIT_MARK\" = yes && test -z \"$HOME\""}, options);
+    pid_t pid = fod::util::spawn({"sh", "-c", "test \"$FOD_UNIT_MARK\" = yes && test -z \"$HOME\""},
+                                 options);
     CHECK(fod::util::shell_status(fod::util::wait_for(pid)) == 0);
   }
 }
@@ -380,7 +400,7 @@ namespace {
 
 // Whether text would change a terminal's state: a C0 control (line feed aside), DEL, a C1
 // control (U+0080..U+009F, or a raw byte 0x80..0x9F), or bytes that are not valid UTF-8.
-bool has_control(const std::string& text) {
+bool has_control(const std::string &text) {
   for (size_t i = 0; i < text.size(); ++i) {
     auto c = static_cast<unsigned char>(text[i]);
     if ((c < 0x20 && c != '\n') || c == 0x7f) {
@@ -399,21 +419,22 @@ bool has_control(const std::string& text) {
       }
     }
     if (c == 0xc2 && static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
-      return true;  // U+0080..U+009F
+      return true; // U+0080..U+009F
     }
     i += length - 1;
   }
   return false;
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("util::printable drops every control character and keeps the text", "[unit][util]") {
   using fod::util::printable;
 
   SECTION("plain text and UTF-8 stay as they are") {
     CHECK(printable("linux/amd64") == "linux/amd64");
-    CHECK(printable("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xb3") == "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xb3");
+    CHECK(printable("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xb3") ==
+          "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xb3");
     CHECK(printable("") == "");
   }
   SECTION("escape sequences lose their ESC and BEL: a title, a screen clear, colours") {
@@ -422,18 +443,25 @@ TEST_CASE("util::printable drops every control character and keeps the text", "[
   }
   SECTION("white space controls become a space, other C0 controls and DEL go") {
     CHECK(printable("one\ntwo\tthree\r\n") == "one two three  ");
-    CHECK(printable(std::string("a\0b\x01\x7f\x08" "c", 7)) == "abc");
+    CHECK(printable(std::string("a\0b\x01\x7f\x08"
+                                "c",
+                                7)) == "abc");
   }
   SECTION("C1 controls go, encoded in UTF-8 or as raw bytes") {
-    CHECK(printable("a\xc2\x9b" "2Jb") == "a2Jb");  // U+009B, CSI
-    CHECK(printable("a\x9b" "2Jb") == "a2Jb");       // 8-bit CSI
+    CHECK(printable("a\xc2\x9b"
+                    "2Jb") == "a2Jb"); // U+009B, CSI
+    CHECK(printable("a\x9b"
+                    "2Jb") == "a2Jb"); // 8-bit CSI
     CHECK(printable("\xc2\x85\xc2\x9d") == "");
   }
   SECTION("other bytes that are not UTF-8 become U+FFFD") {
-    CHECK(printable("a\xff" "b") == "a\xef\xbf\xbd" "b");
-    CHECK(printable("\xc3") == "\xef\xbf\xbd");              // cut short
-    CHECK(printable("\xc0\xaf") == "\xef\xbf\xbd\xef\xbf\xbd");  // overlong '/'
-    CHECK(printable("\xed\xa0\x80") == "\xef\xbf\xbd\xef\xbf\xbd");  // a surrogate (0xa0 stays U+FFFD, 0x80 goes)
+    CHECK(printable("a\xff"
+                    "b") == "a\xef\xbf\xbd"
+                            "b");
+    CHECK(printable("\xc3") == "\xef\xbf\xbd");                 // cut short
+    CHECK(printable("\xc0\xaf") == "\xef\xbf\xbd\xef\xbf\xbd"); // overlong '/'
+    CHECK(printable("\xed\xa0\x80") ==
+          "\xef\xbf\xbd\xef\xbf\xbd"); // a surrogate (0xa0 stays U+FFFD, 0x80 goes)
   }
   SECTION("whatever the bytes, the result has no control") {
     std::mt19937 random(13);
@@ -454,19 +482,19 @@ namespace {
 std::set<std::string> real_command_names() {
   namespace fs = std::filesystem;
   std::set<std::string> names;
-  for (const char* dir : {"/usr/bin", "/usr/sbin", "/bin", "/sbin", "/usr/local/bin"}) {
+  for (const char *dir : {"/usr/bin", "/usr/sbin", "/bin", "/sbin", "/usr/local/bin"}) {
     std::error_code error;
     if (!fs::is_directory(dir, error)) {
       continue;
     }
-    for (const auto& item : fs::directory_iterator(dir, error)) {
+    for (const auto &item : fs::directory_iterator(dir, error)) {
       names.insert(item.path().filename().string());
     }
   }
   const fs::path mappings = fs::path(FOD_SOURCE_DIR) / "mappings" / "mappings.d";
-  for (const auto& item : fs::directory_iterator(mappings)) {
+  for (const auto &item : fs::directory_iterator(mappings)) {
     if (item.path().extension() == ".yaml") {
-      for (const auto& command : YAML::LoadFile(item.path().string())["commands"]) {
+      for (const auto &command : YAML::LoadFile(item.path().string())["commands"]) {
         names.insert(command.first.Scalar());
       }
     }
@@ -478,7 +506,7 @@ std::set<std::string> real_command_names() {
 // by the standard, and each character is picked from it directly).
 std::vector<std::string> generated_tokens() {
   std::mt19937 random(20240613);
-  auto pick = [&](const std::string& alphabet, size_t count) {
+  auto pick = [&](const std::string &alphabet, size_t count) {
     std::string text;
     for (size_t i = 0; i < count; ++i) {
       text += alphabet[random() % alphabet.size()];
@@ -495,19 +523,19 @@ std::vector<std::string> generated_tokens() {
   const std::string hex = "0123456789abcdef";
   const std::string hex_upper = "0123456789ABCDEF";
   auto uuid = [&] {
-    std::string v4 = pick(hex, 8) + "-" + pick(hex, 4) + "-4" + pick(hex, 3) + "-" + pick("89ab", 1) +
-                     pick(hex, 3) + "-" + pick(hex, 12);
+    std::string v4 = pick(hex, 8) + "-" + pick(hex, 4) + "-4" + pick(hex, 3) + "-" +
+                     pick("89ab", 1) + pick(hex, 3) + "-" + pick(hex, 12);
     return v4;
   };
   std::vector<std::string> tokens;
   for (int i = 0; i < 100; ++i) {
-    for (const char* prefix : {"ghp_", "gho_", "ghu_", "ghs_", "ghr_"}) {
-      tokens.push_back(prefix + pick(base62, 36));  // GitHub tokens
+    for (const char *prefix : {"ghp_", "gho_", "ghu_", "ghs_", "ghr_"}) {
+      tokens.push_back(prefix + pick(base62, 36)); // GitHub tokens
     }
     tokens.push_back("github_pat_" + pick(base62, 22) + "_" + pick(base62, 59));
-    tokens.push_back("AKIA" + pick(upper + "234567", 16));  // AWS access key ids
+    tokens.push_back("AKIA" + pick(upper + "234567", 16)); // AWS access key ids
     tokens.push_back("ASIA" + pick(upper + "234567", 16));
-    tokens.push_back(pick(base64, 40));  // AWS secret access keys
+    tokens.push_back(pick(base64, 40)); // AWS secret access keys
     tokens.push_back(pick(base64, between(20, 44)));
     tokens.push_back(pick(base64url, between(20, 44)));
     tokens.push_back(pick(base62, between(20, 44)));
@@ -522,21 +550,22 @@ std::vector<std::string> generated_tokens() {
     tokens.push_back(id_upper);
     id.erase(std::remove(id.begin(), id.end(), '-'), id.end());
     tokens.push_back(id);
-    tokens.push_back("eyJ" + pick(base64url, between(20, 40)) + ".eyJ" + pick(base64url, between(40, 120)) + "." +
-                     pick(base64url, 43));  // JWT
+    tokens.push_back("eyJ" + pick(base64url, between(20, 40)) + ".eyJ" +
+                     pick(base64url, between(40, 120)) + "." + pick(base64url, 43)); // JWT
   }
   return tokens;
 }
 
-}  // namespace
+} // namespace
 
-TEST_CASE("util::looks_like_secret refuses tokens and keys, never a real command name", "[unit][util]") {
+TEST_CASE("util::looks_like_secret refuses tokens and keys, never a real command name",
+          "[unit][util]") {
   using fod::util::looks_like_secret;
 
   SECTION("no command name of this machine or of fod's mappings looks like a secret") {
     auto names = real_command_names();
     CHECK(names.size() > 100);
-    for (const auto& name : names) {
+    for (const auto &name : names) {
       INFO(name);
       CHECK_FALSE(looks_like_secret(name));
     }
@@ -544,16 +573,16 @@ TEST_CASE("util::looks_like_secret refuses tokens and keys, never a real command
   SECTION("every generated token looks like one") {
     auto tokens = generated_tokens();
     CHECK(tokens.size() == 1800);
-    for (const auto& token : tokens) {
+    for (const auto &token : tokens) {
       INFO(token);
       CHECK(looks_like_secret(token));
     }
   }
   SECTION("short text is never judged, long text always") {
-    CHECK_FALSE(looks_like_secret("a1b2c3d4e5f"));  // 11 characters
+    CHECK_FALSE(looks_like_secret("a1b2c3d4e5f")); // 11 characters
     CHECK_FALSE(looks_like_secret(""));
     CHECK(looks_like_secret(std::string(49, 'a')));
-    CHECK_FALSE(looks_like_secret("python-argcomplete-check-easy-install-script"));  // 44
+    CHECK_FALSE(looks_like_secret("python-argcomplete-check-easy-install-script")); // 44
   }
   SECTION("numbers, hex and capitals") {
     CHECK(looks_like_secret("4111111111111111"));

@@ -1,7 +1,7 @@
 #include "adaptive/history.hpp"
 
+#include "base/dirs.hpp"
 #include "util/fs.hpp"
-#include "warm/state.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -231,7 +231,7 @@ bool compact_history(const std::string &path, const HistoryLimits &limits) {
 }
 
 std::string default_history_path() {
-  return util::join(warm::state_dir(), "history");
+  return util::join(dirs::state(), "history");
 }
 
 } // namespace fod::adaptive

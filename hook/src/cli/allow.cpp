@@ -1,6 +1,6 @@
+#include "base/error.hpp"
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
-#include "error.hpp"
 #include "pull/catalog.hpp"
 #include "pull/flow.hpp"
 

@@ -1,6 +1,6 @@
 #include "cli/context.hpp"
 
-#include "error.hpp"
+#include "base/error.hpp"
 #include "mapping/index.hpp"
 #include "pull/catalog.hpp"
 #include "shell/shims.hpp"

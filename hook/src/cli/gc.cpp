@@ -1,10 +1,10 @@
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
+#include "containers/state.hpp"
 #include "engine/argv.hpp"
 #include "util/fs.hpp"
 #include "util/lock.hpp"
 #include "util/process.hpp"
-#include "warm/state.hpp"
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -37,21 +37,21 @@ std::optional<std::vector<std::string>> list(const engine::Engine &engine,
 }
 
 // A reaper watches the container, or a run (or a start) holds its lock.
-bool watched(const warm::ContainerPaths &paths) {
-  return warm::reaper_alive(paths) || util::is_locked(paths.lock());
+bool watched(const containers::ContainerPaths &paths) {
+  return containers::reaper_alive(paths) || util::is_locked(paths.lock());
 }
 
 // The directory of an older fod's container, from the host source of its box
 // mount (<runtime>/c/<key>/box): nullopt when the engine shows none.
-std::optional<warm::ContainerPaths> paths_from_box(const engine::Engine &engine,
-                                                   const std::string &name) {
+std::optional<containers::ContainerPaths> paths_from_box(const engine::Engine &engine,
+                                                         const std::string &name) {
   auto inspected = util::capture(engine::box_source_argv(engine, name));
   std::string source = inspected.out.substr(0, inspected.out.find('\n'));
   if (inspected.status != 0 || source.empty() || source[0] != '/' ||
       util::basename(source) != "box") {
     return std::nullopt;
   }
-  return warm::ContainerPaths(util::dirname(source));
+  return containers::ContainerPaths(util::dirname(source));
 }
 
 } // namespace
@@ -62,7 +62,7 @@ int gc_command() {
   const std::string prefix = fmt::format("fod-{}-", getuid());
   int removed = 0;
 
-  auto own = list(engine, {"fod.runtime=" + warm::runtime_id()});
+  auto own = list(engine, {"fod.runtime=" + containers::runtime_id()});
   auto all = list(engine, {});
   auto labelled = list(engine, {"fod.runtime"});
   if (!own || !all || !labelled) {
@@ -76,15 +76,15 @@ int gc_command() {
       continue;
     }
     const std::string key = name.substr(prefix.size());
-    if (!warm::is_key(key)) {
+    if (!containers::is_key(key)) {
       continue; // not a name fod gave
     }
-    auto paths = warm::paths_for_key(key);
+    auto paths = containers::paths_for_key(key);
     if (watched(paths)) {
       continue;
     }
     util::capture(engine::remove_argv(engine, name));
-    warm::forget(paths);
+    containers::forget(paths);
     fmt::print("removed {}\n", name);
     ++removed;
   }
@@ -117,13 +117,13 @@ int gc_command() {
 
   // Records of this runtime directory whose container and reaper are both gone,
   // unless a run holds the lock (it may be starting that container again).
-  for (const auto &[paths, info] : warm::list_recorded()) {
-    if (warm::keeper_alive(paths) || warm::reaper_alive(paths)) {
+  for (const auto &[paths, info] : containers::list_recorded()) {
+    if (containers::keeper_alive(paths) || containers::reaper_alive(paths)) {
       continue;
     }
     util::FileLock lock(paths.lock());
-    if (lock.try_lock(util::FileLock::Mode::exclusive) && !warm::keeper_alive(paths)) {
-      warm::forget(paths);
+    if (lock.try_lock(util::FileLock::Mode::exclusive) && !containers::keeper_alive(paths)) {
+      containers::forget(paths);
     }
   }
   fmt::print("{} container(s) removed\n", removed);

@@ -1,7 +1,7 @@
 #include "shell/init.hpp"
+#include "base/error.hpp"
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
-#include "error.hpp"
 #include "util/fs.hpp"
 
 #include <fmt/format.h>

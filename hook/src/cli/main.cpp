@@ -1,10 +1,10 @@
 #include "cli/main.hpp"
 
+#include "base/error.hpp"
+#include "base/version.hpp"
 #include "cli/commands.hpp"
 #include "cli/stats.hpp"
-#include "error.hpp"
 #include "util/fs.hpp"
-#include "version.hpp"
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>

@@ -1,10 +1,10 @@
 #include "adaptive/history.hpp"
-#include "adaptive/live.hpp"
 #include "adaptive/policy.hpp"
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
-#include "warm/runner.hpp"
-#include "warm/state.hpp"
+#include "containers/keep_warm.hpp"
+#include "containers/state.hpp"
+#include "run/runner.hpp"
 
 namespace fod::cli {
 
@@ -14,9 +14,9 @@ int prewarm_command(const std::string &trigger, double spawned_at) {
     const auto settings = load_mapping_for(trigger).config.adaptive;
     const bool nothing =
         adaptive::plan_prewarm(adaptive::read_history(adaptive::default_history_path()), trigger,
-                               warm::now_seconds(), settings)
+                               containers::now_seconds(), settings)
             .empty();
-    adaptive::mark_prewarm_idle(trigger, nothing);
+    containers::mark_prewarm_idle(trigger, nothing);
     if (nothing) {
       return 0;
     }
@@ -27,14 +27,14 @@ int prewarm_command(const std::string &trigger, double spawned_at) {
     return 0;
   }
   const auto engine = require_engine(mapping.config);
-  auto request_for = [&](const std::string &command) -> std::optional<warm::RunRequest> {
+  auto request_for = [&](const std::string &command) -> std::optional<run::RunRequest> {
     const auto *entry = mapping.find(command);
     if (entry == nullptr) {
       return std::nullopt;
     }
-    return warm::RunRequest{entry, &mapping.config, engine, {}};
+    return run::RunRequest{entry, &mapping.config, engine, {}};
   };
-  auto hooks = adaptive::default_prewarm_hooks(
+  auto hooks = containers::default_prewarm_hooks(
       [&](const std::string &command) {
         const auto *entry = mapping.find(command);
         return adaptive::parse_memory(entry != nullptr
@@ -48,9 +48,9 @@ int prewarm_command(const std::string &trigger, double spawned_at) {
     if (!request) {
       return std::nullopt;
     }
-    auto key = warm::target_for(*request, warm::current_directory()).key;
-    auto paths = warm::paths_for_key(key);
-    if (warm::keeper_alive(paths) && warm::read_info(paths)) {
+    auto key = run::target_for(*request, run::current_directory()).key;
+    auto paths = containers::paths_for_key(key);
+    if (containers::keeper_alive(paths) && containers::read_info(paths)) {
       return key;
     }
     return std::nullopt;
@@ -61,7 +61,7 @@ int prewarm_command(const std::string &trigger, double spawned_at) {
       return std::nullopt;
     }
     try {
-      return warm::prewarm(*request);
+      return run::prewarm(*request);
     } catch (const std::exception &) {
       return std::nullopt; // not startable now: the call starts it as usual
     }

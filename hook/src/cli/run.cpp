@@ -1,9 +1,9 @@
+#include "base/error.hpp"
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
-#include "error.hpp"
 #include "pull/catalog.hpp"
 #include "pull/flow.hpp"
-#include "warm/runner.hpp"
+#include "run/runner.hpp"
 
 #include <fmt/format.h>
 
@@ -21,7 +21,7 @@ int run_command(const std::string &name, const std::vector<std::string> &args) {
     }
     entry = &*from_catalog;
   }
-  warm::RunRequest request;
+  run::RunRequest request;
   request.entry = entry;
   request.config = &mapping.config;
   request.engine = require_engine(mapping.config);
@@ -38,12 +38,12 @@ int run_command(const std::string &name, const std::vector<std::string> &args) {
     pull::record_entrypoint(name, from_catalog->entrypoint);
   }
   try {
-    return warm::run(request);
-  } catch (const warm::ImageAbsent &) {
+    return run::execute(request);
+  } catch (const run::ImageAbsent &) {
     // The only path that reaches the network: the image is not there yet.
   }
   pull::obtain_image(*entry, mapping.config, request.engine);
-  return warm::run(request);
+  return run::execute(request);
 }
 
 int catalog_command(const std::string &name) {

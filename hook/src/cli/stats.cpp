@@ -1,8 +1,8 @@
 #include "cli/stats.hpp"
 
 #include "adaptive/history.hpp"
+#include "containers/state.hpp"
 #include "util/duration.hpp"
-#include "warm/state.hpp"
 
 #include <cmath>
 #include <fmt/format.h>
@@ -32,8 +32,8 @@ std::string seconds_text(std::optional<double> value) {
 std::set<std::string> live_keys() {
   std::set<std::string> keys;
   try {
-    for (const auto &[paths, info] : warm::list_recorded()) {
-      if (warm::keeper_alive(paths)) {
+    for (const auto &[paths, info] : containers::list_recorded()) {
+      if (containers::keeper_alive(paths)) {
         keys.insert(info.key);
       }
     }
@@ -68,7 +68,7 @@ std::string format_stats(const adaptive::Summary &summary) {
 int stats_command() {
   const std::string path = adaptive::default_history_path();
   auto history = adaptive::read_history(path);
-  auto summary = adaptive::summarize(history, warm::now_seconds(), live_keys());
+  auto summary = adaptive::summarize(history, containers::now_seconds(), live_keys());
   if (summary.calls == 0) {
     fmt::print(stderr, "fod: no runs recorded yet in {}\n", path);
     return 0;

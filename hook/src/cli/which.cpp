@@ -1,20 +1,20 @@
 #include "adaptive/history.hpp"
 #include "adaptive/policy.hpp"
+#include "base/dirs.hpp"
+#include "base/error.hpp"
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
-#include "dirs/dirs.hpp"
-#include "error.hpp"
+#include "containers/box.hpp"
+#include "containers/state.hpp"
 #include "pull/catalog.hpp"
 #include "pull/consent.hpp"
 #include "pull/flow.hpp"
 #include "pull/probe.hpp"
+#include "run/agent_client.hpp"
+#include "run/runner.hpp"
 #include "util/duration.hpp"
 #include "util/process.hpp"
 #include "util/text.hpp"
-#include "warm/agent_client.hpp"
-#include "warm/box.hpp"
-#include "warm/runner.hpp"
-#include "warm/state.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -116,23 +116,24 @@ int which_command(const std::string &name, bool ask_registry) {
   if (auto note = dirs::runtime_fallback_note()) {
     fmt::print("  runtime dir: {}\n", *note);
   }
-  warm::RunRequest request{entry, &mapping.config, *engine, {}};
-  std::string cwd = warm::current_directory();
+  run::RunRequest request{entry, &mapping.config, *engine, {}};
+  std::string cwd = run::current_directory();
   try {
-    auto target = warm::target_for(request, cwd);
-    auto paths = warm::paths_for_key(target.key);
-    auto info = warm::read_info(paths);
-    const bool warm = info && warm::keeper_alive(paths);
+    auto target = run::target_for(request, cwd);
+    auto paths = containers::paths_for_key(target.key);
+    auto info = containers::read_info(paths);
+    const bool warm = info && containers::keeper_alive(paths);
     if (warm) {
       fmt::print("  warm here:   yes, {} idle {}s of {}\n", info->container,
-                 static_cast<long>(warm::idle_seconds(paths, *info)), warm::describe_ttl(*info));
+                 static_cast<long>(containers::idle_seconds(paths, *info)),
+                 containers::describe_ttl(*info));
     } else {
       fmt::print("  warm here:   no (the next run starts a container)\n");
     }
     // The way a run here takes: the agent (the fast path) or the engine's exec CLI.
-    if (auto off = warm::fast_path_unusable(mapping.config, *engine)) {
+    if (auto off = run::fast_path_unusable(mapping.config, *engine)) {
       fmt::print("  runs via:    {} exec ({})\n", engine::to_string(engine->kind), *off);
-    } else if (warm && !warm::box::has_agent_socket(paths)) {
+    } else if (warm && !containers::box::has_agent_socket(paths)) {
       fmt::print("  runs via:    {} exec (the warm container has no agent)\n",
                  engine::to_string(engine->kind));
     } else {
@@ -142,8 +143,8 @@ int which_command(const std::string &name, bool ask_registry) {
     fmt::print("  warm here:   no ({})\n", e.what());
   }
   int elsewhere = 0;
-  for (const auto &[paths, info] : warm::list_recorded()) {
-    if (info.image == entry->image && info.root != cwd && warm::keeper_alive(paths)) {
+  for (const auto &[paths, info] : containers::list_recorded()) {
+    if (info.image == entry->image && info.root != cwd && containers::keeper_alive(paths)) {
       ++elsewhere;
     }
   }

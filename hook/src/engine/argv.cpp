@@ -63,8 +63,8 @@ std::vector<std::string> run_detached_argv(const Engine &engine, const Container
   if (!spec.memory.empty()) {
     argv.insert(argv.end(), {"--memory", spec.memory});
   }
-  if (spec.network != mapping::Network::standard) {
-    argv.insert(argv.end(), {"--network", mapping::to_string(spec.network)});
+  if (spec.network != Network::standard) {
+    argv.insert(argv.end(), {"--network", to_string(spec.network)});
   }
   if (spec.user) {
     argv.insert(argv.end(), {"--user", fmt::format("{}:{}", spec.user->first, spec.user->second)});
@@ -154,7 +154,7 @@ std::string container_key(const Engine &engine, const ContainerSpec &spec) {
   for (const auto &path : spec.hidden) {
     add(path);
   }
-  add(mapping::to_string(spec.network));
+  add(to_string(spec.network));
   add(std::to_string(spec.capabilities.size()));
   for (const auto &cap : spec.capabilities) {
     add(cap);

@@ -1,7 +1,6 @@
 #pragma once
 
 #include "engine/engine.hpp"
-#include "mapping/entry.hpp"
 
 #include <map>
 #include <optional>
@@ -37,7 +36,7 @@ struct ContainerSpec {
   std::string home;           // HOME inside the container (the caller's path)
   bool home_on_tmpfs = false; // HOME is not otherwise mounted: give it a writable tmpfs
   bool tmp_on_tmpfs = true;   // many images lack a /tmp
-  mapping::Network network = mapping::Network::standard;
+  Network network = Network::standard;
   std::vector<std::string> capabilities;
   std::string memory;
   int pids = 0;

@@ -9,6 +9,13 @@ enum class Kind { podman, docker };
 
 const char *to_string(Kind kind);
 
+// A container's network: none, the engine's default, or the host's.
+enum class Network { none, standard, host };
+
+// "none", "default", "host".
+const char *to_string(Network network);
+std::optional<Network> parse_network(const std::string &text);
+
 // The container engine fod drives, through its CLI.
 struct Engine {
   Kind kind = Kind::podman;

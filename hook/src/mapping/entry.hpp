@@ -1,6 +1,7 @@
 #pragma once
 
 #include "adaptive/settings.hpp"
+#include "engine/engine.hpp"
 
 #include <chrono>
 #include <map>
@@ -10,11 +11,10 @@
 
 namespace fod::mapping {
 
-enum class Network { none, standard, host };
-
-// "none", "default", "host".
-const char *to_string(Network network);
-std::optional<Network> parse_network(const std::string &text);
+// A container's network is the engine's notion; mappings name it.
+using engine::Network;
+using engine::parse_network;
+using engine::to_string;
 
 // Where a definition came from: the layer ("package", "system", "user"), file and line.
 struct Origin {

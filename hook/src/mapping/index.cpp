@@ -1,7 +1,7 @@
 #include "mapping/index.hpp"
 
 #include "adaptive/settings.hpp"
-#include "dirs/dirs.hpp"
+#include "base/dirs.hpp"
 #include "util/environment.hpp"
 #include "util/fs.hpp"
 #include "util/hash.hpp"

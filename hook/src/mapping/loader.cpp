@@ -1,7 +1,7 @@
 #include "mapping/loader.hpp"
 
 #include "adaptive/settings.hpp"
-#include "dirs/dirs.hpp"
+#include "base/dirs.hpp"
 #include "mapping/validate.hpp"
 #include "util/duration.hpp"
 #include "util/environment.hpp"

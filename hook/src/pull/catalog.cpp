@@ -1,5 +1,6 @@
 #include "pull/catalog.hpp"
 
+#include "base/dirs.hpp"
 #include "mapping/index.hpp"
 #include "mapping/validate.hpp"
 #include "pull/flow.hpp"
@@ -11,7 +12,6 @@
 #include "util/process.hpp"
 #include "util/secrets.hpp"
 #include "util/sha256.hpp"
-#include "warm/state.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -30,7 +30,7 @@ using nlohmann::json;
 constexpr long unreachable_ttl = 600;
 
 std::string resolutions_path() {
-  return util::join(warm::state_dir(), "catalog.json");
+  return util::join(dirs::state(), "catalog.json");
 }
 
 json read_resolutions() {

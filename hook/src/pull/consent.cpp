@@ -1,10 +1,10 @@
 #include "pull/consent.hpp"
 
+#include "base/dirs.hpp"
 #include "pull/json_store.hpp"
 #include "registry/reference.hpp"
 #include "util/fs.hpp"
 #include "util/lock.hpp"
-#include "warm/state.hpp"
 
 #include <ctime>
 #include <nlohmann/json.hpp>
@@ -14,7 +14,7 @@ namespace fod::pull {
 using nlohmann::json;
 
 std::string consent_path() {
-  return util::join(warm::state_dir(), "consent.json");
+  return util::join(dirs::state(), "consent.json");
 }
 
 std::string canonical_image(const std::string &image) {

@@ -1,6 +1,7 @@
 #include "pull/flow.hpp"
 
-#include "error.hpp"
+#include "base/dirs.hpp"
+#include "base/error.hpp"
 #include "pull/consent.hpp"
 #include "pull/probe.hpp"
 #include "registry/reference.hpp"
@@ -9,7 +10,6 @@
 #include "util/lock.hpp"
 #include "util/process.hpp"
 #include "util/text.hpp"
-#include "warm/state.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -169,7 +169,7 @@ std::vector<std::string> image_inspect_argv(const engine::Engine &engine, const 
 
 // The lock file that serialises the pulls of image into engine's storage.
 std::string pull_lock_path(const engine::Engine &engine, const std::string &image) {
-  const std::string dir = util::join(warm::runtime_dir(), "pull");
+  const std::string dir = util::join(dirs::runtime(), "pull");
   util::make_directories(dir, 0700);
   util::StableHash hash;
   hash.add(engine.cli).add(engine.rootless ? "rootless" : "rootful").add(image);

@@ -1,6 +1,6 @@
 #include "shell/shims.hpp"
 
-#include "dirs/dirs.hpp"
+#include "base/dirs.hpp"
 #include "util/environment.hpp"
 #include "util/fs.hpp"
 

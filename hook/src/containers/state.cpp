@@ -1,12 +1,12 @@
-#include "warm/state.hpp"
+#include "containers/state.hpp"
 
-#include "dirs/dirs.hpp"
+#include "base/dirs.hpp"
+#include "containers/box.hpp"
 #include "util/duration.hpp"
 #include "util/environment.hpp"
 #include "util/fs.hpp"
 #include "util/hash.hpp"
 #include "util/lock.hpp"
-#include "warm/box.hpp"
 
 #include <algorithm>
 #include <climits>
@@ -18,25 +18,17 @@
 #include <time.h>
 #include <unistd.h>
 
-namespace fod::warm {
+namespace fod::containers {
 
 using nlohmann::json;
 
-std::string runtime_dir() {
-  return dirs::runtime();
-}
-
 std::string runtime_id() {
-  std::string dir = runtime_dir();
+  std::string dir = dirs::runtime();
   char canonical[PATH_MAX];
   if (realpath(dir.c_str(), canonical) != nullptr) {
     dir = canonical;
   }
   return util::StableHash().add(dir).hex();
-}
-
-std::string state_dir() {
-  return dirs::state();
 }
 
 bool is_key(const std::string &text) {
@@ -47,7 +39,7 @@ bool is_key(const std::string &text) {
 }
 
 ContainerPaths paths_for_key(const std::string &key) {
-  return ContainerPaths(util::join(util::join(runtime_dir(), "c"), key));
+  return ContainerPaths(util::join(util::join(dirs::runtime(), "c"), key));
 }
 
 std::optional<ContainerPaths> paths_for_dir(const std::string &dir) {
@@ -111,7 +103,7 @@ void forget(const ContainerPaths &paths) {
 
 std::vector<std::pair<ContainerPaths, Info>> list_recorded() {
   std::vector<std::pair<ContainerPaths, Info>> result;
-  std::string base = util::join(runtime_dir(), "c");
+  std::string base = util::join(dirs::runtime(), "c");
   DIR *dir = opendir(base.c_str());
   if (dir == nullptr) {
     return result;
@@ -158,4 +150,4 @@ std::string describe_ttl(const Info &info, bool compact) {
   return "auto";
 }
 
-} // namespace fod::warm
+} // namespace fod::containers

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "warm/state.hpp"
+#include "containers/state.hpp"
 
 #include <optional>
 #include <string>
@@ -11,7 +11,7 @@
 // path in the box is followed through a symbolic link, nothing there is opened
 // blocking or read without a bound, and the agent socket is connected to only
 // when it is a socket.
-namespace fod::warm::box {
+namespace fod::containers::box {
 
 // Makes a fresh, empty box (the keeper's lock file, the signal FIFO, s/). A box
 // that cannot be removed (someone made it too deep) is moved aside. Throws
@@ -43,4 +43,4 @@ int connect_agent(const ContainerPaths &paths);
 // Whether the box holds an agent socket (for `fod which`).
 bool has_agent_socket(const ContainerPaths &paths);
 
-} // namespace fod::warm::box
+} // namespace fod::containers::box

@@ -1,14 +1,14 @@
 #pragma once
 
+#include "base/error.hpp"
+#include "containers/mount_plan.hpp"
 #include "engine/argv.hpp"
-#include "error.hpp"
 #include "mapping/entry.hpp"
-#include "warm/mount_plan.hpp"
 
 #include <string>
 #include <vector>
 
-namespace fod::warm {
+namespace fod::run {
 
 // Everything needed to run one mapped command.
 struct RunRequest {
@@ -27,7 +27,7 @@ std::string current_directory();
 // mount that must not be made (/, /usr, fod's own directories, ...).
 engine::ContainerSpec container_spec(const RunRequest &request, const std::string &cwd,
                                      const std::string &home, const std::string &keeper_path,
-                                     const HostView &host);
+                                     const containers::HostView &host);
 
 // The same on this machine's host view (this_host), with home as $HOME.
 engine::ContainerSpec container_spec(const RunRequest &request, const std::string &cwd,
@@ -47,7 +47,7 @@ public:
 // Runs the command in its warm container, starting the container (and its
 // reaper) when needed; returns the status to exit with. May not return at all
 // when the command died of a signal that fod re-raises on itself.
-int run(const RunRequest &request);
+int execute(const RunRequest &request);
 
 // Starts (or finds up) the warm container a run in the current directory would
 // use, and its reaper, without running anything; returns its key. Throws
@@ -61,4 +61,4 @@ struct Target {
 };
 Target target_for(const RunRequest &request, const std::string &cwd);
 
-} // namespace fod::warm
+} // namespace fod::run

@@ -1,7 +1,7 @@
 #include "http.hpp"
 
+#include "base/version.hpp"
 #include "util/fs.hpp"
-#include "version.hpp"
 
 #include <curl/curl.h>
 #include <fmt/format.h>

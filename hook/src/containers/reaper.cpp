@@ -1,6 +1,7 @@
-#include "warm/reaper.hpp"
+#include "containers/reaper.hpp"
 
-#include "adaptive/live.hpp"
+#include "base/dirs.hpp"
+#include "containers/keep_warm.hpp"
 #include "engine/argv.hpp"
 #include "util/fs.hpp"
 #include "util/lock.hpp"
@@ -15,7 +16,7 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
-namespace fod::warm {
+namespace fod::containers {
 
 namespace {
 
@@ -51,14 +52,13 @@ double ttl_now(const ContainerPaths &paths, const Info &info) {
     return fixed;
   }
   return std::max(
-      fixed,
-      adaptive::current_ttl(info.image, now_seconds() - idle_seconds(paths, info), *info.adaptive));
+      fixed, current_ttl(info.image, now_seconds() - idle_seconds(paths, info), *info.adaptive));
 }
 
 } // namespace
 
 void spawn_detached(const std::vector<std::string> &args) {
-  std::string log_dir = state_dir();
+  std::string log_dir = dirs::state();
   util::make_directories(log_dir, 0700);
   int log_fd = open(util::join(log_dir, "reaper.log").c_str(),
                     O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -131,12 +131,12 @@ int reap(const ContainerPaths &paths, const std::optional<engine::Engine> &prefe
     } else {
       log_line(
           fmt::format("removed {} ({}) after {:.0f}s idle", info->container, info->image, idle));
-      adaptive::record_removal(info->commands.empty() ? "-" : info->commands.front(), info->image,
-                               info->key, idle);
+      record_removal(info->commands.empty() ? "-" : info->commands.front(), info->image, info->key,
+                     idle);
     }
     forget(paths);
     return 0;
   }
 }
 
-} // namespace fod::warm
+} // namespace fod::containers

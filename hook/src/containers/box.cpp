@@ -1,7 +1,7 @@
-#include "warm/box.hpp"
+#include "containers/box.hpp"
 
 #include "agent_proto.h"
-#include "error.hpp"
+#include "base/error.hpp"
 #include "util/fs.hpp"
 
 #include <cerrno>
@@ -14,7 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-namespace fod::warm::box {
+namespace fod::containers::box {
 
 namespace {
 
@@ -172,4 +172,4 @@ bool has_agent_socket(const ContainerPaths &paths) {
   return fstatat(box.fd(), FOD_AGENT_SOCKET, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISSOCK(st.st_mode);
 }
 
-} // namespace fod::warm::box
+} // namespace fod::containers::box

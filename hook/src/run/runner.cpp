@@ -1,20 +1,20 @@
-#include "warm/runner.hpp"
+#include "run/runner.hpp"
 
-#include "adaptive/live.hpp"
-#include "dirs/dirs.hpp"
-#include "error.hpp"
+#include "base/dirs.hpp"
+#include "base/error.hpp"
+#include "base/version.hpp"
+#include "containers/box.hpp"
+#include "containers/keep_warm.hpp"
+#include "containers/reaper.hpp"
+#include "containers/state.hpp"
 #include "mapping/loader.hpp"
 #include "registry/locate.hpp"
+#include "run/agent_client.hpp"
+#include "run/engine_exec.hpp"
 #include "util/environment.hpp"
 #include "util/fs.hpp"
 #include "util/lock.hpp"
 #include "util/process.hpp"
-#include "version.hpp"
-#include "warm/agent_client.hpp"
-#include "warm/box.hpp"
-#include "warm/reaper.hpp"
-#include "warm/session.hpp"
-#include "warm/state.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -29,7 +29,7 @@
 #include <thread>
 #include <unistd.h>
 
-namespace fod::warm {
+namespace fod::run {
 
 namespace {
 
@@ -115,8 +115,8 @@ std::string first_meaningful_line(const std::string &text) {
 
 // Starts the container; the caller holds the key's lock exclusively.
 void start_container(const engine::Engine &engine, const engine::ContainerSpec &spec,
-                     const ContainerPaths &paths) {
-  box::prepare(paths);
+                     const containers::ContainerPaths &paths) {
+  containers::box::prepare(paths);
   auto argv = engine::run_detached_argv(engine, spec);
   auto result = util::capture(argv);
   if (result.status != 0 && (result.err.find("already in use") != std::string::npos ||
@@ -129,10 +129,10 @@ void start_container(const engine::Engine &engine, const engine::ContainerSpec &
     fail_start(engine, spec.image, result.err);
   }
   // `run --detach` returns once the keeper was started; it takes its lock a moment later.
-  for (int i = 0; i < 5000 && !keeper_alive(paths); ++i) {
+  for (int i = 0; i < 5000 && !containers::keeper_alive(paths); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  if (!keeper_alive(paths)) {
+  if (!containers::keeper_alive(paths)) {
     util::capture(engine::remove_argv(engine, spec.name));
     throw UserError(
         status_engine_failure,
@@ -141,14 +141,15 @@ void start_container(const engine::Engine &engine, const engine::ContainerSpec &
 }
 
 // The container's record when its keeper is alive: the one read a warm run makes.
-std::optional<Info> live_record(const ContainerPaths &paths) {
-  return keeper_alive(paths) ? read_info(paths) : std::nullopt;
+std::optional<containers::Info> live_record(const containers::ContainerPaths &paths) {
+  return containers::keeper_alive(paths) ? containers::read_info(paths) : std::nullopt;
 }
 
 // Records that command ran in the container, writing only when something is new
 // (a first run, a new command, a longer ttl, new `ttl: auto` settings), so the
 // warm path stays free of writes. False when the record could not be written.
-bool record_use(const ContainerPaths &paths, const std::optional<Info> &current, Info info,
+bool record_use(const containers::ContainerPaths &paths,
+                const std::optional<containers::Info> &current, containers::Info info,
                 const std::string &command, std::chrono::seconds ttl) {
   if (current) {
     info.commands = current->commands;
@@ -169,15 +170,16 @@ bool record_use(const ContainerPaths &paths, const std::optional<Info> &current,
     info.commands.push_back(command);
   }
   info.ttl = ttl;
-  return write_info(paths, info);
+  return containers::write_info(paths, info);
 }
 
 // Records the container, then starts it; the caller holds the key's lock
 // exclusively. The record comes first: a container fod cannot record (a full
 // disk) is never started, and one whose fod is killed right after the start is
 // still known to gc, stop and the next cold start's adoption.
-void start_recorded(const RunRequest &request, const Target &target, const ContainerPaths &paths,
-                    const Info &info, std::chrono::seconds ttl) {
+void start_recorded(const RunRequest &request, const Target &target,
+                    const containers::ContainerPaths &paths, const containers::Info &info,
+                    std::chrono::seconds ttl) {
   if (!record_use(paths, std::nullopt, info, request.entry->name, ttl)) {
     int error = errno;
     unlink(paths.info().c_str());
@@ -201,9 +203,9 @@ void start_recorded(const RunRequest &request, const Target &target, const Conta
 // the OOM killer) would stay until `fod gc` if their command is never run again.
 // A cold start, which spends far more on the engine, gives each a reaper again.
 void adopt_orphans() {
-  for (const auto &[paths, info] : list_recorded()) {
-    if (keeper_alive(paths) && !reaper_alive(paths)) {
-      spawn_reaper(paths);
+  for (const auto &[paths, info] : containers::list_recorded()) {
+    if (containers::keeper_alive(paths) && !containers::reaper_alive(paths)) {
+      containers::spawn_reaper(paths);
     }
   }
 }
@@ -215,15 +217,15 @@ std::chrono::seconds fixed_ttl(const mapping::Entry &entry, const mapping::Confi
 }
 
 // fod's record of the container target for a run in cwd.
-Info info_for(const RunRequest &request, const Target &target, const std::string &cwd) {
-  Info info;
+containers::Info info_for(const RunRequest &request, const Target &target, const std::string &cwd) {
+  containers::Info info;
   info.key = target.key;
   info.container = target.spec.name;
   info.runtime = target.spec.runtime;
   info.image = request.entry->image;
   info.root = cwd;
   info.engine = request.engine;
-  info.created = now_seconds();
+  info.created = containers::now_seconds();
   if (mapping::uses_auto_ttl(*request.entry, *request.config)) {
     info.adaptive = request.config->adaptive;
   }
@@ -260,8 +262,9 @@ void trace_path(const std::string &line) {
 
 // Runs the command through the container's agent when it can, else through the
 // engine's exec CLI.
-SessionResult run_once(const RunRequest &request, const engine::ExecSpec &exec,
-                       const ContainerPaths &paths, std::optional<std::string> fast_path_unusable) {
+EngineExecResult run_once(const RunRequest &request, const engine::ExecSpec &exec,
+                          const containers::ContainerPaths &paths,
+                          std::optional<std::string> fast_path_unusable) {
   if (!fast_path_unusable) {
     fast_path_unusable = stdio_unfit_for_agent();
   }
@@ -270,9 +273,9 @@ SessionResult run_once(const RunRequest &request, const engine::ExecSpec &exec,
       trace_path("agent");
       return *result;
     }
-    if (!keeper_alive(paths)) {
+    if (!containers::keeper_alive(paths)) {
       trace_path("agent: the container is gone");
-      SessionResult gone;
+      EngineExecResult gone;
       gone.status = status_engine_failure;
       gone.container_gone = true;
       return gone; // not started: the caller starts a new container
@@ -281,7 +284,7 @@ SessionResult run_once(const RunRequest &request, const engine::ExecSpec &exec,
   } else {
     trace_path("exec: " + *fast_path_unusable);
   }
-  return run_session(request.engine, exec, paths);
+  return exec_through_engine(request.engine, exec, paths);
 }
 
 } // namespace
@@ -319,7 +322,7 @@ std::string keeper_path() {
 
 engine::ContainerSpec container_spec(const RunRequest &request, const std::string &given_cwd,
                                      const std::string &home, const std::string &keeper,
-                                     const HostView &host) {
+                                     const containers::HostView &host) {
   const auto &entry = *request.entry;
   // "//usr" and "/usr/" are /usr: plan with one spelling.
   const std::string cwd = util::normalize_path(given_cwd);
@@ -328,14 +331,14 @@ engine::ContainerSpec container_spec(const RunRequest &request, const std::strin
         status_engine_failure,
         fmt::format("cannot mount {}: the engines do not accept ':' or ',' in a mount path", cwd));
   }
-  std::vector<MountRequest> requests = {{cwd, cwd, false, true}};
+  std::vector<containers::MountRequest> requests = {{cwd, cwd, false, true}};
   for (const auto &mount : entry.mounts) {
     std::string path = util::normalize_path(expand_home(mount.path, home));
     if (path != cwd) {
       requests.push_back({path, path, mount.read_only, false});
     }
   }
-  MountPlan plan = plan_mounts(requests, host);
+  containers::MountPlan plan = containers::plan_mounts(requests, host);
 
   engine::ContainerSpec spec;
   spec.image = entry.image;
@@ -372,13 +375,13 @@ engine::ContainerSpec container_spec(const RunRequest &request, const std::strin
       read_only.push_back(layer.dir);
     }
   }
-  return container_spec(request, cwd, home, keeper, this_host(home, read_only));
+  return container_spec(request, cwd, home, keeper, containers::this_host(home, read_only));
 }
 
 Target target_for(const RunRequest &request, const std::string &cwd) {
   Target target;
   target.spec = container_spec(request, cwd, util::home_directory(), keeper_path());
-  target.spec.runtime = runtime_id();
+  target.spec.runtime = containers::runtime_id();
   target.key = engine::container_key(request.engine, target.spec);
   target.spec.name = fmt::format("fod-{}-{}", getuid(), target.key);
   target.spec.labels = {{"fod.managed", "true"},
@@ -390,15 +393,15 @@ Target target_for(const RunRequest &request, const std::string &cwd) {
   return target;
 }
 
-int run(const RunRequest &request) {
+int execute(const RunRequest &request) {
   const auto &entry = *request.entry;
   const std::string cwd = current_directory();
   Target target = target_for(request, cwd);
-  ContainerPaths paths = paths_for_key(target.key);
+  containers::ContainerPaths paths = containers::paths_for_key(target.key);
   target.spec.box_dir = paths.box();
   util::make_directories(paths.dir, 0700);
 
-  Info info = info_for(request, target, cwd);
+  containers::Info info = info_for(request, target, cwd);
   const auto ttl = fixed_ttl(*request.entry, *request.config);
   const double started = info.created;
   double ready = started;
@@ -422,7 +425,7 @@ int run(const RunRequest &request) {
   const auto fast_path_off = fast_path_unusable(*request.config, request.engine);
 
   util::FileLock lock(paths.lock());
-  SessionResult result;
+  EngineExecResult result;
   for (int attempt = 0; attempt < 2; ++attempt) {
     lock.lock(util::FileLock::Mode::shared);
     auto current = live_record(paths);
@@ -433,7 +436,7 @@ int run(const RunRequest &request) {
       current = live_record(paths);
       if (!current) {
         start_recorded(request, target, paths, info, ttl);
-        current = read_info(paths);
+        current = containers::read_info(paths);
         adopt_orphans();
       }
       cold = true; // started it, or waited for the run that did
@@ -443,16 +446,17 @@ int run(const RunRequest &request) {
       lock.lock(util::FileLock::Mode::shared);
     }
     record_use(paths, current, info, entry.name, ttl);
-    if (!reaper_alive(paths)) {
-      spawn_reaper(paths);
+    if (!containers::reaper_alive(paths)) {
+      containers::spawn_reaper(paths);
     }
-    ready = now_seconds();
+    ready = containers::now_seconds();
     result = run_once(request, exec, paths, fast_path_off);
-    finished = now_seconds();
+    finished = containers::now_seconds();
     util::touch(paths.stamp());
     // A container removed behind fod's back: the command never ran, so start
     // a new container and run it there, once.
-    if (result.status != 0 && !result.command_started && !keeper_alive(paths) && attempt == 0) {
+    if (result.status != 0 && !result.command_started && !containers::keeper_alive(paths) &&
+        attempt == 0) {
       lock.lock(util::FileLock::Mode::exclusive);
       unlink(paths.info().c_str());
       util::capture(engine::remove_argv(request.engine, target.spec.name));
@@ -468,10 +472,10 @@ int run(const RunRequest &request) {
                                 "twice; is the engine being shut down?",
                                 entry.image, entry.name));
   }
-  adaptive::record_run(entry.name, entry.image, target.key, started, cold ? ready - started : 0,
-                       finished - ready, cold);
+  containers::record_run(entry.name, entry.image, target.key, started, cold ? ready - started : 0,
+                         finished - ready, cold);
   if (request.config->adaptive.prewarm && request.config->adaptive.max_warm > 0) {
-    adaptive::spawn_prewarm_helper(entry.name, request.config->adaptive);
+    containers::spawn_prewarm_helper(entry.name, request.config->adaptive);
   }
   if (result.raise_signal != 0) {
     die_of_signal(result.raise_signal);
@@ -482,7 +486,7 @@ int run(const RunRequest &request) {
 std::string prewarm(const RunRequest &request) {
   const std::string cwd = current_directory();
   Target target = target_for(request, cwd);
-  ContainerPaths paths = paths_for_key(target.key);
+  containers::ContainerPaths paths = containers::paths_for_key(target.key);
   target.spec.box_dir = paths.box();
   util::make_directories(paths.dir, 0700);
   util::FileLock lock(paths.lock());
@@ -493,10 +497,10 @@ std::string prewarm(const RunRequest &request) {
     util::touch(paths.stamp());
   }
   lock.unlock();
-  if (!reaper_alive(paths)) {
-    spawn_reaper(paths);
+  if (!containers::reaper_alive(paths)) {
+    containers::spawn_reaper(paths);
   }
   return target.key;
 }
 
-} // namespace fod::warm
+} // namespace fod::run

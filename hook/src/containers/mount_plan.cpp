@@ -1,7 +1,7 @@
-#include "warm/mount_plan.hpp"
+#include "containers/mount_plan.hpp"
 
-#include "dirs/dirs.hpp"
-#include "error.hpp"
+#include "base/dirs.hpp"
+#include "base/error.hpp"
 #include "util/environment.hpp"
 #include "util/fs.hpp"
 
@@ -13,7 +13,7 @@
 #include <map>
 #include <sys/stat.h>
 
-namespace fod::warm {
+namespace fod::containers {
 
 namespace {
 
@@ -310,4 +310,4 @@ HostView this_host(const std::string &home, const std::vector<std::string> &extr
   return host;
 }
 
-} // namespace fod::warm
+} // namespace fod::containers

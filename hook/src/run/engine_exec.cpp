@@ -1,7 +1,7 @@
-#include "warm/session.hpp"
+#include "run/engine_exec.hpp"
 
+#include "containers/box.hpp"
 #include "util/process.hpp"
-#include "warm/box.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -10,18 +10,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-namespace fod::warm {
+namespace fod::run {
 
 namespace {
 
 // Asks the keeper to signal the session's command; false when the command has
 // not recorded its pid yet.
-bool forward_signal(const ContainerPaths &paths, const std::string &session, int sig) {
-  auto pid = box::session_pid(paths, session);
+bool forward_signal(const containers::ContainerPaths &paths, const std::string &session, int sig) {
+  auto pid = containers::box::session_pid(paths, session);
   if (!pid) {
     return false;
   }
-  int fd = box::open_signal_fifo(paths);
+  int fd = containers::box::open_signal_fifo(paths);
   if (fd < 0) {
     return true; // the keeper is gone; nothing left to signal
   }
@@ -43,8 +43,8 @@ sigset_t waited_signals() {
 
 } // namespace
 
-SessionResult run_session(const engine::Engine &engine, const engine::ExecSpec &spec,
-                          const ContainerPaths &paths) {
+EngineExecResult exec_through_engine(const engine::Engine &engine, const engine::ExecSpec &spec,
+                                     const containers::ContainerPaths &paths) {
   const auto argv = engine::exec_argv(engine, spec);
   const bool stdin_is_tty = isatty(STDIN_FILENO) != 0;
 
@@ -91,8 +91,8 @@ SessionResult run_session(const engine::Engine &engine, const engine::ExecSpec &
     }
   }
   sigprocmask(SIG_SETMASK, &previous, nullptr);
-  SessionResult result;
-  result.command_started = box::forget_session(paths, spec.session);
+  EngineExecResult result;
+  result.command_started = containers::box::forget_session(paths, spec.session);
   if (WIFSIGNALED(wait_status)) {
     // The CLI itself died (SIGPIPE from a closed reader, a kill): take the command down the same
     // way.
@@ -116,4 +116,4 @@ SessionResult run_session(const engine::Engine &engine, const engine::ExecSpec &
   return result;
 }
 
-} // namespace fod::warm
+} // namespace fod::run

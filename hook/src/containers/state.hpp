@@ -8,19 +8,13 @@
 #include <string>
 #include <vector>
 
-namespace fod::warm {
+namespace fod::containers {
 
-// fod's private runtime directory (dirs::runtime()).
-std::string runtime_dir();
-
-// The id of runtime_dir(): a hash of its canonical path. Containers carry it in
+// The id of dirs::runtime(): a hash of its canonical path. Containers carry it in
 // their key and in the label fod.runtime, so that two runtime directories of one
 // user (a desktop session's and an ssh session's) never share or touch each
 // other's containers.
 std::string runtime_id();
-
-// fod's state directory (dirs::state()): the reaper logs there.
-std::string state_dir();
 
 // The files that coordinate one warm container, under <runtime>/c/<key>/.
 // box/ is bind-mounted into the container, which may change anything in it: the
@@ -93,4 +87,4 @@ double idle_seconds(const ContainerPaths &paths, const Info &info);
 // Seconds since the epoch, as a double.
 double now_seconds();
 
-} // namespace fod::warm
+} // namespace fod::containers

@@ -1,12 +1,13 @@
-#include "adaptive/live.hpp"
-#include "warm/reaper.hpp"
+#include "containers/keep_warm.hpp"
 
 #include "adaptive/history.hpp"
 #include "adaptive/policy.hpp"
+#include "base/dirs.hpp"
+#include "containers/reaper.hpp"
+#include "containers/state.hpp"
 #include "util/fs.hpp"
 #include "util/lock.hpp"
 #include "util/process.hpp"
-#include "warm/state.hpp"
 
 #include <cerrno>
 #include <cmath>
@@ -19,13 +20,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-namespace fod::adaptive {
+namespace fod::containers {
 
 namespace {
 
-Record make_record(Kind kind, const std::string &command, const std::string &image,
-                   const std::string &key, double time, double setup, double duration) {
-  Record r;
+adaptive::Record make_record(adaptive::Kind kind, const std::string &command,
+                             const std::string &image, const std::string &key, double time,
+                             double setup, double duration) {
+  adaptive::Record r;
   r.kind = kind;
   r.time = time;
   r.setup = setup;
@@ -45,12 +47,12 @@ void sleep_seconds(double seconds) {
 
 // Its mtime is when `fod stop` last cancelled the pending pre-warms.
 std::string cancel_marker() {
-  return util::join(util::join(warm::runtime_dir(), "prewarm"), "cancel");
+  return util::join(util::join(dirs::runtime(), "prewarm"), "cancel");
 }
 
 // Its mtime is when a helper for command last found nothing to pre-warm.
 std::string idle_marker(const std::string &command) {
-  return util::join(util::join(warm::runtime_dir(), "prewarm"), command + ".idle");
+  return util::join(util::join(dirs::runtime(), "prewarm"), command + ".idle");
 }
 
 } // namespace
@@ -58,9 +60,10 @@ std::string idle_marker(const std::string &command) {
 bool record_run(const std::string &command, const std::string &image, const std::string &key,
                 double start, double setup, double exec, bool cold) {
   try {
-    return append_record(default_history_path(),
-                         make_record(cold ? Kind::cold : Kind::warm, command, image, key, start,
-                                     std::max(0.0, setup), std::max(0.0, exec)));
+    return adaptive::append_record(adaptive::default_history_path(),
+                                   make_record(cold ? adaptive::Kind::cold : adaptive::Kind::warm,
+                                               command, image, key, start, std::max(0.0, setup),
+                                               std::max(0.0, exec)));
   } catch (const std::exception &) {
     return false;
   }
@@ -69,35 +72,35 @@ bool record_run(const std::string &command, const std::string &image, const std:
 bool record_removal(const std::string &command, const std::string &image, const std::string &key,
                     double idle) {
   try {
-    return append_record(default_history_path(),
-                         make_record(Kind::removal, command, image, key, warm::now_seconds(), 0,
-                                     std::max(0.0, idle)));
+    return adaptive::append_record(adaptive::default_history_path(),
+                                   make_record(adaptive::Kind::removal, command, image, key,
+                                               now_seconds(), 0, std::max(0.0, idle)));
   } catch (const std::exception &) {
     return false;
   }
 }
 
-double current_ttl(const std::string &image, double last_use, const Settings &settings) {
-  return reaper_ttl(read_history(default_history_path()), image, last_use, warm::now_seconds(),
-                    settings);
+double current_ttl(const std::string &image, double last_use, const adaptive::Settings &settings) {
+  return adaptive::reaper_ttl(adaptive::read_history(adaptive::default_history_path()), image,
+                              last_use, now_seconds(), settings);
 }
 
 void cancel_prewarm_helpers() {
-  std::string dir = util::join(warm::runtime_dir(), "prewarm");
+  std::string dir = util::join(dirs::runtime(), "prewarm");
   util::make_directories(dir, 0700);
-  util::write_file_atomic(cancel_marker(), fmt::format("{:.6f}\n", warm::now_seconds()), 0600);
+  util::write_file_atomic(cancel_marker(), fmt::format("{:.6f}\n", now_seconds()), 0600);
 }
 
-void spawn_prewarm_helper(const std::string &command, const Settings &settings) {
+void spawn_prewarm_helper(const std::string &command, const adaptive::Settings &settings) {
   struct stat st {};
   if (stat(idle_marker(command).c_str(), &st) == 0 &&
       static_cast<double>(st.st_mtim.tv_sec) >
-          warm::now_seconds() - static_cast<double>(settings.ttl_min.count())) {
+          now_seconds() - static_cast<double>(settings.ttl_min.count())) {
     return;
   }
   // The spawn time goes along: a `fod stop` after it cancels this helper even
   // when the helper has not got as far as looking yet.
-  warm::spawn_detached({"_prewarm", command, fmt::format("{:.6f}", warm::now_seconds())});
+  spawn_detached({"_prewarm", command, fmt::format("{:.6f}", now_seconds())});
 }
 
 void mark_prewarm_idle(const std::string &command, bool nothing_to_do) {
@@ -105,28 +108,31 @@ void mark_prewarm_idle(const std::string &command, bool nothing_to_do) {
     unlink(idle_marker(command).c_str());
     return;
   }
-  util::make_directories(util::join(warm::runtime_dir(), "prewarm"), 0700);
+  util::make_directories(util::join(dirs::runtime(), "prewarm"), 0700);
   util::touch(idle_marker(command));
 }
 
-PrewarmHooks default_prewarm_hooks(std::function<std::uint64_t(const std::string &)> memory_of,
-                                   double spawned_at) {
-  PrewarmHooks hooks;
-  hooks.read_history = [] { return read_history(default_history_path()); };
-  hooks.now = [] { return warm::now_seconds(); };
+adaptive::PrewarmHooks
+default_prewarm_hooks(std::function<std::uint64_t(const std::string &)> memory_of,
+                      double spawned_at) {
+  adaptive::PrewarmHooks hooks;
+  hooks.read_history = [] { return adaptive::read_history(adaptive::default_history_path()); };
+  hooks.now = [] { return now_seconds(); };
   hooks.sleep = sleep_seconds;
   hooks.memory_of = memory_of;
   hooks.warm_containers = [memory_of] {
-    std::vector<WarmContainer> warm;
-    for (const auto &[paths, info] : warm::list_recorded()) {
-      if (warm::keeper_alive(paths)) {
+    std::vector<adaptive::WarmContainer> warm;
+    for (const auto &[paths, info] : list_recorded()) {
+      if (keeper_alive(paths)) {
         warm.push_back(
             {info.image, memory_of(info.commands.empty() ? std::string() : info.commands.front())});
       }
     }
     return warm;
   };
-  hooks.append = [](const Record &r) { return append_record(default_history_path(), r); };
+  hooks.append = [](const adaptive::Record &r) {
+    return adaptive::append_record(adaptive::default_history_path(), r);
+  };
   hooks.cancelled = [started = spawned_at] {
     // The time inside the marker, not its mtime: file times come from a coarse
     // clock that can lag a `fod stop` right after the spawn by a few ms.
@@ -135,7 +141,7 @@ PrewarmHooks default_prewarm_hooks(std::function<std::uint64_t(const std::string
   };
   auto held = std::make_shared<std::map<std::string, std::unique_ptr<util::FileLock>>>();
   hooks.claim_periodic = [held](const std::string &command) {
-    std::string dir = util::join(warm::runtime_dir(), "prewarm");
+    std::string dir = util::join(dirs::runtime(), "prewarm");
     util::make_directories(dir, 0700);
     auto lock = std::make_unique<util::FileLock>(util::join(dir, command + ".lock"));
     if (!lock->try_lock(util::FileLock::Mode::exclusive)) {
@@ -147,4 +153,4 @@ PrewarmHooks default_prewarm_hooks(std::function<std::uint64_t(const std::string
   return hooks;
 }
 
-} // namespace fod::adaptive
+} // namespace fod::containers

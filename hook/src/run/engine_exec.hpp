@@ -1,12 +1,12 @@
 #pragma once
 
+#include "containers/state.hpp"
 #include "engine/argv.hpp"
-#include "warm/state.hpp"
 
-namespace fod::warm {
+namespace fod::run {
 
 // What came of running the engine's exec CLI.
-struct SessionResult {
+struct EngineExecResult {
   int status = 0;               // the command's status, 128+N for signal N
   int raise_signal = 0;         // a signal fod should die of to mirror the command, or 0
   bool command_started = false; // the keeper recorded the command: it did run
@@ -16,7 +16,7 @@ struct SessionResult {
 // Runs the exec argv and waits for it. Meanwhile SIGINT and SIGQUIT (when the
 // command has no terminal of its own) and SIGTERM and SIGHUP are forwarded to
 // the command through the keeper, because engine exec CLIs do not forward them.
-SessionResult run_session(const engine::Engine &engine, const engine::ExecSpec &spec,
-                          const ContainerPaths &paths);
+EngineExecResult exec_through_engine(const engine::Engine &engine, const engine::ExecSpec &spec,
+                                     const containers::ContainerPaths &paths);
 
-} // namespace fod::warm
+} // namespace fod::run

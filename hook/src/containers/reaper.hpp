@@ -1,6 +1,6 @@
 #pragma once
 
-#include "warm/state.hpp"
+#include "containers/state.hpp"
 
 #include "engine/engine.hpp"
 
@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace fod::warm {
+namespace fod::containers {
 
 // Starts `fod ARGS...` detached: its own session, stdin on /dev/null, output
 // appended to <state>/reaper.log, no job of the shell. Failure is silent: the
@@ -25,4 +25,4 @@ void spawn_reaper(const ContainerPaths &paths);
 // gone or another reaper already watches it.
 int reap(const ContainerPaths &paths, const std::optional<engine::Engine> &preferred);
 
-} // namespace fod::warm
+} // namespace fod::containers

@@ -1,7 +1,7 @@
-#include "warm/agent_client.hpp"
+#include "run/agent_client.hpp"
 
 #include "agent_proto.h"
-#include "warm/box.hpp"
+#include "containers/box.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -18,7 +18,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-namespace fod::warm {
+namespace fod::run {
 
 namespace {
 
@@ -371,9 +371,9 @@ std::optional<std::string> stdio_unfit_for_agent() {
   return std::nullopt;
 }
 
-std::optional<SessionResult> run_via_agent(const ContainerPaths &paths,
-                                           const engine::ExecSpec &spec) {
-  Fd sock(box::connect_agent(paths));
+std::optional<EngineExecResult> run_via_agent(const containers::ContainerPaths &paths,
+                                              const engine::ExecSpec &spec) {
+  Fd sock(containers::box::connect_agent(paths));
   if (sock.fd < 0) {
     return std::nullopt;
   }
@@ -400,7 +400,7 @@ std::optional<SessionResult> run_via_agent(const ContainerPaths &paths,
   if (streams == 0 && received_fd >= 0) {
     close(received_fd);
   }
-  SessionResult result;
+  EngineExecResult result;
   result.command_started = true;
   // The caller's terminal is raw while the command reads its own pseudo-terminal.
   const bool relay_input = (streams & 1u) != 0;
@@ -528,4 +528,4 @@ std::optional<SessionResult> run_via_agent(const ContainerPaths &paths,
   return result;
 }
 
-} // namespace fod::warm
+} // namespace fod::run

@@ -1,14 +1,14 @@
 #pragma once
 
+#include "containers/state.hpp"
 #include "engine/argv.hpp"
 #include "mapping/entry.hpp"
-#include "warm/session.hpp"
-#include "warm/state.hpp"
+#include "run/engine_exec.hpp"
 
 #include <optional>
 #include <string>
 
-namespace fod::warm {
+namespace fod::run {
 
 // Why runs with this config and engine cannot take the fast path (the agent in
 // the warm container), or nullopt when they can: `fast_path: false`, or an
@@ -23,12 +23,12 @@ std::optional<std::string> fast_path_unusable(const mapping::Config &config,
 std::optional<std::string> stdio_unfit_for_agent();
 
 // Runs spec.command through the agent of the container at paths, with fod's
-// own stdin, stdout and stderr, and waits for it like run_session; the
+// own stdin, stdout and stderr, and waits for it like exec_through_engine; the
 // streams that are terminals get a pseudo-terminal of the command's own,
 // relayed by fod. nullopt when the agent did not take the run (no socket, no
 // listener, another version): the command has not started and the caller may
 // run it another way.
-std::optional<SessionResult> run_via_agent(const ContainerPaths &paths,
-                                           const engine::ExecSpec &spec);
+std::optional<EngineExecResult> run_via_agent(const containers::ContainerPaths &paths,
+                                              const engine::ExecSpec &spec);
 
-} // namespace fod::warm
+} // namespace fod::run

@@ -1,4 +1,4 @@
-#include "dirs/dirs.hpp"
+#include "base/dirs.hpp"
 
 #include "util/environment.hpp"
 #include "util/fs.hpp"

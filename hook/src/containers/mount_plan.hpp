@@ -23,7 +23,7 @@
 //     on PATH, fod's own programs, the package and system mapping layers) are
 //     read-only inside a mount.
 // Pure but for the HostView it is given: unit-tested without a container.
-namespace fod::warm {
+namespace fod::containers {
 
 // One mount a run asks for.
 struct MountRequest {
@@ -71,4 +71,4 @@ MountPlan plan_mounts(const std::vector<MountRequest> &requests, const HostView 
 // mapping layers').
 HostView this_host(const std::string &home, const std::vector<std::string> &extra_read_only);
 
-} // namespace fod::warm
+} // namespace fod::containers
