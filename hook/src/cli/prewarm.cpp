@@ -61,7 +61,7 @@ int prewarm_command(const std::string &trigger, double spawned_at) {
       return std::nullopt;
     }
     try {
-      return run::prewarm(*request);
+      return run::start_ahead(*request);
     } catch (const std::exception &) {
       return std::nullopt; // not startable now: the call starts it as usual
     }

@@ -2,6 +2,7 @@
 
 #include "base/dirs.hpp"
 #include "containers/keep_warm.hpp"
+#include "containers/lifecycle.hpp"
 #include "engine/argv.hpp"
 #include "util/fs.hpp"
 #include "util/lock.hpp"
@@ -119,20 +120,15 @@ int reap(const ContainerPaths &paths, const std::optional<engine::Engine> &prefe
     if (idle < ttl_now(paths, *info)) {
       continue;
     }
-    auto engine = engine::engine_of_kind(info->engine.kind, preferred);
-    if (!engine) {
-      log_line(fmt::format("cannot remove {}: {} is not in PATH", info->container,
-                           engine::to_string(info->engine.kind)));
-      return 1;
-    }
-    auto removed = util::capture(engine::remove_argv(*engine, info->container));
-    if (removed.status != 0) {
-      log_line(fmt::format("removing {} failed: {}", info->container, removed.err));
-    } else {
+    std::string error;
+    if (remove_container(paths, *info, preferred, &error)) {
       log_line(
           fmt::format("removed {} ({}) after {:.0f}s idle", info->container, info->image, idle));
-      record_removal(info->commands.empty() ? "-" : info->commands.front(), info->image, info->key,
-                     idle);
+    } else {
+      log_line(fmt::format("removing {} failed: {}", info->container, error));
+      if (!engine::engine_of_kind(info->engine.kind, preferred)) {
+        return 1; // no engine to remove it with: the record stays for gc
+      }
     }
     forget(paths);
     return 0;

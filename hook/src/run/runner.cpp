@@ -5,6 +5,7 @@
 #include "base/version.hpp"
 #include "containers/box.hpp"
 #include "containers/keep_warm.hpp"
+#include "containers/lifecycle.hpp"
 #include "containers/reaper.hpp"
 #include "containers/state.hpp"
 #include "mapping/loader.hpp"
@@ -196,17 +197,6 @@ void start_recorded(const RunRequest &request, const Target &target,
   }
   if (auto note = dirs::runtime_fallback_note()) {
     fmt::print(stderr, "fod: warning: {}\n", *note);
-  }
-}
-
-// Containers of this runtime directory whose reaper is gone (killed, or taken by
-// the OOM killer) would stay until `fod gc` if their command is never run again.
-// A cold start, which spends far more on the engine, gives each a reaper again.
-void adopt_orphans() {
-  for (const auto &[paths, info] : containers::list_recorded()) {
-    if (containers::keeper_alive(paths) && !containers::reaper_alive(paths)) {
-      containers::spawn_reaper(paths);
-    }
   }
 }
 
@@ -437,7 +427,7 @@ int execute(const RunRequest &request) {
       if (!current) {
         start_recorded(request, target, paths, info, ttl);
         current = containers::read_info(paths);
-        adopt_orphans();
+        containers::adopt_orphans();
       }
       cold = true; // started it, or waited for the run that did
       // Touched before the lock is downgraded: a reaper that slips in between
@@ -483,7 +473,7 @@ int execute(const RunRequest &request) {
   return result.status;
 }
 
-std::string prewarm(const RunRequest &request) {
+std::string start_ahead(const RunRequest &request) {
   const std::string cwd = current_directory();
   Target target = target_for(request, cwd);
   containers::ContainerPaths paths = containers::paths_for_key(target.key);

@@ -52,7 +52,7 @@ int execute(const RunRequest &request);
 // Starts (or finds up) the warm container a run in the current directory would
 // use, and its reaper, without running anything; returns its key. Throws
 // UserError as run() does when the container cannot start.
-std::string prewarm(const RunRequest &request);
+std::string start_ahead(const RunRequest &request);
 
 // The key and engine record of the warm container a run in cwd would use.
 struct Target {
