@@ -1,7 +1,6 @@
 #include "base/error.hpp"
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
-#include "pull/catalog.hpp"
 #include "pull/flow.hpp"
 
 #include <fmt/format.h>
@@ -10,19 +9,11 @@ namespace fod::cli {
 
 int allow_command(const std::string &name) {
   auto mapping = load_mapping_for(name);
-  const auto *entry = mapping.find(name);
-  std::optional<mapping::Entry> from_catalog;
-  if (entry == nullptr) {
-    from_catalog = pull::lookup_catalogs(name, mapping.config);
-    if (!from_catalog) {
-      throw UserError(1, fmt::format("{} is not mapped{}", name,
-                                     mapping.config.catalogs.empty()
-                                         ? ""
-                                         : " and no configured catalog has an image for it"));
-    }
-    entry = &*from_catalog;
+  const auto found = find_entry(mapping, name);
+  if (!found) {
+    throw UserError(1, not_mapped_message(mapping.config, name));
   }
-  fmt::print("{}", pull::allow_image(*entry, mapping.config));
+  fmt::print("{}", pull::allow_image(found->entry(), mapping.config));
   return 0;
 }
 

@@ -3,6 +3,9 @@
 #include "engine/engine.hpp"
 #include "mapping/entry.hpp"
 
+#include <optional>
+#include <string>
+
 namespace fod::cli {
 
 // The merged mapping, from the index; diagnostics are printed to stderr when the
@@ -15,5 +18,19 @@ mapping::Mapping load_mapping_for(const std::string &name);
 
 // The engine to use; throws UserError (125) naming the fix when there is none.
 engine::Engine require_engine(const mapping::Config &config);
+
+// NAME's entry: the mapping's, else the one a configured catalog has for it.
+struct FoundEntry {
+  const mapping::Entry *mapped = nullptr;
+  std::optional<mapping::Entry> from_catalog;
+  const mapping::Entry &entry() const { return mapped != nullptr ? *mapped : *from_catalog; }
+};
+
+// nullopt when neither the mapping nor a catalog knows name.
+std::optional<FoundEntry> find_entry(const mapping::Mapping &mapping, const std::string &name);
+
+// Why find_entry found nothing, for `fod which` and `fod allow`: "NAME is not mapped",
+// and that no catalog has it when catalogs are configured.
+std::string not_mapped_message(const mapping::Config &config, const std::string &name);
 
 } // namespace fod::cli

@@ -11,16 +11,13 @@ namespace fod::cli {
 
 int run_command(const std::string &name, const std::vector<std::string> &args) {
   auto mapping = load_mapping_for(name);
-  const auto *entry = mapping.find(name);
-  std::optional<mapping::Entry> from_catalog;
-  if (entry == nullptr) {
-    from_catalog = pull::lookup_catalogs(name, mapping.config);
-    if (!from_catalog) {
-      throw UserError(status_not_found,
-                      fmt::format("{}: command not found (fod has no mapping for it)", name));
-    }
-    entry = &*from_catalog;
+  auto found = find_entry(mapping, name);
+  if (!found) {
+    throw UserError(status_not_found,
+                    fmt::format("{}: command not found (fod has no mapping for it)", name));
   }
+  auto &from_catalog = found->from_catalog;
+  const auto *entry = &found->entry();
   run::RunRequest request;
   request.entry = entry;
   request.config = &mapping.config;

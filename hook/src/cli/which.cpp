@@ -6,7 +6,6 @@
 #include "cli/context.hpp"
 #include "containers/box.hpp"
 #include "containers/state.hpp"
-#include "pull/catalog.hpp"
 #include "pull/consent.hpp"
 #include "pull/flow.hpp"
 #include "pull/probe.hpp"
@@ -24,18 +23,13 @@ namespace fod::cli {
 
 int which_command(const std::string &name, bool ask_registry) {
   auto mapping = load_mapping(true);
-  const auto *entry = mapping.find(name);
-  std::optional<mapping::Entry> from_catalog;
-  if (entry == nullptr) {
-    from_catalog = pull::lookup_catalogs(name, mapping.config);
-    if (!from_catalog) {
-      fmt::print(
-          stderr, "fod: {} is not mapped{}\n", name,
-          mapping.config.catalogs.empty() ? "" : " and no configured catalog has an image for it");
-      return 1;
-    }
-    entry = &*from_catalog;
+  const auto found = find_entry(mapping, name);
+  if (!found) {
+    fmt::print(stderr, "fod: {}\n", not_mapped_message(mapping.config, name));
+    return 1;
   }
+  const auto *entry = &found->entry();
+  const bool from_catalog = found->from_catalog.has_value();
   fmt::print("{}\n", name);
   if (from_catalog) {
     fmt::print("  defined in:  catalog {}\n", entry->origin.file);
