@@ -50,21 +50,6 @@ std::optional<double> number(std::string_view text) {
   return value;
 }
 
-bool write_all(int fd, const std::string &text) {
-  size_t written = 0;
-  while (written < text.size()) {
-    ssize_t n = write(fd, text.data() + written, text.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return false;
-    }
-    written += static_cast<size_t>(n);
-  }
-  return true;
-}
-
 std::string read_fd(int fd) {
   std::string content;
   char buffer[65536];
@@ -190,7 +175,7 @@ bool append_record(const std::string &path, const Record &record, const HistoryL
       close(fd); // compacted and replaced while we waited: append to the new file
       continue;
     }
-    bool ok = write_all(fd, *line);
+    bool ok = util::write_all(fd, *line);
     close(fd);
     if (ok && static_cast<size_t>(st.st_size) + line->size() > limits.max_bytes) {
       compact_history(path, limits);

@@ -2,6 +2,7 @@
 
 #include "agent_proto.h"
 #include "containers/box.hpp"
+#include "util/fs.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -92,21 +93,6 @@ std::string encode(const engine::ExecSpec &spec, unsigned streams) {
   return payload;
 }
 
-bool write_all(int fd, const char *data, size_t size) {
-  while (size > 0) {
-    ssize_t n = send(fd, data, size, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      return false;
-    }
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-  return true;
-}
-
 // Sends the header with fod's stdin, stdout and stderr attached, then the payload;
 // a terminal among them is replaced by /dev/null (the agent gives the command a
 // pseudo-terminal there instead).
@@ -138,8 +124,7 @@ bool send_request(int sock, const std::string &payload, unsigned streams, int nu
   ssize_t n;
   while ((n = sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
   }
-  return n == static_cast<ssize_t>(sizeof header) &&
-         write_all(sock, payload.data(), payload.size());
+  return n == static_cast<ssize_t>(sizeof header) && util::send_all(sock, payload);
 }
 
 // One message from the agent, with the fd it carries (or -1). false on EOF or error.
@@ -177,7 +162,7 @@ bool receive(int sock, fod_agent_message &message, int *fd) {
 
 void send_signal(int sock, int sig) {
   fod_agent_message m{FOD_AGENT_SIGNAL, sig, 0};
-  write_all(sock, reinterpret_cast<const char *>(&m), sizeof m);
+  util::send_all(sock, std::string_view(reinterpret_cast<const char *>(&m), sizeof m));
 }
 
 // The caller's terminal in raw mode while the command has a pty of its own;
@@ -239,21 +224,6 @@ void copy_window_size(int terminal, int master) {
   }
 }
 
-bool write_fully(int fd, const char *data, size_t size) {
-  while (size > 0) {
-    ssize_t n = write(fd, data, size);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      return false;
-    }
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-  return true;
-}
-
 // Copies what the pty still holds after the command ended (until its last
 // writer closed it; at most ~1 s when a background process keeps it open).
 void drain(int master, int out) {
@@ -275,7 +245,7 @@ void drain(int master, int out) {
       }
       return;
     }
-    write_fully(out, buffer, static_cast<size_t>(n));
+    util::write_all(out, std::string_view(buffer, static_cast<size_t>(n)));
   }
 }
 
@@ -469,7 +439,7 @@ std::optional<EngineExecResult> run_via_agent(const containers::ContainerPaths &
     if (master.fd >= 0 && (fds[3].revents & (POLLIN | POLLHUP | POLLERR))) {
       ssize_t n = read(master.fd, buffer, sizeof buffer);
       if (n > 0) {
-        write_fully(terminal, buffer, static_cast<size_t>(n));
+        util::write_all(terminal, std::string_view(buffer, static_cast<size_t>(n)));
       } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
         // Every writer of the pty is gone; the status follows on the socket.
         stdin_open = false;

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,24 +33,44 @@ std::optional<std::string> read_file(const std::string &path) {
   return content;
 }
 
+namespace {
+
+// The one write loop: put is write(2) or send(2).
+template <typename Put> bool put_all(std::string_view data, Put put) {
+  while (!data.empty()) {
+    ssize_t n = put(data.data(), data.size());
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return false;
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+} // namespace
+
+bool write_all(int fd, std::string_view data) {
+  return put_all(data, [fd](const char *p, size_t n) { return write(fd, p, n); });
+}
+
+bool send_all(int socket, std::string_view data) {
+  return put_all(data,
+                 [socket](const char *p, size_t n) { return send(socket, p, n, MSG_NOSIGNAL); });
+}
+
 bool write_file_atomic(const std::string &path, const std::string &content, mode_t mode) {
   std::string tmp = path + ".tmp." + std::to_string(getpid());
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) {
     return false;
   }
-  size_t written = 0;
-  while (written < content.size()) {
-    ssize_t n = write(fd, content.data() + written, content.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      close(fd);
-      unlink(tmp.c_str());
-      return false;
-    }
-    written += static_cast<size_t>(n);
+  if (!write_all(fd, content)) {
+    close(fd);
+    unlink(tmp.c_str());
+    return false;
   }
   close(fd);
   if (rename(tmp.c_str(), path.c_str()) != 0) {

@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -9,6 +10,12 @@ namespace fod::util {
 
 // The file's whole content, or nullopt when it cannot be read.
 std::optional<std::string> read_file(const std::string &path);
+
+// Writes all of data to fd, again after a partial write or EINTR; false on an error.
+bool write_all(int fd, std::string_view data);
+
+// The same on a socket, with MSG_NOSIGNAL: a peer that went away is an error, not SIGPIPE.
+bool send_all(int socket, std::string_view data);
 
 // Replaces path's content atomically (write to a temporary file, then rename).
 // Returns false when it could not.
