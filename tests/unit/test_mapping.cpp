@@ -1,6 +1,7 @@
 #include "mapping/entry.hpp"
 #include "mapping/loader.hpp"
 #include "mapping/validate.hpp"
+#include "registry/reference.hpp"
 #include "temp_dir.hpp"
 
 #include <algorithm>
@@ -497,6 +498,72 @@ TEST_CASE("mapping: an image that an engine could read as an option or a path tr
                                   "Registry.Example/x:1", "x:1@" + digest, "x@" + digest}) {
       INFO(image);
       CHECK_FALSE(check_image_reference(image));
+    }
+  }
+}
+
+TEST_CASE("mapping: a..b/x:1, which registry::parse_reference refuses, is refused with one line",
+          "[unit][mapping]") {
+  // The engines refuse "a..b" (two separators in a row), and so does the one grammar fod has.
+  REQUIRE_FALSE(fod::registry::parse_reference("a..b/x:1"));
+  auto problem = fod::mapping::check_image_reference("a..b/x:1");
+  REQUIRE(problem);
+
+  Mapping m = parse("commands:\n  tool:\n    image: a..b/x:1\n");
+  CHECK(m.entries.empty());
+  REQUIRE(m.diagnostics.size() == 1);
+  CHECK(m.diagnostics[0] ==
+        "m.yaml:3: image 'a..b/x:1': 'a..b' is not a registry host[:port] (letters, digits, . and "
+        "-, not starting or ending with -); entry 'tool' skipped");
+  CHECK(m.diagnostics[0].find('\n') == std::string::npos);
+}
+
+TEST_CASE("mapping: validation and registry::parse_reference agree on every image",
+          "[unit][mapping]") {
+  // check_image_reference adds only that a reference must be pinned; the grammar is the
+  // registry's, so whatever it refuses is refused, and whatever it accepts with a tag or a
+  // digest is accepted.
+  const std::vector<std::string> images = {"a..b/x:1",
+                                           "x/a..b:1",
+                                           "a.b/x:1",
+                                           "x/a.b:1",
+                                           "x/a__b:1",
+                                           "x/a___b:1",
+                                           "x/a--b:1",
+                                           "x/a-.b:1",
+                                           "-x:1",
+                                           "x/-y:1",
+                                           "x/y-:1",
+                                           "x/.y:1",
+                                           "x/_y:1",
+                                           "host-.io/x:1",
+                                           "-host.io/x:1",
+                                           "h.io:5/x:1",
+                                           "h.io:/x:1",
+                                           "h.io:p/x:1",
+                                           "[::1]:5000/x:1",
+                                           "[]:1/x:1",
+                                           "Host.io/x:1",
+                                           "HOST/x:1",
+                                           "x/Y:1",
+                                           "x:1",
+                                           "x:_1",
+                                           "x:.1",
+                                           "x:-1",
+                                           "x@" + digest,
+                                           "x:1@" + digest,
+                                           "x@sha256:" + std::string(64, 'A'),
+                                           "localhost/x:1",
+                                           "localhost:5000/x:1",
+                                           std::string(64, 'a') + ":1"};
+  for (const auto &image : images) {
+    INFO(image);
+    const bool grammar = fod::registry::parse_reference(image).has_value();
+    auto problem = fod::mapping::check_image_reference(image);
+    CHECK(grammar == !problem);
+    if (problem) {
+      CHECK_FALSE(problem->empty());
+      CHECK(problem->find('\n') == std::string::npos);
     }
   }
 }
