@@ -279,6 +279,87 @@ TEST_CASE("mapping::load_indexed round-trips every field of entries and config",
   CHECK_FALSE(cached.mapping.config.fast_path);
 }
 
+TEST_CASE("mapping::load_indexed round-trips every config.yaml setting and ttl: auto",
+          "[unit][index]") {
+  TempDir root;
+  std::vector<Layer> layers = {{"user", root / "config"}};
+  root.write("config/config.yaml", R"(engine: podman
+ttl: 45m
+ttl_min: 2m
+ttl_max: 3h
+prewarm: false
+max_warm: 3
+memory_ceiling: 6g
+memory: 1g
+pids: 99
+fast_path: false
+confirm: never
+on_digest_change: refuse
+insecure_registries: [127.0.0.1:5000, reg.local]
+catalogs: [registry.example.com/tools/, ghcr.io/team]
+catalog_network: none
+registry_connect_timeout: 4s
+registry_timeout: 11s
+negative_cache_ttl: 0
+)");
+  root.write("config/mappings.yaml",
+             "commands:\n  a:\n    image: a:1\n    ttl: auto\n  b:\n    image: b:1\n");
+
+  auto fresh = load_indexed(layers, root / "cache");
+  REQUIRE(fresh.rebuilt);
+  REQUIRE(fresh.mapping.diagnostics.empty());
+  auto cached = load_indexed(layers, root / "cache");
+  REQUIRE_FALSE(cached.rebuilt);
+
+  const auto &want = fresh.mapping.config;
+  const auto &got = cached.mapping.config;
+  CHECK(want.engine == "podman");
+  CHECK(want.ttl == 45min);
+  CHECK_FALSE(want.adaptive.ttl_auto);
+  CHECK(want.catalogs == std::vector<std::string>{"registry.example.com/tools", "ghcr.io/team"});
+  CHECK(got.engine == want.engine);
+  CHECK(got.ttl == want.ttl);
+  CHECK(got.memory == want.memory);
+  CHECK(got.pids == want.pids);
+  CHECK(got.fast_path == want.fast_path);
+  CHECK(got.adaptive == want.adaptive);
+  CHECK(got.confirm == want.confirm);
+  CHECK(got.on_digest_change == want.on_digest_change);
+  CHECK(got.insecure_registries == want.insecure_registries);
+  CHECK(got.catalogs == want.catalogs);
+  CHECK(got.catalog_network == want.catalog_network);
+  CHECK(got.registry_connect_timeout == want.registry_connect_timeout);
+  CHECK(got.registry_timeout == want.registry_timeout);
+  CHECK(got.negative_cache_ttl == want.negative_cache_ttl);
+
+  REQUIRE(cached.mapping.find("a") != nullptr);
+  CHECK(cached.mapping.find("a")->ttl_auto);
+  CHECK_FALSE(cached.mapping.find("a")->ttl);
+  REQUIRE(cached.mapping.find("b") != nullptr);
+  CHECK_FALSE(cached.mapping.find("b")->ttl_auto);
+
+  SECTION("config.yaml's ttl: auto survives the index too") {
+    root.write("config/config.yaml", "ttl: auto\n");
+    REQUIRE(load_indexed(layers, root / "cache").rebuilt);
+    auto again = load_indexed(layers, root / "cache");
+    REQUIRE_FALSE(again.rebuilt);
+    CHECK(again.mapping.config.adaptive.ttl_auto);
+  }
+  SECTION("an index of the previous format (5) is rebuilt, not read") {
+    auto files = index_files(root / "cache");
+    REQUIRE(files.size() == 1);
+    auto text = fod::util::read_file(files[0]);
+    REQUIRE(text);
+    const std::string current = "\"format\":6";
+    auto at = text->find(current);
+    REQUIRE(at != std::string::npos);
+    std::string older = *text;
+    older.replace(at, current.size(), "\"format\":5");
+    REQUIRE(fod::util::write_file_atomic(files[0], older));
+    CHECK(load_indexed(layers, root / "cache").rebuilt);
+  }
+}
+
 TEST_CASE("mapping::load_indexed with only reads one command from a current index",
           "[unit][index]") {
   TempDir root;

@@ -1,6 +1,8 @@
 #include "mapping/entry.hpp"
+#include "mapping/fields.hpp"
 #include "mapping/loader.hpp"
 #include "mapping/validate.hpp"
+#include "registry/reference.hpp"
 #include "temp_dir.hpp"
 
 #include <algorithm>
@@ -501,6 +503,72 @@ TEST_CASE("mapping: an image that an engine could read as an option or a path tr
   }
 }
 
+TEST_CASE("mapping: a..b/x:1, which registry::parse_reference refuses, is refused with one line",
+          "[unit][mapping]") {
+  // The engines refuse "a..b" (two separators in a row), and so does the one grammar fod has.
+  REQUIRE_FALSE(fod::registry::parse_reference("a..b/x:1"));
+  auto problem = fod::mapping::check_image_reference("a..b/x:1");
+  REQUIRE(problem);
+
+  Mapping m = parse("commands:\n  tool:\n    image: a..b/x:1\n");
+  CHECK(m.entries.empty());
+  REQUIRE(m.diagnostics.size() == 1);
+  CHECK(m.diagnostics[0] ==
+        "m.yaml:3: image 'a..b/x:1': 'a..b' is not a registry host[:port] (letters, digits, . and "
+        "-, not starting or ending with -); entry 'tool' skipped");
+  CHECK(m.diagnostics[0].find('\n') == std::string::npos);
+}
+
+TEST_CASE("mapping: validation and registry::parse_reference agree on every image",
+          "[unit][mapping]") {
+  // check_image_reference adds only that a reference must be pinned; the grammar is the
+  // registry's, so whatever it refuses is refused, and whatever it accepts with a tag or a
+  // digest is accepted.
+  const std::vector<std::string> images = {"a..b/x:1",
+                                           "x/a..b:1",
+                                           "a.b/x:1",
+                                           "x/a.b:1",
+                                           "x/a__b:1",
+                                           "x/a___b:1",
+                                           "x/a--b:1",
+                                           "x/a-.b:1",
+                                           "-x:1",
+                                           "x/-y:1",
+                                           "x/y-:1",
+                                           "x/.y:1",
+                                           "x/_y:1",
+                                           "host-.io/x:1",
+                                           "-host.io/x:1",
+                                           "h.io:5/x:1",
+                                           "h.io:/x:1",
+                                           "h.io:p/x:1",
+                                           "[::1]:5000/x:1",
+                                           "[]:1/x:1",
+                                           "Host.io/x:1",
+                                           "HOST/x:1",
+                                           "x/Y:1",
+                                           "x:1",
+                                           "x:_1",
+                                           "x:.1",
+                                           "x:-1",
+                                           "x@" + digest,
+                                           "x:1@" + digest,
+                                           "x@sha256:" + std::string(64, 'A'),
+                                           "localhost/x:1",
+                                           "localhost:5000/x:1",
+                                           std::string(64, 'a') + ":1"};
+  for (const auto &image : images) {
+    INFO(image);
+    const bool grammar = fod::registry::parse_reference(image).has_value();
+    auto problem = fod::mapping::check_image_reference(image);
+    CHECK(grammar == !problem);
+    if (problem) {
+      CHECK_FALSE(problem->empty());
+      CHECK(problem->find('\n') == std::string::npos);
+    }
+  }
+}
+
 TEST_CASE("mapping::normalize_capability and check_capability", "[unit][mapping]") {
   using fod::mapping::check_capability;
   using fod::mapping::normalize_capability;
@@ -618,6 +686,86 @@ TEST_CASE("mapping::apply_config_text applies each setting on its own", "[unit][
     CHECK(m.config.ttl == 600s);
     CHECK(m.diagnostics.size() == 2);
     CHECK(diagnostics_at(m, "d.yaml:1:").size() == 1);
+  }
+}
+
+TEST_CASE("mapping: each bad value gives the same one-line message through the field table",
+          "[unit][mapping]") {
+  SECTION("config.yaml: the key, the value and what it must be; the setting is ignored") {
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"engine: lxc", "'engine: lxc' must be auto, podman or docker"},
+        {"engine: [a]", "'engine' must be a single value"},
+        {"ttl: forever", "'ttl: forever' is not a duration like 90s, 10m or 2h"},
+        {"ttl_min: 0", "'ttl_min: 0' must be at least 1s"},
+        {"prewarm: maybe", "'prewarm: maybe' must be true or false"},
+        {"max_warm: -1", "'max_warm: -1' must be a whole number (0 turns pre-warming off)"},
+        {"memory_ceiling: 120%",
+         "'memory_ceiling: 120%' must be a size like 8g or a share of RAM like 50%"},
+        {"memory: x", "memory must be a number with an optional unit b, k, m or g (e.g. 512m)"},
+        {"pids: 0", "'pids: 0' must be a positive whole number"},
+        {"fast_path: no", "'fast_path: no' must be true or false"},
+        {"confirm: sometimes", "'confirm: sometimes' must be ask or never"},
+        {"on_digest_change: x", "'on_digest_change: x' must be ask, allow or refuse"},
+        {"insecure_registries: ['a/b']", "'a/b' in insecure_registries must be host or host:port"},
+        {"insecure_registries: {a: 1}", "'insecure_registries' must be a list of strings"},
+        {"catalogs: [tools]", "catalog 'tools': must name a registry and a repository prefix, like "
+                              "registry.example.com/tools"},
+        {"catalog_network: x", "'catalog_network: x' must be none, default or host"},
+        {"registry_connect_timeout: 0", "'registry_connect_timeout' must be at least 1s"},
+        {"registry_timeout: x", "'registry_timeout: x' is not a duration like 90s, 10m or 2h"},
+        {"negative_cache_ttl: x", "'negative_cache_ttl: x' is not a duration like 90s, 10m or 2h"},
+        {"engnie: docker", "unknown setting 'engnie' ignored"}};
+    for (const auto &[yaml, message] : cases) {
+      INFO(yaml);
+      Mapping m;
+      fod::mapping::apply_config_text("pids: 7\n" + yaml + "\n", "c.yaml", m);
+      CHECK(m.config.pids == 7); // the other setting applies; a bad pids leaves it as it was
+      REQUIRE(m.diagnostics.size() == 1);
+      const bool unknown = message.find("unknown") == 0;
+      CHECK(m.diagnostics[0] == "c.yaml:2: " + message + (unknown ? "" : "; setting ignored"));
+    }
+  }
+  SECTION("an entry: the message, then which entry was skipped") {
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"entrypoint: []", "'entrypoint' must name the program to run"},
+        {"entrypoint: {a: b}", "'entrypoint' must be a list of strings"},
+        {"network: bridge", "'network: bridge' must be none, default or host"},
+        {"env: [1A]", "'1A' is not an environment variable name"},
+        {"mounts: /a", "'mounts' must be a list of paths"},
+        {"mounts: [rel]", "mount 'rel' must be an absolute path or start with ~/"},
+        {"mounts: ['/a:b']", "mount '/a:b': paths with ':' or ',' cannot be mounted"},
+        {"mounts: ['/:ro']", "mounting / is not allowed"},
+        {"mounts: [[a]]", "'mounts' must be a single value"},
+        {"capabilities: [all]",
+         "capabilities: ALL is not allowed; list the capabilities the tool needs"},
+        {"capabilities: [FOO]", "unknown capability 'FOO'"},
+        {"ttl: forever", "'ttl: forever' is not a duration like 90s, 10m or 2h"},
+        {"memory: lots", "memory must be a number with an optional unit b, k, m or g (e.g. 512m)"},
+        {"pids: 5x", "'pids: 5x' must be a positive whole number"}};
+    for (const auto &[yaml, message] : cases) {
+      INFO(yaml);
+      Mapping m = parse("commands:\n  bad:\n    image: x:1\n    " + yaml + "\n");
+      CHECK(m.entries.empty());
+      REQUIRE(m.diagnostics.size() == 1);
+      CHECK(m.diagnostics[0] == "m.yaml:4: " + message + "; entry 'bad' skipped");
+    }
+  }
+  SECTION("every key of the tables is known: none draws an unknown-key warning") {
+    for (const auto &field : fod::mapping::config_fields()) {
+      INFO(field.key);
+      Mapping m;
+      fod::mapping::apply_config_text(field.key + ": x\n", "c.yaml", m);
+      for (const auto &d : m.diagnostics) {
+        CHECK(d.find("unknown setting") == std::string::npos);
+      }
+    }
+    for (const auto &field : fod::mapping::entry_fields()) {
+      INFO(field.key);
+      Mapping m = parse("commands:\n  t:\n    image: x:1\n    " + field.key + ": x\n");
+      for (const auto &d : m.diagnostics) {
+        CHECK(d.find("unknown key") == std::string::npos);
+      }
+    }
   }
 }
 

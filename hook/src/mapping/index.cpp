@@ -1,7 +1,7 @@
 #include "mapping/index.hpp"
 
-#include "adaptive/settings.hpp"
 #include "base/dirs.hpp"
+#include "mapping/fields.hpp"
 #include "util/environment.hpp"
 #include "util/fs.hpp"
 #include "util/hash.hpp"
@@ -15,11 +15,13 @@ namespace {
 
 using nlohmann::json;
 
-// Format 5: a header line of JSON (sources, config, diagnostics), then one line
-// per command: its name, a tab, its entry as JSON. The format changes also when
-// validation does (5: images by the reference grammar), so that an index an
+// Format 6: a header line of JSON (sources, config, diagnostics), then one line
+// per command: its name, a tab, its entry as JSON. Config and entries are written
+// by the field tables (fields.cpp), each key as in the YAML. The format changes
+// also when validation does (5: images by the reference grammar; 6: the config's
+// `ttl: auto` settings no longer nested under "adaptive"), so that an index an
 // older fod wrote is rebuilt, not trusted.
-constexpr int index_format = 5;
+constexpr int index_format = 6;
 
 // What a source looks like now; "-" when it does not exist.
 std::string signature(const std::string &path) {
@@ -49,59 +51,43 @@ std::vector<std::string> source_paths(const std::vector<Layer> &layers) {
   return paths;
 }
 
-json entry_to_json(const Entry &e) {
-  json mounts = json::array();
-  for (const auto &m : e.mounts) {
-    mounts.push_back({{"path", m.path}, {"ro", m.read_only}});
+// An entry as one line of the index: its fields (by entry_fields()) and where it came from.
+json entry_to_json(const Entry &entry) {
+  json j = json::object();
+  for (const auto &field : entry_fields()) {
+    field.save(entry, j);
   }
-  json j = {{"image", e.image},
-            {"entrypoint", e.entrypoint},
-            {"network", to_string(e.network)},
-            {"env", e.env},
-            {"mounts", mounts},
-            {"capabilities", e.capabilities},
-            {"layer", e.origin.layer},
-            {"file", e.origin.file},
-            {"line", e.origin.line}};
-  if (e.ttl) {
-    j["ttl"] = e.ttl->count();
-  }
-  if (e.ttl_auto) {
-    j["ttl_auto"] = true;
-  }
-  if (e.memory) {
-    j["memory"] = *e.memory;
-  }
-  if (e.pids) {
-    j["pids"] = *e.pids;
-  }
+  j["layer"] = entry.origin.layer;
+  j["file"] = entry.origin.file;
+  j["line"] = entry.origin.line;
   return j;
 }
 
 Entry entry_from_json(const std::string &name, const json &j) {
-  Entry e;
-  e.name = name;
-  e.image = j.at("image").get<std::string>();
-  e.entrypoint = j.at("entrypoint").get<std::vector<std::string>>();
-  e.network = parse_network(j.at("network").get<std::string>()).value_or(Network::standard);
-  e.env = j.at("env").get<std::vector<std::string>>();
-  for (const auto &m : j.at("mounts")) {
-    e.mounts.push_back({m.at("path").get<std::string>(), m.at("ro").get<bool>()});
+  Entry entry;
+  entry.name = name;
+  for (const auto &field : entry_fields()) {
+    field.restore(j, entry);
   }
-  e.capabilities = j.at("capabilities").get<std::vector<std::string>>();
-  e.origin = {j.at("layer").get<std::string>(), j.at("file").get<std::string>(),
-              j.at("line").get<int>()};
-  if (j.contains("ttl")) {
-    e.ttl = std::chrono::seconds(j["ttl"].get<long>());
+  entry.origin = {j.at("layer").get<std::string>(), j.at("file").get<std::string>(),
+                  j.at("line").get<int>()};
+  return entry;
+}
+
+json config_to_json(const Config &config) {
+  json j = json::object();
+  for (const auto &field : config_fields()) {
+    field.save(config, j);
   }
-  e.ttl_auto = j.value("ttl_auto", false);
-  if (j.contains("memory")) {
-    e.memory = j["memory"].get<std::string>();
+  return j;
+}
+
+Config config_from_json(const json &j) {
+  Config config;
+  for (const auto &field : config_fields()) {
+    field.restore(j, config);
   }
-  if (j.contains("pids")) {
-    e.pids = j["pids"].get<int>();
-  }
-  return e;
+  return config;
 }
 
 std::string index_path(const std::vector<Layer> &layers, const std::string &cache_dir) {
@@ -132,28 +118,7 @@ std::optional<Mapping> read_index(const std::string &path, const std::optional<s
       }
     }
     Mapping mapping;
-    const auto &c = header.at("config");
-    mapping.config.engine = c.at("engine").get<std::string>();
-    mapping.config.ttl = std::chrono::seconds(c.at("ttl").get<long>());
-    mapping.config.memory = c.at("memory").get<std::string>();
-    mapping.config.pids = c.at("pids").get<int>();
-    mapping.config.fast_path = c.at("fast_path").get<bool>();
-    mapping.config.adaptive = adaptive::settings_from_json(c.at("adaptive"));
-    mapping.config.confirm =
-        parse_confirm(c.at("confirm").get<std::string>()).value_or(Confirm::ask);
-    mapping.config.on_digest_change =
-        parse_on_digest_change(c.at("on_digest_change").get<std::string>())
-            .value_or(OnDigestChange::ask);
-    mapping.config.insecure_registries =
-        c.at("insecure_registries").get<std::vector<std::string>>();
-    mapping.config.catalogs = c.at("catalogs").get<std::vector<std::string>>();
-    mapping.config.catalog_network =
-        parse_network(c.at("catalog_network").get<std::string>()).value_or(Network::standard);
-    mapping.config.registry_connect_timeout =
-        std::chrono::seconds(c.at("registry_connect_timeout").get<long>());
-    mapping.config.registry_timeout = std::chrono::seconds(c.at("registry_timeout").get<long>());
-    mapping.config.negative_cache_ttl =
-        std::chrono::seconds(c.at("negative_cache_ttl").get<long>());
+    mapping.config = config_from_json(header.at("config"));
     mapping.diagnostics = header.at("diagnostics").get<std::vector<std::string>>();
 
     auto parse_line = [&](size_t start) {
@@ -188,20 +153,7 @@ void write_index(const std::string &path, const json &signatures, const Mapping 
   json header;
   header["format"] = index_format;
   header["sources"] = signatures;
-  header["config"] = {{"engine", mapping.config.engine},
-                      {"ttl", mapping.config.ttl.count()},
-                      {"memory", mapping.config.memory},
-                      {"pids", mapping.config.pids},
-                      {"fast_path", mapping.config.fast_path},
-                      {"adaptive", adaptive::settings_to_json(mapping.config.adaptive)},
-                      {"confirm", to_string(mapping.config.confirm)},
-                      {"on_digest_change", to_string(mapping.config.on_digest_change)},
-                      {"insecure_registries", mapping.config.insecure_registries},
-                      {"catalogs", mapping.config.catalogs},
-                      {"catalog_network", to_string(mapping.config.catalog_network)},
-                      {"registry_connect_timeout", mapping.config.registry_connect_timeout.count()},
-                      {"registry_timeout", mapping.config.registry_timeout.count()},
-                      {"negative_cache_ttl", mapping.config.negative_cache_ttl.count()}};
+  header["config"] = config_to_json(mapping.config);
   header["diagnostics"] = mapping.diagnostics;
   std::string text = header.dump() + "\n";
   for (const auto &[name, entry] : mapping.entries) {

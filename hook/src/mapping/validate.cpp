@@ -11,23 +11,15 @@ namespace fod::mapping {
 
 namespace {
 
-bool is_lower_hex(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-}
-
-bool is_tag_character(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '.' || c == '-';
-}
-
-// Why registry::parse_reference refused image, as precisely as can be said.
+// Why registry::parse_reference refused image, as precisely as can be said. Every verdict
+// here is parse_reference's own, asked of one part of image at a time (with the other parts
+// replaced by ones known to be good), so this only words the reason and never decides.
 std::string why_not_a_reference(const std::string &image) {
   std::string rest = image;
   if (auto at = rest.find('@'); at != std::string::npos) {
     std::string digest = rest.substr(at + 1);
     rest = rest.substr(0, at);
-    const std::string prefix = "sha256:";
-    if (digest.compare(0, prefix.size(), prefix) != 0 || digest.size() != prefix.size() + 64 ||
-        !std::all_of(digest.begin() + prefix.size(), digest.end(), is_lower_hex)) {
+    if (!registry::parse_reference("x@" + digest)) {
       return "the digest must be sha256: followed by 64 lowercase hex digits";
     }
   }
@@ -36,8 +28,7 @@ std::string why_not_a_reference(const std::string &image) {
   if (colon != std::string::npos && (last_slash == std::string::npos || colon > last_slash)) {
     std::string tag = rest.substr(colon + 1);
     rest = rest.substr(0, colon);
-    if (tag.empty() || tag.size() > 128 || tag[0] == '.' || tag[0] == '-' ||
-        !std::all_of(tag.begin(), tag.end(), is_tag_character)) {
+    if (!registry::parse_reference("x:" + tag)) {
       return "the tag may hold only letters, digits and _ . - and not start with . or - (at "
              "most 128)";
     }
