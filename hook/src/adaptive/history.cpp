@@ -50,20 +50,6 @@ std::optional<double> number(std::string_view text) {
   return value;
 }
 
-std::string read_fd(int fd) {
-  std::string content;
-  char buffer[65536];
-  for (;;) {
-    ssize_t n = read(fd, buffer, sizeof buffer);
-    if (n > 0) {
-      content.append(buffer, static_cast<size_t>(n));
-    } else if (n == 0 || errno != EINTR) {
-      break;
-    }
-  }
-  return content;
-}
-
 void lock_fd(int fd, int op) {
   while (flock(fd, op) != 0 && errno == EINTR) {
   }
@@ -201,7 +187,12 @@ bool compact_history(const std::string &path, const HistoryLimits &limits) {
       close(fd); // another process compacted it first
       return true;
     }
-    auto kept = compact_records(parse_records(read_fd(fd)), limits);
+    auto content = util::read_all(fd);
+    if (!content) {
+      close(fd); // unread records are never dropped: the next append tries again
+      return false;
+    }
+    auto kept = compact_records(parse_records(*content), limits);
     std::string text;
     for (const auto &r : kept) {
       text += format_record(r).value_or("");

@@ -16,19 +16,7 @@ std::optional<std::string> read_file(const std::string &path) {
   if (fd < 0) {
     return std::nullopt;
   }
-  std::string content;
-  char buffer[8192];
-  for (;;) {
-    ssize_t n = read(fd, buffer, sizeof buffer);
-    if (n > 0) {
-      content.append(buffer, static_cast<size_t>(n));
-    } else if (n == 0) {
-      break;
-    } else if (errno != EINTR) {
-      close(fd);
-      return std::nullopt;
-    }
-  }
+  auto content = read_all(fd);
   close(fd);
   return content;
 }
@@ -51,6 +39,21 @@ template <typename Put> bool put_all(std::string_view data, Put put) {
 }
 
 } // namespace
+
+std::optional<std::string> read_all(int fd) {
+  std::string content;
+  char buffer[65536];
+  for (;;) {
+    ssize_t n = read(fd, buffer, sizeof buffer);
+    if (n > 0) {
+      content.append(buffer, static_cast<size_t>(n));
+    } else if (n == 0) {
+      return content;
+    } else if (errno != EINTR) {
+      return std::nullopt;
+    }
+  }
+}
 
 bool write_all(int fd, std::string_view data) {
   return put_all(data, [fd](const char *p, size_t n) { return write(fd, p, n); });

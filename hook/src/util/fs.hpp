@@ -11,6 +11,9 @@ namespace fod::util {
 // The file's whole content, or nullopt when it cannot be read.
 std::optional<std::string> read_file(const std::string &path);
 
+// Everything left to read from fd, or nullopt on a read error.
+std::optional<std::string> read_all(int fd);
+
 // Writes all of data to fd, again after a partial write or EINTR; false on an error.
 bool write_all(int fd, std::string_view data);
 
