@@ -1,7 +1,7 @@
 // The registry client's parsers: WWW-Authenticate, credentials files, manifests and indexes.
+#include "base/dirs.hpp"
 #include "registry/auth_file.hpp"
 #include "registry/cred_helper.hpp"
-#include "registry/locate.hpp"
 #include "registry/manifest.hpp"
 #include "registry/www_authenticate.hpp"
 #include "temp_dir.hpp"
@@ -474,12 +474,12 @@ TEST_CASE("registry::select_platform picks this machine's entry of an index", "[
   }
 }
 
-TEST_CASE("registry::helper_path finds fod-registry as fod finds fod-keeper", "[unit][registry]") {
+TEST_CASE("dirs::registry_program finds fod-registry as fod finds fod-keeper", "[unit][registry]") {
   fod::test::EnvGuard env;
   env.set("FOD_REGISTRY", "/opt/x/fod-registry");
-  CHECK(fod::registry::helper_path() == "/opt/x/fod-registry");
+  CHECK(fod::dirs::registry_program() == "/opt/x/fod-registry");
   env.unset("FOD_REGISTRY");
   // The unit test binary is not installed: the helper is looked for beside it.
-  CHECK(fod::registry::helper_path() ==
+  CHECK(fod::dirs::registry_program() ==
         fod::util::join(fod::util::dirname(fod::util::executable_path()), "fod-registry"));
 }

@@ -61,7 +61,37 @@ const Runtime &runtime_once() {
   return found->second;
 }
 
+// A helper program of fod's: see keeper_program().
+std::string program(const char *override_variable, const char *name) {
+  if (auto over = util::get_env(override_variable)) {
+    return *over;
+  }
+  std::string exe_dir = util::dirname(util::executable_path());
+  std::string installed = util::join(util::join(util::dirname(exe_dir), "libexec/fod"), name);
+  if (access(installed.c_str(), X_OK) == 0) {
+    return installed;
+  }
+  return util::join(exe_dir, name);
+}
+
 } // namespace
+
+std::string keeper_program() {
+  return program("FOD_KEEPER", "fod-keeper");
+}
+
+std::string registry_program() {
+  return program("FOD_REGISTRY", "fod-registry");
+}
+
+std::string package_mappings() {
+  return util::get_env("FOD_DATADIR")
+      .value_or(util::join(util::dirname(util::dirname(util::executable_path())), "share/fod"));
+}
+
+std::string system_config() {
+  return util::get_env("FOD_SYSCONFDIR").value_or("/etc/fod");
+}
 
 std::string runtime() {
   return runtime_once().dir;

@@ -33,6 +33,17 @@ std::string config();
 // The directory of the shell shims: $FOD_SHIM_DIR, or cache()/shims.
 std::string shims();
 
+// fod's helper programs: $FOD_KEEPER / $FOD_REGISTRY when set, else
+// <prefix>/libexec/fod/NAME next to the installed fod, else beside fod in a build tree.
+std::string keeper_program();
+std::string registry_program();
+
+// The package's mapping layer: $FOD_DATADIR, or <prefix>/share/fod next to fod.
+std::string package_mappings();
+
+// The system's mapping layer and config: $FOD_SYSCONFDIR, or /etc/fod.
+std::string system_config();
+
 // All of the above (runtime, state, cache, config, shims), as the paths are
 // configured, and $XDG_RUNTIME_DIR, the session's sockets: none may be reached
 // from a container.

@@ -149,11 +149,9 @@ void apply_config_text(const std::string &text, const std::string &file, Mapping
 }
 
 std::vector<Layer> default_layers() {
-  std::string exe_dir = util::dirname(util::executable_path());
-  std::string package =
-      util::get_env("FOD_DATADIR").value_or(util::join(util::dirname(exe_dir), "share/fod"));
-  std::string system = util::get_env("FOD_SYSCONFDIR").value_or("/etc/fod");
-  return {{"package", package}, {"system", system}, {"user", dirs::config()}};
+  return {{"package", dirs::package_mappings()},
+          {"system", dirs::system_config()},
+          {"user", dirs::config()}};
 }
 
 std::vector<std::string> mapping_files(const Layer &layer) {

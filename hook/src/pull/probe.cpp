@@ -1,7 +1,7 @@
 #include "pull/probe.hpp"
 
+#include "base/dirs.hpp"
 #include "registry/helper_proto.hpp"
-#include "registry/locate.hpp"
 #include "registry/manifest.hpp"
 #include "registry/reference.hpp"
 #include "util/environment.hpp"
@@ -123,7 +123,7 @@ ProbeResult probe(const std::string &reference, const mapping::Config &config) {
     return result;
   }
   auto parsed = registry::parse_reference(reference);
-  std::string helper = registry::helper_path();
+  std::string helper = dirs::registry_program();
   ProbeResult result;
   if (access(helper.c_str(), X_OK) != 0) {
     result.error = fmt::format("{} is missing; reinstall fod", helper);

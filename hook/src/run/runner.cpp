@@ -9,7 +9,6 @@
 #include "containers/reaper.hpp"
 #include "containers/state.hpp"
 #include "mapping/loader.hpp"
-#include "registry/locate.hpp"
 #include "run/agent_client.hpp"
 #include "run/engine_exec.hpp"
 #include "util/environment.hpp"
@@ -298,18 +297,6 @@ std::string current_directory() {
   return physical;
 }
 
-std::string keeper_path() {
-  if (auto over = util::get_env("FOD_KEEPER")) {
-    return *over;
-  }
-  std::string exe_dir = util::dirname(util::executable_path());
-  std::string installed = util::join(util::dirname(exe_dir), "libexec/fod/fod-keeper");
-  if (access(installed.c_str(), X_OK) == 0) {
-    return installed;
-  }
-  return util::join(exe_dir, "fod-keeper");
-}
-
 engine::ContainerSpec container_spec(const RunRequest &request, const std::string &given_cwd,
                                      const std::string &home, const std::string &keeper,
                                      const containers::HostView &host) {
@@ -359,7 +346,7 @@ engine::ContainerSpec container_spec(const RunRequest &request, const std::strin
 engine::ContainerSpec container_spec(const RunRequest &request, const std::string &cwd,
                                      const std::string &home, const std::string &keeper) {
   std::vector<std::string> read_only = {util::dirname(keeper),
-                                        util::dirname(registry::helper_path())};
+                                        util::dirname(dirs::registry_program())};
   for (const auto &layer : mapping::default_layers()) {
     if (layer.name != "user") { // the user's layer is fod's own directory: hidden
       read_only.push_back(layer.dir);
@@ -370,7 +357,7 @@ engine::ContainerSpec container_spec(const RunRequest &request, const std::strin
 
 Target target_for(const RunRequest &request, const std::string &cwd) {
   Target target;
-  target.spec = container_spec(request, cwd, util::home_directory(), keeper_path());
+  target.spec = container_spec(request, cwd, util::home_directory(), dirs::keeper_program());
   target.spec.runtime = containers::runtime_id();
   target.key = engine::container_key(request.engine, target.spec);
   target.spec.name = fmt::format("fod-{}-{}", getuid(), target.key);

@@ -33,10 +33,6 @@ engine::ContainerSpec container_spec(const RunRequest &request, const std::strin
 engine::ContainerSpec container_spec(const RunRequest &request, const std::string &cwd,
                                      const std::string &home, const std::string &keeper_path);
 
-// The host path of fod-keeper: <prefix>/libexec/fod/fod-keeper next to the
-// installed binary, or beside it in a build tree.
-std::string keeper_path();
-
 // Thrown by run() when the engine does not have the image: nothing was started, and the
 // caller may pull it and run again. Unhandled, it is the 125 "pull it first" error.
 class ImageAbsent : public UserError {
