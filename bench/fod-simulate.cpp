@@ -480,7 +480,7 @@ private:
     return reaper_ttl(m_history, image, box.last_use, m_now, m_settings);
   }
 
-  // The reaper's loop body (warm/reaper.cpp): sleep while idle < ttl, wait for
+  // The reaper's loop body (containers/reaper.cpp): sleep while idle < ttl, wait for
   // runs in flight, re-check, remove.
   void reap(const std::string &image) {
     Container &box = m_boxes[image];

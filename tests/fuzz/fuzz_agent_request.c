@@ -1,4 +1,4 @@
-/* libFuzzer target for the agent's request parser (hook/keeper/agent_proto.c),
+/* libFuzzer target for the agent's request parser (hook/agent-protocol/agent_proto.c),
  * which reads whatever any process of the container's user sends to the agent.
  * Built with clang -fsanitize=fuzzer,address,undefined and run for a bounded
  * time by tests/fuzz/run (ctest fuzz:agent_request). */

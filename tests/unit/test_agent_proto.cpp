@@ -1,4 +1,4 @@
-// The fast path's wire format (hook/keeper/agent_proto.h), version 2: the streams
+// The fast path's wire format (hook/agent-protocol/agent_proto.h), version 2: the streams
 // that go to a pseudo-terminal and the terminal modes, as fod writes them and
 // the agent reads them.
 #include "agent_proto.h"

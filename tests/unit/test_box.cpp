@@ -1,4 +1,4 @@
-// The host's side of a warm container's box (warm/box.hpp) against what a hostile
+// The host's side of a warm container's box (containers/box.hpp) against what a hostile
 // image can plant there: links to host files, FIFOs, /dev/zero, deep trees. The
 // box is an ordinary directory here; no container is needed to plant things in it.
 #include "containers/box.hpp"

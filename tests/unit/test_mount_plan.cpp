@@ -1,4 +1,4 @@
-// The mount plan: what a container may see of the host (warm/mount_plan.hpp).
+// The mount plan: what a container may see of the host (containers/mount_plan.hpp).
 // A made-up host (real paths, $HOME's entries) so that every rule is checked
 // without touching the machine.
 #include "base/error.hpp"

@@ -5,7 +5,7 @@
 #include <vector>
 
 // Where fod keeps its own files: the one place that knows. No container may see
-// or change any of these directories (see warm/mount_plan.hpp).
+// or change any of these directories (see containers/mount_plan.hpp).
 namespace fod::dirs {
 
 // fod's private runtime directory (records, locks, the boxes of warm containers):

@@ -18,7 +18,7 @@ std::string runtime_id();
 
 // The files that coordinate one warm container, under <runtime>/c/<key>/.
 // box/ is bind-mounted into the container, which may change anything in it: the
-// host touches it only through warm/box.hpp. The rest is seen only by the host.
+// host touches it only through containers/box.hpp. The rest is seen only by the host.
 struct ContainerPaths {
   explicit ContainerPaths(std::string directory) : dir(std::move(directory)) {}
   std::string dir;

@@ -31,7 +31,7 @@ struct ContainerSpec {
   std::string box_dir;     // host directory for the keeper's lock, FIFO and sessions
   std::vector<BindMount> binds;
   // Paths inside binds that the container sees as empty read-only directories
-  // (fod's own directories: see warm/mount_plan.hpp).
+  // (fod's own directories: see containers/mount_plan.hpp).
   std::vector<std::string> hidden;
   std::string home;           // HOME inside the container (the caller's path)
   bool home_on_tmpfs = false; // HOME is not otherwise mounted: give it a writable tmpfs

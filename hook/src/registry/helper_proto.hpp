@@ -1,6 +1,6 @@
 #pragma once
 
-// The contract between fod and its registry helper, fod-registry (hook/registry/main.cpp):
+// The contract between fod and its registry helper, fod-registry (hook/fod-registry/main.cpp):
 // the command line fod runs, the exit statuses and the keys of the one JSON line the helper
 // prints. Both programs include this header, so neither writes a bare number or key.
 //

@@ -23,7 +23,7 @@ struct RunRequest {
 std::string current_directory();
 
 // The container spec for a run in cwd, without name and key labels, with its
-// mounts planned on host (warm/mount_plan.hpp). Throws UserError (125) for a
+// mounts planned on host (containers/mount_plan.hpp). Throws UserError (125) for a
 // mount that must not be made (/, /usr, fod's own directories, ...).
 engine::ContainerSpec container_spec(const RunRequest &request, const std::string &cwd,
                                      const std::string &home, const std::string &keeper_path,
