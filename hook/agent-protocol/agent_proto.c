@@ -1,7 +1,10 @@
 #include "agent_proto.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 static int parse_size(const char *text, unsigned short *rows, unsigned short *cols) {
   unsigned long value[2] = {0, 0};
@@ -244,4 +247,71 @@ void fod_agent_request_free(struct fod_agent_request *request) {
   free(request->env);
   request->argv = NULL;
   request->env = NULL;
+}
+
+int fod_agent_send(int sock, const void *data, size_t length, const int *fds, int nfds) {
+  struct iovec iov = {(void *)data, length};
+  union {
+    char buf[CMSG_SPACE(FOD_AGENT_MAX_FDS * sizeof(int))];
+    struct cmsghdr align;
+  } control;
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  memset(&control, 0, sizeof control);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (nfds > FOD_AGENT_MAX_FDS) {
+    return -1;
+  }
+  if (nfds > 0) {
+    msg.msg_control = control.buf;
+    msg.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
+    memcpy(CMSG_DATA(c), fds, (size_t)nfds * sizeof(int));
+  }
+  ssize_t n;
+  while ((n = sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
+  }
+  return n == (ssize_t)length ? 0 : -1;
+}
+
+int fod_agent_receive(int sock, void *data, size_t length, int *fds, int max_fds, int *nfds) {
+  struct iovec iov = {data, length};
+  union {
+    char buf[CMSG_SPACE(FOD_AGENT_MAX_FDS * sizeof(int))];
+    struct cmsghdr align;
+  } control;
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  memset(&control, 0, sizeof control);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.buf;
+  msg.msg_controllen = sizeof control.buf;
+  ssize_t n;
+  while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_WAITALL)) < 0 && errno == EINTR) {
+  }
+  *nfds = 0;
+  if (n < 0) {
+    return -1;
+  }
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
+      continue;
+    }
+    size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < count; ++i) {
+      int fd;
+      memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+      if (*nfds < max_fds) {
+        fds[(*nfds)++] = fd;
+      } else {
+        close(fd);
+      }
+    }
+  }
+  return n == (ssize_t)length && (msg.msg_flags & MSG_CTRUNC) == 0 ? 0 : -1;
 }

@@ -104,6 +104,20 @@ int fod_agent_parse(const char *payload, size_t length, struct fod_agent_request
 
 void fod_agent_request_free(struct fod_agent_request *request);
 
+/* The transport, the same on both sides: one fixed-size record (the header, or a
+ * message) and the descriptors attached to it (SCM_RIGHTS). */
+#define FOD_AGENT_MAX_FDS 3
+
+/* Sends length bytes of data with nfds (at most FOD_AGENT_MAX_FDS) descriptors
+ * attached; retried on EINTR, never raising SIGPIPE. 0 when all was sent, else -1. */
+int fod_agent_send(int sock, const void *data, size_t length, const int *fds, int nfds);
+
+/* Receives exactly length bytes into data (MSG_WAITALL) and the descriptors that came
+ * with them, close-on-exec: the first max_fds go to fds, *nfds says how many, any
+ * others are closed. 0 when length bytes came and no control data was cut off, else -1
+ * (the descriptors received are still in fds). */
+int fod_agent_receive(int sock, void *data, size_t length, int *fds, int max_fds, int *nfds);
+
 #ifdef __cplusplus
 }
 #endif

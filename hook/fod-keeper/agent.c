@@ -64,27 +64,7 @@ int agent_listen(void) {
 
 static void send_message(int sock, uint32_t type, int32_t a, int32_t b, int fd) {
   struct fod_agent_message m = {type, a, b};
-  struct iovec iov = {&m, sizeof m};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } control;
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  if (fd >= 0) {
-    memset(&control, 0, sizeof control);
-    msg.msg_control = control.buf;
-    msg.msg_controllen = sizeof control.buf;
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  }
-  while (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 && errno == EINTR) {
-  }
+  fod_agent_send(sock, &m, sizeof m, &fd, fd >= 0 ? 1 : 0);
 }
 
 static void fail(int sock, int error) {
@@ -392,43 +372,16 @@ static void handle(int sock) {
   setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
 
   struct fod_agent_header header;
-  struct iovec iov = {&header, sizeof header};
-  union {
-    char buf[CMSG_SPACE(3 * sizeof(int))];
-    struct cmsghdr align;
-  } control;
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control.buf;
-  msg.msg_controllen = sizeof control.buf;
-  ssize_t n;
-  while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_WAITALL)) < 0 && errno == EINTR) {
-  }
   int stdio[3] = {-1, -1, -1};
   int nfds = 0;
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-      int count = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-      for (int i = 0; i < count; ++i) {
-        int fd;
-        memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-        if (nfds < 3) {
-          stdio[nfds++] = fd;
-        } else {
-          close(fd);
-        }
-      }
-    }
-  }
-  if (n != (ssize_t)sizeof header || header.magic != FOD_AGENT_MAGIC) {
+  int received = fod_agent_receive(sock, &header, sizeof header, stdio, 3, &nfds);
+  if (received != 0 || header.magic != FOD_AGENT_MAGIC) {
     fail(sock, FOD_AGENT_E_MALFORMED);
   }
   if (header.version != FOD_AGENT_VERSION) {
     fail(sock, FOD_AGENT_E_VERSION);
   }
-  if (header.length > FOD_AGENT_MAX_PAYLOAD || nfds != 3 || (msg.msg_flags & MSG_CTRUNC)) {
+  if (header.length > FOD_AGENT_MAX_PAYLOAD || nfds != 3) {
     fail(sock, FOD_AGENT_E_MALFORMED);
   }
   char *payload = malloc(header.length + 1);

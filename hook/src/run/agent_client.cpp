@@ -106,58 +106,14 @@ bool send_request(int sock, const std::string &payload, unsigned streams, int nu
   }
   fod_agent_header header{FOD_AGENT_MAGIC, FOD_AGENT_VERSION,
                           static_cast<uint32_t>(payload.size())};
-  iovec iov{&header, sizeof header};
-  union {
-    char buf[CMSG_SPACE(sizeof fds)];
-    cmsghdr align;
-  } control{};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control.buf;
-  msg.msg_controllen = sizeof control.buf;
-  cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof fds);
-  std::memcpy(CMSG_DATA(c), fds, sizeof fds);
-  ssize_t n;
-  while ((n = sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
-  }
-  return n == static_cast<ssize_t>(sizeof header) && util::send_all(sock, payload);
+  return fod_agent_send(sock, &header, sizeof header, fds, 3) == 0 && util::send_all(sock, payload);
 }
 
 // One message from the agent, with the fd it carries (or -1). false on EOF or error.
 bool receive(int sock, fod_agent_message &message, int *fd) {
-  iovec iov{&message, sizeof message};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    cmsghdr align;
-  } control{};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control.buf;
-  msg.msg_controllen = sizeof control.buf;
-  ssize_t n;
-  while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_WAITALL)) < 0 && errno == EINTR) {
-  }
+  int count = 0;
   *fd = -1;
-  for (cmsghdr *c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-      size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      for (size_t i = 0; i < count; ++i) {
-        int received;
-        std::memcpy(&received, CMSG_DATA(c) + i * sizeof(int), sizeof received);
-        if (*fd < 0) {
-          *fd = received;
-        } else {
-          close(received);
-        }
-      }
-    }
-  }
-  return n == static_cast<ssize_t>(sizeof message);
+  return fod_agent_receive(sock, &message, sizeof message, fd, 1, &count) == 0;
 }
 
 void send_signal(int sock, int sig) {
