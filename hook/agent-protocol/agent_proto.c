@@ -249,56 +249,55 @@ void fod_agent_request_free(struct fod_agent_request *request) {
   request->env = NULL;
 }
 
-int fod_agent_send(int sock, const void *data, size_t length, const int *fds, int nfds) {
-  struct iovec iov = {(void *)data, length};
-  union {
-    char buf[CMSG_SPACE(FOD_AGENT_MAX_FDS * sizeof(int))];
-    struct cmsghdr align;
-  } control;
+/* One record's message header, with room for FOD_AGENT_MAX_FDS descriptors. */
+struct transfer {
+  struct iovec iov;
+  _Alignas(struct cmsghdr) char control[CMSG_SPACE(FOD_AGENT_MAX_FDS * sizeof(int))];
   struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  memset(&control, 0, sizeof control);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  if (nfds > FOD_AGENT_MAX_FDS) {
+};
+
+static void transfer_init(struct transfer *t, void *data, size_t length, size_t nfds) {
+  memset(t, 0, sizeof *t);
+  t->iov.iov_base = data;
+  t->iov.iov_len = length;
+  t->msg.msg_iov = &t->iov;
+  t->msg.msg_iovlen = 1;
+  if (nfds > 0) {
+    t->msg.msg_control = t->control;
+    t->msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+  }
+}
+
+int fod_agent_send(int sock, const void *data, size_t length, const int *fds, int nfds) {
+  if (nfds < 0 || nfds > FOD_AGENT_MAX_FDS) {
     return -1;
   }
+  struct transfer t;
+  transfer_init(&t, (void *)data, length, (size_t)nfds);
   if (nfds > 0) {
-    msg.msg_control = control.buf;
-    msg.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    struct cmsghdr *c = CMSG_FIRSTHDR(&t.msg);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
     c->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
     memcpy(CMSG_DATA(c), fds, (size_t)nfds * sizeof(int));
   }
   ssize_t n;
-  while ((n = sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
+  while ((n = sendmsg(sock, &t.msg, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
   }
   return n == (ssize_t)length ? 0 : -1;
 }
 
 int fod_agent_receive(int sock, void *data, size_t length, int *fds, int max_fds, int *nfds) {
-  struct iovec iov = {data, length};
-  union {
-    char buf[CMSG_SPACE(FOD_AGENT_MAX_FDS * sizeof(int))];
-    struct cmsghdr align;
-  } control;
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  memset(&control, 0, sizeof control);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control.buf;
-  msg.msg_controllen = sizeof control.buf;
+  struct transfer t;
+  transfer_init(&t, data, length, FOD_AGENT_MAX_FDS);
   ssize_t n;
-  while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_WAITALL)) < 0 && errno == EINTR) {
+  while ((n = recvmsg(sock, &t.msg, MSG_CMSG_CLOEXEC | MSG_WAITALL)) < 0 && errno == EINTR) {
   }
   *nfds = 0;
   if (n < 0) {
     return -1;
   }
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&t.msg); c != NULL; c = CMSG_NXTHDR(&t.msg, c)) {
     if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
       continue;
     }
@@ -313,5 +312,5 @@ int fod_agent_receive(int sock, void *data, size_t length, int *fds, int max_fds
       }
     }
   }
-  return n == (ssize_t)length && (msg.msg_flags & MSG_CTRUNC) == 0 ? 0 : -1;
+  return n == (ssize_t)length && (t.msg.msg_flags & MSG_CTRUNC) == 0 ? 0 : -1;
 }

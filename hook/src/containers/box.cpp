@@ -18,23 +18,6 @@ namespace fod::containers::box {
 
 namespace {
 
-// An open directory descriptor, closed on scope exit.
-class Dir {
-public:
-  explicit Dir(int fd) : m_fd(fd) {}
-  ~Dir() {
-    if (m_fd >= 0) {
-      close(m_fd);
-    }
-  }
-  Dir(const Dir &) = delete;
-  Dir &operator=(const Dir &) = delete;
-  int fd() const { return m_fd; }
-
-private:
-  int m_fd;
-};
-
 // The box itself: fod made it, inside its own directory, so only what is in it
 // can have been planted.
 int open_box(const ContainerPaths &paths) {
@@ -79,11 +62,11 @@ void prepare(const ContainerPaths &paths) {
     throw UserError(status_engine_failure,
                     fmt::format("cannot prepare {}: {}", paths.box(), strerror(errno)));
   }
-  Dir box(open_box(paths));
-  int alive = box.fd() < 0 ? -1
-                           : openat(box.fd(), "alive",
-                                    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (alive < 0 || mkdirat(box.fd(), "s", 0700) != 0 || mkfifoat(box.fd(), "signal", 0600) != 0) {
+  util::UniqueFd box(open_box(paths));
+  int alive = box.get() < 0 ? -1
+                            : openat(box.get(), "alive",
+                                     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (alive < 0 || mkdirat(box.get(), "s", 0700) != 0 || mkfifoat(box.get(), "signal", 0600) != 0) {
     int error = errno;
     if (alive >= 0) {
       close(alive);
@@ -95,8 +78,8 @@ void prepare(const ContainerPaths &paths) {
 }
 
 bool keeper_alive(const ContainerPaths &paths) {
-  Dir box(open_box(paths));
-  int fd = open_in(box.fd(), "alive", O_RDONLY, S_IFREG);
+  util::UniqueFd box(open_box(paths));
+  int fd = open_in(box.get(), "alive", O_RDONLY, S_IFREG);
   if (fd < 0) {
     return false;
   }
@@ -106,9 +89,9 @@ bool keeper_alive(const ContainerPaths &paths) {
 }
 
 std::optional<long> session_pid(const ContainerPaths &paths, const std::string &session) {
-  Dir box(open_box(paths));
-  Dir sessions(open_sessions(box.fd()));
-  int fd = open_in(sessions.fd(), session.c_str(), O_RDONLY, S_IFREG);
+  util::UniqueFd box(open_box(paths));
+  util::UniqueFd sessions(open_sessions(box.get()));
+  int fd = open_in(sessions.get(), session.c_str(), O_RDONLY, S_IFREG);
   if (fd < 0) {
     return std::nullopt;
   }
@@ -127,22 +110,22 @@ std::optional<long> session_pid(const ContainerPaths &paths, const std::string &
 }
 
 bool forget_session(const ContainerPaths &paths, const std::string &session) {
-  Dir box(open_box(paths));
-  Dir sessions(open_sessions(box.fd()));
-  return sessions.fd() >= 0 && unlinkat(sessions.fd(), session.c_str(), 0) == 0;
+  util::UniqueFd box(open_box(paths));
+  util::UniqueFd sessions(open_sessions(box.get()));
+  return sessions.get() >= 0 && unlinkat(sessions.get(), session.c_str(), 0) == 0;
 }
 
 int open_signal_fifo(const ContainerPaths &paths) {
-  Dir box(open_box(paths));
-  return open_in(box.fd(), "signal", O_WRONLY, S_IFIFO);
+  util::UniqueFd box(open_box(paths));
+  return open_in(box.get(), "signal", O_WRONLY, S_IFIFO);
 }
 
 int connect_agent(const ContainerPaths &paths) {
-  Dir box(open_box(paths));
+  util::UniqueFd box(open_box(paths));
   // O_PATH|O_NOFOLLOW pins the socket itself; connecting through its
   // /proc/self/fd link reaches that inode, never a link's target.
   int pinned =
-      box.fd() < 0 ? -1 : openat(box.fd(), FOD_AGENT_SOCKET, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      box.get() < 0 ? -1 : openat(box.get(), FOD_AGENT_SOCKET, O_PATH | O_NOFOLLOW | O_CLOEXEC);
   if (pinned < 0) {
     return -1;
   }
@@ -164,12 +147,13 @@ int connect_agent(const ContainerPaths &paths) {
 }
 
 bool has_agent_socket(const ContainerPaths &paths) {
-  Dir box(open_box(paths));
-  if (box.fd() < 0) {
+  util::UniqueFd box(open_box(paths));
+  if (box.get() < 0) {
     return false;
   }
   struct stat st {};
-  return fstatat(box.fd(), FOD_AGENT_SOCKET, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISSOCK(st.st_mode);
+  return fstatat(box.get(), FOD_AGENT_SOCKET, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+         S_ISSOCK(st.st_mode);
 }
 
 } // namespace fod::containers::box

@@ -250,18 +250,6 @@ struct SignalGuard {
   SignalGuard &operator=(const SignalGuard &) = delete;
 };
 
-struct Fd {
-  int fd = -1;
-  explicit Fd(int f) : fd(f) {}
-  ~Fd() {
-    if (fd >= 0) {
-      close(fd);
-    }
-  }
-  Fd(const Fd &) = delete;
-  Fd &operator=(const Fd &) = delete;
-};
-
 } // namespace
 
 std::optional<std::string> fast_path_unusable(const mapping::Config &config,
@@ -299,30 +287,30 @@ std::optional<std::string> stdio_unfit_for_agent() {
 
 std::optional<EngineExecResult> run_via_agent(const containers::ContainerPaths &paths,
                                               const engine::ExecSpec &spec) {
-  Fd sock(containers::box::connect_agent(paths));
-  if (sock.fd < 0) {
+  util::UniqueFd sock(containers::box::connect_agent(paths));
+  if (sock.get() < 0) {
     return std::nullopt;
   }
   const unsigned streams = terminal_streams();
   const int terminal = caller_terminal(streams);
   SignalGuard signals;
   {
-    Fd null_fd(streams != 0 ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1);
-    if ((streams != 0 && null_fd.fd < 0) ||
-        !send_request(sock.fd, encode(spec, streams), streams, null_fd.fd)) {
+    util::UniqueFd null_fd(streams != 0 ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1);
+    if ((streams != 0 && null_fd.get() < 0) ||
+        !send_request(sock.get(), encode(spec, streams), streams, null_fd.get())) {
       return std::nullopt;
     }
   }
   fod_agent_message message{};
   int received_fd = -1;
-  if (!receive(sock.fd, message, &received_fd) || message.type != FOD_AGENT_STARTED) {
+  if (!receive(sock.get(), message, &received_fd) || message.type != FOD_AGENT_STARTED) {
     if (received_fd >= 0) {
       close(received_fd);
     }
     return std::nullopt; // an error, another version, or the agent went away: not started
   }
   signals.command_started = true;
-  Fd master(streams != 0 ? received_fd : -1);
+  util::UniqueFd master(streams != 0 ? received_fd : -1);
   if (streams == 0 && received_fd >= 0) {
     close(received_fd);
   }
@@ -331,24 +319,24 @@ std::optional<EngineExecResult> run_via_agent(const containers::ContainerPaths &
   // The caller's terminal is raw while the command reads its own pseudo-terminal.
   const bool relay_input = (streams & 1u) != 0;
   std::optional<RawTerminal> raw;
-  if (master.fd >= 0) {
-    fcntl(master.fd, F_SETFL, fcntl(master.fd, F_GETFL) | O_NONBLOCK);
+  if (master.get() >= 0) {
+    fcntl(master.get(), F_SETFL, fcntl(master.get(), F_GETFL) | O_NONBLOCK);
     if (relay_input) {
       raw.emplace((streams & 2u) == 0); // stdout not on the pty: someone else's output
     }
-    copy_window_size(terminal, master.fd);
+    copy_window_size(terminal, master.get());
   }
 
   int forwarded = 0; // the last signal fod passed on (but stop and continue)
-  bool stdin_open = master.fd >= 0 && relay_input;
+  bool stdin_open = master.get() >= 0 && relay_input;
   std::string to_master;
   char buffer[16384];
   for (;;) {
     pollfd fds[4] = {
-        {sock.fd, POLLIN, 0},
+        {sock.get(), POLLIN, 0},
         {signals.fd, POLLIN, 0},
         {stdin_open && to_master.size() < 65536 ? STDIN_FILENO : -1, POLLIN, 0},
-        {master.fd, static_cast<short>(POLLIN | (to_master.empty() ? 0 : POLLOUT)), 0}};
+        {master.get(), static_cast<short>(POLLIN | (to_master.empty() ? 0 : POLLOUT)), 0}};
     if (poll(fds, 4, -1) < 0) {
       if (errno == EINTR) {
         continue;
@@ -360,15 +348,15 @@ std::optional<EngineExecResult> run_via_agent(const containers::ContainerPaths &
       while (read(signals.fd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
         int sig = static_cast<int>(info.ssi_signo);
         if (sig == SIGWINCH) {
-          if (master.fd >= 0) {
-            copy_window_size(terminal, master.fd);
+          if (master.get() >= 0) {
+            copy_window_size(terminal, master.get());
           }
           continue;
         }
         if (sig != SIGTSTP && sig != SIGCONT) {
           forwarded = sig;
         }
-        send_signal(sock.fd, sig);
+        send_signal(sock.get(), sig);
       }
     }
     if (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) {
@@ -386,27 +374,26 @@ std::optional<EngineExecResult> run_via_agent(const containers::ContainerPaths &
         stdin_open = false;
       }
     }
-    if (master.fd >= 0 && (fds[3].revents & POLLOUT) && !to_master.empty()) {
-      ssize_t n = write(master.fd, to_master.data(), to_master.size());
+    if (master.get() >= 0 && (fds[3].revents & POLLOUT) && !to_master.empty()) {
+      ssize_t n = write(master.get(), to_master.data(), to_master.size());
       if (n > 0) {
         to_master.erase(0, static_cast<size_t>(n));
       }
     }
-    if (master.fd >= 0 && (fds[3].revents & (POLLIN | POLLHUP | POLLERR))) {
-      ssize_t n = read(master.fd, buffer, sizeof buffer);
+    if (master.get() >= 0 && (fds[3].revents & (POLLIN | POLLHUP | POLLERR))) {
+      ssize_t n = read(master.get(), buffer, sizeof buffer);
       if (n > 0) {
         util::write_all(terminal, std::string_view(buffer, static_cast<size_t>(n)));
       } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
         // Every writer of the pty is gone; the status follows on the socket.
         stdin_open = false;
         to_master.clear();
-        close(master.fd);
-        master.fd = -1;
+        master.reset();
       }
     }
     if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
       int fd = -1;
-      if (!receive(sock.fd, message, &fd)) {
+      if (!receive(sock.get(), message, &fd)) {
         if (raw) {
           raw->leave();
         }
@@ -441,15 +428,15 @@ std::optional<EngineExecResult> run_via_agent(const containers::ContainerPaths &
         if (raw) {
           raw->enter();
         }
-        if (master.fd >= 0) {
-          copy_window_size(terminal, master.fd);
+        if (master.get() >= 0) {
+          copy_window_size(terminal, master.get());
         }
-        send_signal(sock.fd, SIGCONT);
+        send_signal(sock.get(), SIGCONT);
       }
     }
   }
-  if (master.fd >= 0) {
-    drain(master.fd, terminal);
+  if (master.get() >= 0) {
+    drain(master.get(), terminal);
   }
   return result;
 }

@@ -11,6 +11,17 @@
 
 namespace fod::util {
 
+UniqueFd::~UniqueFd() {
+  reset();
+}
+
+void UniqueFd::reset() {
+  if (m_fd >= 0) {
+    close(m_fd);
+    m_fd = -1;
+  }
+}
+
 std::optional<std::string> read_file(const std::string &path) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {

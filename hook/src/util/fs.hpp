@@ -8,6 +8,21 @@
 
 namespace fod::util {
 
+// A file descriptor, closed when it goes out of scope; get() is -1 for none.
+class UniqueFd {
+public:
+  explicit UniqueFd(int fd = -1) : m_fd(fd) {}
+  ~UniqueFd();
+  UniqueFd(const UniqueFd &) = delete;
+  UniqueFd &operator=(const UniqueFd &) = delete;
+  int get() const { return m_fd; }
+  // Closes it now.
+  void reset();
+
+private:
+  int m_fd;
+};
+
 // The file's whole content, or nullopt when it cannot be read.
 std::optional<std::string> read_file(const std::string &path);
 
