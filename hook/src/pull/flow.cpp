@@ -2,6 +2,7 @@
 
 #include "base/dirs.hpp"
 #include "base/error.hpp"
+#include "engine/argv.hpp"
 #include "pull/consent.hpp"
 #include "pull/probe.hpp"
 #include "registry/reference.hpp"
@@ -145,28 +146,6 @@ std::string by_digest(const registry::Reference &ref, const std::string &digest)
 
 } // namespace
 
-std::vector<std::string> pull_argv(const engine::Engine &engine, const std::string &image,
-                                   bool insecure) {
-  std::vector<std::string> argv = {engine.cli, "pull"};
-  // docker has no per-pull flag: its daemon speaks plain HTTP to 127.0.0.0/8 and to the
-  // registries in its daemon.json "insecure-registries".
-  if (insecure && engine.kind == engine::Kind::podman) {
-    argv.push_back("--tls-verify=false");
-  }
-  argv.insert(argv.end(), {"--", image});
-  return argv;
-}
-
-std::vector<std::string> tag_argv(const engine::Engine &engine, const std::string &by_digest,
-                                  const std::string &image) {
-  return {engine.cli, "tag", "--", by_digest, image};
-}
-
-std::vector<std::string> image_inspect_argv(const engine::Engine &engine, const std::string &format,
-                                            const std::string &image) {
-  return {engine.cli, "image", "inspect", "--format", format, "--", image};
-}
-
 // The lock file that serialises the pulls of image into engine's storage.
 std::string pull_lock_path(const engine::Engine &engine, const std::string &image) {
   const std::string dir = util::join(dirs::runtime(), "pull");
@@ -177,7 +156,7 @@ std::string pull_lock_path(const engine::Engine &engine, const std::string &imag
 }
 
 bool image_present(const engine::Engine &engine, const std::string &image) {
-  return util::capture(image_inspect_argv(engine, "{{.Id}}", image)).status == 0;
+  return util::capture(engine::image_inspect_argv(engine, "{{.Id}}", image)).status == 0;
 }
 
 void obtain_image(const mapping::Entry &entry, const mapping::Config &config,
@@ -291,10 +270,11 @@ void obtain_image(const mapping::Entry &entry, const mapping::Config &config,
   }
 
   const std::string source = by_digest(*ref, digest);
-  run_pull(engine, pull_argv(engine, source, is_insecure(entry.image, config)), entry.image);
+  run_pull(engine, engine::pull_argv(engine, source, is_insecure(entry.image, config)),
+           entry.image);
   // A pinned reference (name@sha256:..., name:tag@sha256:...) is run by its digest: no tag.
   if (!pinned) {
-    auto tagged = util::capture(tag_argv(engine, source, entry.image));
+    auto tagged = util::capture(engine::tag_argv(engine, source, entry.image));
     if (tagged.status != 0) {
       throw UserError(status_engine_failure,
                       fmt::format("{} tag {} {} failed: {}", engine::to_string(engine.kind), source,
