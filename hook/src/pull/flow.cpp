@@ -3,6 +3,7 @@
 #include "base/dirs.hpp"
 #include "base/error.hpp"
 #include "engine/argv.hpp"
+#include "engine/failure.hpp"
 #include "pull/consent.hpp"
 #include "pull/probe.hpp"
 #include "registry/reference.hpp"
@@ -74,29 +75,6 @@ std::optional<bool> ask(const std::string &question) {
   return std::nullopt;
 }
 
-// The line of an engine's output that says what went wrong, made printable: it may quote
-// what a registry answered.
-std::string meaningful_line(const std::string &text) {
-  size_t start = 0;
-  std::string last;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    std::string line =
-        text.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    start = end == std::string::npos ? text.size() : end + 1;
-    if (line.compare(0, 7, "Error: ") == 0) {
-      return util::printable(line.substr(7));
-    }
-    if (line.find("rror") != std::string::npos) {
-      return util::printable(line);
-    }
-    if (!line.empty()) {
-      last = line;
-    }
-  }
-  return util::printable(last);
-}
-
 // Runs the pull, its output on stderr (stdout is the command's); the engine shows its
 // progress when stderr is a terminal. Throws on failure; dies of SIGINT on Ctrl-C.
 void run_pull(const engine::Engine &engine, const std::vector<std::string> &argv,
@@ -119,7 +97,7 @@ void run_pull(const engine::Engine &engine, const std::vector<std::string> &argv
   } else {
     auto captured = util::capture(argv);
     status = captured.status;
-    reason = meaningful_line(captured.err.empty() ? captured.out : captured.err);
+    reason = engine::error_line(captured.err.empty() ? captured.out : captured.err);
   }
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGQUIT, &old_quit, nullptr);
@@ -278,7 +256,7 @@ void obtain_image(const mapping::Entry &entry, const mapping::Config &config,
     if (tagged.status != 0) {
       throw UserError(status_engine_failure,
                       fmt::format("{} tag {} {} failed: {}", engine::to_string(engine.kind), source,
-                                  entry.image, meaningful_line(tagged.err)));
+                                  entry.image, engine::error_line(tagged.err)));
     }
   }
 }

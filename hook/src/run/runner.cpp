@@ -7,6 +7,7 @@
 #include "containers/keep_warm.hpp"
 #include "containers/reaper.hpp"
 #include "containers/state.hpp"
+#include "engine/failure.hpp"
 #include "mapping/loader.hpp"
 #include "registry/locate.hpp"
 #include "run/agent_client.hpp"
@@ -76,38 +77,15 @@ bool stdin_worth_attaching() {
   return !(S_ISCHR(in.st_mode) && stat("/dev/null", &null) == 0 && in.st_rdev == null.st_rdev);
 }
 
-std::string first_meaningful_line(const std::string &text) {
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    std::string line =
-        text.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    start = end == std::string::npos ? text.size() : end + 1;
-    if (line.empty() || line.find("level=warning") != std::string::npos ||
-        line.find("Resource limits are not supported") != std::string::npos) {
-      continue;
-    }
-    if (line.compare(0, 7, "Error: ") == 0) {
-      line = line.substr(7);
-    }
-    if (line.compare(0, 8, "docker: ") == 0) {
-      line = line.substr(8);
-    }
-    return line;
-  }
-  return {};
-}
-
 [[noreturn]] void fail_start(const engine::Engine &engine, const std::string &image,
                              const std::string &err) {
-  std::string reason = first_meaningful_line(err);
   const char *cli = engine::to_string(engine.kind);
-  if (reason.find("image not known") != std::string::npos ||
-      reason.find("No such image") != std::string::npos) {
+  if (engine::classify_failure(err) == engine::Failure::image_absent) {
     throw ImageAbsent(status_engine_failure,
                       fmt::format("image {} is not present in {}; pull it first: {} pull {}", image,
                                   cli, cli, image));
   }
+  std::string reason = engine::error_line(err);
   throw UserError(status_engine_failure,
                   fmt::format("{} could not start a container of {}: {}", cli, image,
                               reason.empty() ? "no reason given" : reason));
@@ -119,8 +97,7 @@ void start_container(const engine::Engine &engine, const engine::ContainerSpec &
   containers::box::prepare(paths);
   auto argv = engine::run_detached_argv(engine, spec);
   auto result = util::capture(argv);
-  if (result.status != 0 && (result.err.find("already in use") != std::string::npos ||
-                             result.err.find("Conflict") != std::string::npos)) {
+  if (result.status != 0 && engine::classify_failure(result.err) == engine::Failure::name_in_use) {
     // Left over from a crash or a reboot: fod's record is gone, the name is not.
     util::capture(engine::remove_argv(engine, spec.name));
     result = util::capture(argv);
