@@ -1,3 +1,4 @@
+#include "base/error.hpp"
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
 #include "containers/state.hpp"
@@ -66,7 +67,7 @@ int gc_command() {
   auto all = list(engine, {});
   auto labelled = list(engine, {"fod.runtime"});
   if (!own || !all || !labelled) {
-    return 125;
+    return status_engine_failure;
   }
 
   // Containers of this runtime directory that no reaper watches. Those of another

@@ -76,7 +76,7 @@ std::optional<bool> ask(const std::string &question) {
 }
 
 // Runs the pull, its output on stderr (stdout is the command's); the engine shows its
-// progress when stderr is a terminal. Throws on failure; dies of SIGINT on Ctrl-C.
+// progress when stderr is a terminal. Throws UserError on failure, Interrupted on Ctrl-C.
 void run_pull(const engine::Engine &engine, const std::vector<std::string> &argv,
               const std::string &image) {
   const char *cli = engine::to_string(engine.kind);
@@ -102,12 +102,7 @@ void run_pull(const engine::Engine &engine, const std::vector<std::string> &argv
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGQUIT, &old_quit, nullptr);
   if (interrupted != 0 || status == 128 + SIGINT) {
-    fmt::print(stderr, "fod: pull of {} interrupted; nothing was run\n", image);
-    // Die of it, so a shell loop around the command stops too.
-    std::fflush(stderr);
-    signal(SIGINT, SIG_DFL);
-    raise(SIGINT);
-    std::exit(128 + SIGINT);
+    throw Interrupted(SIGINT, fmt::format("pull of {} interrupted; nothing was run", image));
   }
   if (status != 0) {
     throw UserError(status_engine_failure,

@@ -13,7 +13,7 @@ namespace fod::pull {
 // time per image and engine: another that finds the image absent meanwhile waits (saying
 // so), then finds it there and returns (or, after a "no", follows the consent). Throws
 // UserError: 127 without consent, 125 when the registry or the pull fails. Ctrl-C during the
-// pull exits 130 with no image tagged.
+// pull throws Interrupted (SIGINT), with no image tagged.
 void obtain_image(const mapping::Entry &entry, const mapping::Config &config,
                   const engine::Engine &engine);
 

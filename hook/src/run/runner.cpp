@@ -20,12 +20,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
-#include <csignal>
 #include <cstring>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/ioctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
@@ -209,18 +207,6 @@ containers::Info info_for(const RunRequest &request, const Target &target, const
   return info;
 }
 
-[[noreturn]] void die_of_signal(int sig) {
-  rlimit no_core{0, 0};
-  setrlimit(RLIMIT_CORE, &no_core);
-  signal(sig, SIG_DFL);
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, sig);
-  sigprocmask(SIG_UNBLOCK, &set, nullptr);
-  raise(sig);
-  _exit(128 + sig);
-}
-
 // With FOD_TRACE=FILE, each run appends the way it took to FILE: "agent", or
 // "exec: REASON" for the engine's exec CLI. For tests and for users who wonder.
 void trace_path(const std::string &line) {
@@ -370,7 +356,7 @@ Target target_for(const RunRequest &request, const std::string &cwd) {
   return target;
 }
 
-int execute(const RunRequest &request) {
+RunOutcome execute(const RunRequest &request) {
   const auto &entry = *request.entry;
   const std::string cwd = current_directory();
   Target target = target_for(request, cwd);
@@ -454,10 +440,7 @@ int execute(const RunRequest &request) {
   if (request.config->adaptive.prewarm && request.config->adaptive.max_warm > 0) {
     containers::spawn_prewarm_helper(entry.name, request.config->adaptive);
   }
-  if (result.raise_signal != 0) {
-    die_of_signal(result.raise_signal);
-  }
-  return result.status;
+  return {result.status, result.raise_signal};
 }
 
 std::string prewarm(const RunRequest &request) {
