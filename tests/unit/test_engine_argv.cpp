@@ -346,6 +346,46 @@ TEST_CASE("engine::remove_argv and list_argv", "[unit][engine]") {
   }
 }
 
+TEST_CASE("engine::pull_argv, tag_argv and image_inspect_argv", "[unit][engine]") {
+  const std::string ref = "r:1/x@sha256:" + std::string(64, 'a');
+  SECTION("pull by digest; only podman takes a per-pull flag for an insecure registry") {
+    CHECK(fod::engine::pull_argv(podman_rootful, ref, true) ==
+          Argv{"/usr/bin/podman", "pull", "--tls-verify=false", "--", ref});
+    CHECK(fod::engine::pull_argv(podman_rootless, ref, false) == Argv{"podman", "pull", "--", ref});
+    // docker has no per-pull flag: its daemon decides.
+    CHECK(fod::engine::pull_argv(docker, ref, true) == Argv{"docker", "pull", "--", ref});
+  }
+  SECTION("tag names the pulled digest as the mapping does") {
+    CHECK(fod::engine::tag_argv(docker, ref, "r:1/x:1") ==
+          Argv{"docker", "tag", "--", ref, "r:1/x:1"});
+    CHECK(fod::engine::tag_argv(podman_rootless, ref, "r:1/x:1") ==
+          Argv{"podman", "tag", "--", ref, "r:1/x:1"});
+  }
+  SECTION("image inspect prints the template given") {
+    CHECK(fod::engine::image_inspect_argv(podman_rootful, "{{.Id}}", "r/x:1") ==
+          Argv{"/usr/bin/podman", "image", "inspect", "--format", "{{.Id}}", "--", "r/x:1"});
+    CHECK(fod::engine::image_inspect_argv(docker, "{{json .Config.Entrypoint}}", "r/x:1") ==
+          Argv{"docker", "image", "inspect", "--format", "{{json .Config.Entrypoint}}", "--",
+               "r/x:1"});
+  }
+  SECTION("-- comes before every image operand, so no image is read as an option") {
+    const std::string image = "-u0:0/x:1"; // what validation refuses; argv must hold it anyway
+    for (const auto &engine : {podman_rootful, podman_rootless, docker}) {
+      for (const auto &argv : {fod::engine::pull_argv(engine, image, true),
+                               fod::engine::tag_argv(engine, image, image),
+                               fod::engine::image_inspect_argv(engine, "{{.Id}}", image)}) {
+        INFO(::Catch::Detail::stringify(argv));
+        auto dashes = std::find(argv.begin(), argv.end(), "--");
+        auto operand = std::find(argv.begin(), argv.end(), image);
+        REQUIRE(dashes != argv.end());
+        REQUIRE(operand != argv.end());
+        CHECK(dashes < operand);
+        CHECK(std::count(argv.begin(), dashes, image) == 0);
+      }
+    }
+  }
+}
+
 TEST_CASE("engine::container_key identifies what the container is, not what it is called",
           "[unit][engine]") {
   const ContainerSpec base = sample_spec(true);

@@ -21,4 +21,17 @@ private:
   int m_status;
 };
 
+// The user interrupted fod (Ctrl-C) before the command ran. cli prints the message and
+// dies of the signal, so that a shell loop around the command stops too; its status,
+// 128 + signal, is what a shell would see.
+class Interrupted : public UserError {
+public:
+  Interrupted(int signal, const std::string &message)
+      : UserError(128 + signal, message), m_signal(signal) {}
+  int signal() const { return m_signal; }
+
+private:
+  int m_signal;
+};
+
 } // namespace fod

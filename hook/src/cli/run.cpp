@@ -5,11 +5,40 @@
 #include "pull/flow.hpp"
 #include "run/runner.hpp"
 
+#include <csignal>
+#include <cstdio>
 #include <fmt/format.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 namespace fod::cli {
 
-int run_command(const std::string &name, const std::vector<std::string> &args) {
+namespace {
+
+// Ends fod by sig, as the command it ran ended (mold's `raise(WTERMSIG(status))`), so that
+// the shell, and a loop around the command, see it die of that signal. No core file.
+[[noreturn]] void die_of_signal(int sig) {
+  std::fflush(stdout);
+  std::fflush(stderr);
+  rlimit no_core{0, 0};
+  setrlimit(RLIMIT_CORE, &no_core);
+  signal(sig, SIG_DFL);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, sig);
+  sigprocmask(SIG_UNBLOCK, &set, nullptr);
+  raise(sig);
+  _exit(128 + sig);
+}
+
+int finish(const run::RunOutcome &outcome) {
+  if (outcome.signal != 0) {
+    die_of_signal(outcome.signal);
+  }
+  return outcome.status;
+}
+
+run::RunOutcome run_mapped(const std::string &name, const std::vector<std::string> &args) {
   auto mapping = load_mapping_for(name);
   auto found = find_entry(mapping, name);
   if (!found) {
@@ -41,6 +70,17 @@ int run_command(const std::string &name, const std::vector<std::string> &args) {
   }
   pull::obtain_image(*entry, mapping.config, request.engine);
   return run::execute(request);
+}
+
+} // namespace
+
+int run_command(const std::string &name, const std::vector<std::string> &args) {
+  try {
+    return finish(run_mapped(name, args));
+  } catch (const Interrupted &e) {
+    fmt::print(stderr, "fod: {}\n", e.what());
+    die_of_signal(e.signal());
+  }
 }
 
 int catalog_command(const std::string &name) {

@@ -129,6 +129,25 @@ std::vector<std::string> box_source_argv(const Engine &engine, const std::string
           container};
 }
 
+std::vector<std::string> pull_argv(const Engine &engine, const std::string &image, bool insecure) {
+  std::vector<std::string> argv = {engine.cli, "pull"};
+  if (insecure && engine.kind == Kind::podman) {
+    argv.push_back("--tls-verify=false");
+  }
+  argv.insert(argv.end(), {"--", image});
+  return argv;
+}
+
+std::vector<std::string> tag_argv(const Engine &engine, const std::string &source,
+                                  const std::string &image) {
+  return {engine.cli, "tag", "--", source, image};
+}
+
+std::vector<std::string> image_inspect_argv(const Engine &engine, const std::string &format,
+                                            const std::string &image) {
+  return {engine.cli, "image", "inspect", "--format", format, "--", image};
+}
+
 std::string container_key(const Engine &engine, const ContainerSpec &spec) {
   util::Sha256 hash;
   // Each field length-prefixed, so that no two different specs give the same input.

@@ -78,6 +78,20 @@ std::vector<std::string> list_argv(const Engine &engine, uid_t uid,
 // of one container, or nothing when it has none.
 std::vector<std::string> box_source_argv(const Engine &engine, const std::string &container);
 
+// Pulls image (registry/repository@sha256:...), after "--" so that no image name is ever
+// read as an option. insecure: podman may use plain HTTP or skip TLS verification for it;
+// docker has no per-pull flag: its daemon speaks plain HTTP to 127.0.0.0/8 and to the
+// registries in its daemon.json "insecure-registries".
+std::vector<std::string> pull_argv(const Engine &engine, const std::string &image, bool insecure);
+
+// Gives the image source (a pulled digest) the name image, both after "--".
+std::vector<std::string> tag_argv(const Engine &engine, const std::string &source,
+                                  const std::string &image);
+
+// Prints format (a Go template) for image, after "--"; fails when the engine lacks image.
+std::vector<std::string> image_inspect_argv(const Engine &engine, const std::string &format,
+                                            const std::string &image);
+
 // A stable identity for a spec: the same for the same runtime directory, image,
 // mounts, user and limits, whatever the container's name. 128 bits of SHA-256
 // (32 hex digits): paths in the spec may be chosen by someone else, so two specs

@@ -1,6 +1,7 @@
 #include "pull/catalog.hpp"
 
 #include "base/dirs.hpp"
+#include "engine/argv.hpp"
 #include "mapping/index.hpp"
 #include "mapping/validate.hpp"
 #include "pull/flow.hpp"
@@ -177,7 +178,8 @@ std::optional<mapping::Entry> resolved_entry(const std::string &name,
 
 std::optional<std::vector<std::string>> image_entrypoint(const engine::Engine &engine,
                                                          const std::string &image) {
-  auto inspected = util::capture(image_inspect_argv(engine, "{{json .Config.Entrypoint}}", image));
+  auto inspected =
+      util::capture(engine::image_inspect_argv(engine, "{{json .Config.Entrypoint}}", image));
   if (inspected.status != 0) {
     return std::nullopt;
   }

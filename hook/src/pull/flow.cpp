@@ -2,6 +2,8 @@
 
 #include "base/dirs.hpp"
 #include "base/error.hpp"
+#include "engine/argv.hpp"
+#include "engine/failure.hpp"
 #include "pull/consent.hpp"
 #include "pull/probe.hpp"
 #include "registry/reference.hpp"
@@ -73,31 +75,8 @@ std::optional<bool> ask(const std::string &question) {
   return std::nullopt;
 }
 
-// The line of an engine's output that says what went wrong, made printable: it may quote
-// what a registry answered.
-std::string meaningful_line(const std::string &text) {
-  size_t start = 0;
-  std::string last;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    std::string line =
-        text.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    start = end == std::string::npos ? text.size() : end + 1;
-    if (line.compare(0, 7, "Error: ") == 0) {
-      return util::printable(line.substr(7));
-    }
-    if (line.find("rror") != std::string::npos) {
-      return util::printable(line);
-    }
-    if (!line.empty()) {
-      last = line;
-    }
-  }
-  return util::printable(last);
-}
-
 // Runs the pull, its output on stderr (stdout is the command's); the engine shows its
-// progress when stderr is a terminal. Throws on failure; dies of SIGINT on Ctrl-C.
+// progress when stderr is a terminal. Throws UserError on failure, Interrupted on Ctrl-C.
 void run_pull(const engine::Engine &engine, const std::vector<std::string> &argv,
               const std::string &image) {
   const char *cli = engine::to_string(engine.kind);
@@ -118,17 +97,12 @@ void run_pull(const engine::Engine &engine, const std::vector<std::string> &argv
   } else {
     auto captured = util::capture(argv);
     status = captured.status;
-    reason = meaningful_line(captured.err.empty() ? captured.out : captured.err);
+    reason = engine::error_line(captured.err.empty() ? captured.out : captured.err);
   }
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGQUIT, &old_quit, nullptr);
   if (interrupted != 0 || status == 128 + SIGINT) {
-    fmt::print(stderr, "fod: pull of {} interrupted; nothing was run\n", image);
-    // Die of it, so a shell loop around the command stops too.
-    std::fflush(stderr);
-    signal(SIGINT, SIG_DFL);
-    raise(SIGINT);
-    std::exit(128 + SIGINT);
+    throw Interrupted(SIGINT, fmt::format("pull of {} interrupted; nothing was run", image));
   }
   if (status != 0) {
     throw UserError(status_engine_failure,
@@ -145,28 +119,6 @@ std::string by_digest(const registry::Reference &ref, const std::string &digest)
 
 } // namespace
 
-std::vector<std::string> pull_argv(const engine::Engine &engine, const std::string &image,
-                                   bool insecure) {
-  std::vector<std::string> argv = {engine.cli, "pull"};
-  // docker has no per-pull flag: its daemon speaks plain HTTP to 127.0.0.0/8 and to the
-  // registries in its daemon.json "insecure-registries".
-  if (insecure && engine.kind == engine::Kind::podman) {
-    argv.push_back("--tls-verify=false");
-  }
-  argv.insert(argv.end(), {"--", image});
-  return argv;
-}
-
-std::vector<std::string> tag_argv(const engine::Engine &engine, const std::string &by_digest,
-                                  const std::string &image) {
-  return {engine.cli, "tag", "--", by_digest, image};
-}
-
-std::vector<std::string> image_inspect_argv(const engine::Engine &engine, const std::string &format,
-                                            const std::string &image) {
-  return {engine.cli, "image", "inspect", "--format", format, "--", image};
-}
-
 // The lock file that serialises the pulls of image into engine's storage.
 std::string pull_lock_path(const engine::Engine &engine, const std::string &image) {
   const std::string dir = util::join(dirs::runtime(), "pull");
@@ -177,7 +129,7 @@ std::string pull_lock_path(const engine::Engine &engine, const std::string &imag
 }
 
 bool image_present(const engine::Engine &engine, const std::string &image) {
-  return util::capture(image_inspect_argv(engine, "{{.Id}}", image)).status == 0;
+  return util::capture(engine::image_inspect_argv(engine, "{{.Id}}", image)).status == 0;
 }
 
 void obtain_image(const mapping::Entry &entry, const mapping::Config &config,
@@ -291,14 +243,15 @@ void obtain_image(const mapping::Entry &entry, const mapping::Config &config,
   }
 
   const std::string source = by_digest(*ref, digest);
-  run_pull(engine, pull_argv(engine, source, is_insecure(entry.image, config)), entry.image);
+  run_pull(engine, engine::pull_argv(engine, source, is_insecure(entry.image, config)),
+           entry.image);
   // A pinned reference (name@sha256:..., name:tag@sha256:...) is run by its digest: no tag.
   if (!pinned) {
-    auto tagged = util::capture(tag_argv(engine, source, entry.image));
+    auto tagged = util::capture(engine::tag_argv(engine, source, entry.image));
     if (tagged.status != 0) {
       throw UserError(status_engine_failure,
                       fmt::format("{} tag {} {} failed: {}", engine::to_string(engine.kind), source,
-                                  entry.image, meaningful_line(tagged.err)));
+                                  entry.image, engine::error_line(tagged.err)));
     }
   }
 }

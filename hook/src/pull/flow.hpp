@@ -4,7 +4,6 @@
 #include "mapping/entry.hpp"
 
 #include <string>
-#include <vector>
 
 namespace fod::pull {
 
@@ -14,7 +13,7 @@ namespace fod::pull {
 // time per image and engine: another that finds the image absent meanwhile waits (saying
 // so), then finds it there and returns (or, after a "no", follows the consent). Throws
 // UserError: 127 without consent, 125 when the registry or the pull fails. Ctrl-C during the
-// pull exits 130 with no image tagged.
+// pull throws Interrupted (SIGINT), with no image tagged.
 void obtain_image(const mapping::Entry &entry, const mapping::Config &config,
                   const engine::Engine &engine);
 
@@ -27,18 +26,5 @@ bool image_present(const engine::Engine &engine, const std::string &image);
 // registry answers but not with a digest: 1 when the image is not there, 125 when the
 // answer is malformed or an error.
 std::string allow_image(const mapping::Entry &entry, const mapping::Config &config);
-
-// The engine argv that pulls by_digest (registry/repository@sha256:...), after "--" so that
-// no image name is ever read as an option. Pure.
-std::vector<std::string> pull_argv(const engine::Engine &engine, const std::string &by_digest,
-                                   bool insecure);
-
-// The engine argv that gives the pulled image the name the mapping uses, after "--". Pure.
-std::vector<std::string> tag_argv(const engine::Engine &engine, const std::string &by_digest,
-                                  const std::string &image);
-
-// The engine argv that prints format (a Go template) for image, after "--". Pure.
-std::vector<std::string> image_inspect_argv(const engine::Engine &engine, const std::string &format,
-                                            const std::string &image);
 
 } // namespace fod::pull

@@ -1,6 +1,7 @@
 #include "run/agent_client.hpp"
 
 #include "agent_proto.h"
+#include "base/error.hpp"
 #include "containers/box.hpp"
 #include "util/fs.hpp"
 
@@ -399,7 +400,7 @@ std::optional<EngineExecResult> run_via_agent(const containers::ContainerPaths &
         }
         fmt::print(stderr, "fod: error: the container of {} went away while {} ran\n", spec.image,
                    spec.command.empty() ? "the command" : spec.command.front());
-        result.status = 125;
+        result.status = status_engine_failure;
         return result;
       }
       if (fd >= 0) {

@@ -8,6 +8,7 @@
 #include "containers/lifecycle.hpp"
 #include "containers/reaper.hpp"
 #include "containers/state.hpp"
+#include "engine/failure.hpp"
 #include "mapping/loader.hpp"
 #include "run/agent_client.hpp"
 #include "run/engine_exec.hpp"
@@ -19,12 +20,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
-#include <csignal>
 #include <cstring>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/ioctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
@@ -76,38 +75,15 @@ bool stdin_worth_attaching() {
   return !(S_ISCHR(in.st_mode) && stat("/dev/null", &null) == 0 && in.st_rdev == null.st_rdev);
 }
 
-std::string first_meaningful_line(const std::string &text) {
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    std::string line =
-        text.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    start = end == std::string::npos ? text.size() : end + 1;
-    if (line.empty() || line.find("level=warning") != std::string::npos ||
-        line.find("Resource limits are not supported") != std::string::npos) {
-      continue;
-    }
-    if (line.compare(0, 7, "Error: ") == 0) {
-      line = line.substr(7);
-    }
-    if (line.compare(0, 8, "docker: ") == 0) {
-      line = line.substr(8);
-    }
-    return line;
-  }
-  return {};
-}
-
 [[noreturn]] void fail_start(const engine::Engine &engine, const std::string &image,
                              const std::string &err) {
-  std::string reason = first_meaningful_line(err);
   const char *cli = engine::to_string(engine.kind);
-  if (reason.find("image not known") != std::string::npos ||
-      reason.find("No such image") != std::string::npos) {
+  if (engine::classify_failure(err) == engine::Failure::image_absent) {
     throw ImageAbsent(status_engine_failure,
                       fmt::format("image {} is not present in {}; pull it first: {} pull {}", image,
                                   cli, cli, image));
   }
+  std::string reason = engine::error_line(err);
   throw UserError(status_engine_failure,
                   fmt::format("{} could not start a container of {}: {}", cli, image,
                               reason.empty() ? "no reason given" : reason));
@@ -119,8 +95,7 @@ void start_container(const engine::Engine &engine, const engine::ContainerSpec &
   containers::box::prepare(paths);
   auto argv = engine::run_detached_argv(engine, spec);
   auto result = util::capture(argv);
-  if (result.status != 0 && (result.err.find("already in use") != std::string::npos ||
-                             result.err.find("Conflict") != std::string::npos)) {
+  if (result.status != 0 && engine::classify_failure(result.err) == engine::Failure::name_in_use) {
     // Left over from a crash or a reboot: fod's record is gone, the name is not.
     util::capture(engine::remove_argv(engine, spec.name));
     result = util::capture(argv);
@@ -219,18 +194,6 @@ containers::Info info_for(const RunRequest &request, const Target &target, const
     info.adaptive = request.config->adaptive;
   }
   return info;
-}
-
-[[noreturn]] void die_of_signal(int sig) {
-  rlimit no_core{0, 0};
-  setrlimit(RLIMIT_CORE, &no_core);
-  signal(sig, SIG_DFL);
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, sig);
-  sigprocmask(SIG_UNBLOCK, &set, nullptr);
-  raise(sig);
-  _exit(128 + sig);
 }
 
 // With FOD_TRACE=FILE, each run appends the way it took to FILE: "agent", or
@@ -370,7 +333,7 @@ Target target_for(const RunRequest &request, const std::string &cwd) {
   return target;
 }
 
-int execute(const RunRequest &request) {
+RunOutcome execute(const RunRequest &request) {
   const auto &entry = *request.entry;
   const std::string cwd = current_directory();
   Target target = target_for(request, cwd);
@@ -454,10 +417,7 @@ int execute(const RunRequest &request) {
   if (request.config->adaptive.prewarm && request.config->adaptive.max_warm > 0) {
     containers::spawn_prewarm_helper(entry.name, request.config->adaptive);
   }
-  if (result.raise_signal != 0) {
-    die_of_signal(result.raise_signal);
-  }
-  return result.status;
+  return {result.status, result.raise_signal};
 }
 
 std::string start_ahead(const RunRequest &request) {

@@ -40,10 +40,15 @@ public:
   using UserError::UserError;
 };
 
+// How a run's command ended, for fod to end the same way.
+struct RunOutcome {
+  int status = 0; // the status to exit with: the command's, 128+N for signal N
+  int signal = 0; // a signal fod should die of to mirror the command, or 0
+};
+
 // Runs the command in its warm container, starting the container (and its
-// reaper) when needed; returns the status to exit with. May not return at all
-// when the command died of a signal that fod re-raises on itself.
-int execute(const RunRequest &request);
+// reaper) when needed, and says how it ended.
+RunOutcome execute(const RunRequest &request);
 
 // Starts (or finds up) the warm container a run in the current directory would
 // use, and its reaper, without running anything; returns its key. Throws
