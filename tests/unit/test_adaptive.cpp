@@ -588,7 +588,7 @@ TEST_CASE(
   }
 }
 
-#include "containers/state.hpp"
+#include "containers/records.hpp"
 #include "mapping/index.hpp"
 #include "mapping/loader.hpp"
 

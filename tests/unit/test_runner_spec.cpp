@@ -1,5 +1,5 @@
 #include "base/error.hpp"
-#include "containers/state.hpp"
+#include "containers/records.hpp"
 #include "run/agent_client.hpp"
 #include "run/runner.hpp"
 #include "temp_dir.hpp"

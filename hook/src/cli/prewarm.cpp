@@ -3,7 +3,7 @@
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
 #include "containers/keep_warm.hpp"
-#include "containers/state.hpp"
+#include "containers/records.hpp"
 #include "run/runner.hpp"
 
 namespace fod::cli {

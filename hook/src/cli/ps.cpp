@@ -1,6 +1,6 @@
 #include "base/dirs.hpp"
 #include "cli/commands.hpp"
-#include "containers/state.hpp"
+#include "containers/records.hpp"
 #include "util/duration.hpp"
 
 #include <fmt/format.h>

@@ -1,7 +1,7 @@
 #include "cli/stats.hpp"
 
 #include "adaptive/history.hpp"
-#include "containers/state.hpp"
+#include "containers/records.hpp"
 #include "util/duration.hpp"
 
 #include <cmath>

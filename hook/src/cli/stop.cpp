@@ -1,7 +1,7 @@
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
 #include "containers/keep_warm.hpp"
-#include "containers/state.hpp"
+#include "containers/records.hpp"
 #include "engine/argv.hpp"
 #include "util/fs.hpp"
 #include "util/lock.hpp"

@@ -5,7 +5,7 @@
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
 #include "containers/box.hpp"
-#include "containers/state.hpp"
+#include "containers/records.hpp"
 #include "pull/consent.hpp"
 #include "pull/flow.hpp"
 #include "pull/probe.hpp"

@@ -4,7 +4,7 @@
 #include "adaptive/policy.hpp"
 #include "base/dirs.hpp"
 #include "containers/reaper.hpp"
-#include "containers/state.hpp"
+#include "containers/records.hpp"
 #include "util/fs.hpp"
 #include "util/lock.hpp"
 #include "util/process.hpp"

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "containers/state.hpp"
+#include "containers/records.hpp"
 #include "engine/engine.hpp"
 
 #include <functional>

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "containers/state.hpp"
+#include "containers/records.hpp"
 #include "engine/argv.hpp"
 #include "mapping/entry.hpp"
 #include "run/engine_exec.hpp"

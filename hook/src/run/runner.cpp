@@ -7,7 +7,7 @@
 #include "containers/keep_warm.hpp"
 #include "containers/lifecycle.hpp"
 #include "containers/reaper.hpp"
-#include "containers/state.hpp"
+#include "containers/records.hpp"
 #include "engine/failure.hpp"
 #include "mapping/loader.hpp"
 #include "run/agent_client.hpp"

@@ -1,4 +1,4 @@
-#include "containers/state.hpp"
+#include "containers/records.hpp"
 
 #include "base/dirs.hpp"
 #include "containers/box.hpp"
