@@ -234,7 +234,7 @@ int fod_agent_parse(const char *payload, size_t length, struct fod_agent_request
     }
     at += 1 + strlen(text) + 1;
   }
-  if (request->argv[0][0] == '\0') {
+  if (ia == 0 || request->argv[0][0] == '\0') {
     fod_agent_request_free(request);
     *why = "an empty command name";
     return -1;

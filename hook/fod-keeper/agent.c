@@ -67,7 +67,7 @@ static void send_message(int sock, uint32_t type, int32_t a, int32_t b, int fd) 
   fod_agent_send(sock, &m, sizeof m, &fd, fd >= 0 ? 1 : 0);
 }
 
-static void fail(int sock, int error) {
+_Noreturn static void fail(int sock, int error) {
   send_message(sock, FOD_AGENT_ERROR, error, (int32_t)FOD_AGENT_VERSION, -1);
   _exit(0);
 }
@@ -206,6 +206,22 @@ static int open_pty(const struct fod_agent_request *request, int *slave_out) {
 }
 
 /* Up to max pids of this process's children; -1 when they cannot be listed. */
+/* The ppid field of /proc/PID/stat, given what follows the ")" that ends comm:
+ * " STATE PPID ...". -1 when it is not there. */
+static long parent_in_stat(const char *after_comm) {
+  const char *p = after_comm;
+  while (*p == ' ') {
+    ++p;
+  }
+  if (*p == '\0' || p[1] != ' ') {
+    return -1;
+  }
+  p += 2; /* the state letter and its space */
+  char *end;
+  long ppid = strtol(p, &end, 10);
+  return end != p ? ppid : -1;
+}
+
 static int list_children(pid_t *pids, int max) {
   char path[64];
   snprintf(path, sizeof path, "/proc/self/task/%ld/children", (long)getpid());
@@ -256,10 +272,7 @@ static int list_children(pid_t *pids, int max) {
     stat[n] = '\0';
     /* pid (comm) state ppid ...: comm may hold anything, so read after its last ')'. */
     char *close_paren = strrchr(stat, ')');
-    char state;
-    long ppid;
-    if (close_paren != NULL && sscanf(close_paren + 1, " %c %ld", &state, &ppid) == 2 &&
-        ppid == (long)getpid()) {
+    if (close_paren != NULL && parent_in_stat(close_paren + 1) == (long)getpid()) {
       pids[count++] = (pid_t)pid;
     }
   }
@@ -283,7 +296,7 @@ static void end_leftovers(pid_t group) {
     for (int i = 0; i < n; ++i) {
       kill(pids[i], SIGKILL);
     }
-    struct timespec pause = {0, 5 * 1000 * 1000};
+    struct timespec pause = {0, 5L * 1000 * 1000};
     nanosleep(&pause, NULL);
   }
 }
@@ -306,7 +319,7 @@ static void supervise(int sock, pid_t pid, int sigfd) {
         if (kill(-pid, m.a) != 0) {
           kill(pid, m.a);
         }
-      } else if (n <= 0 || n != (ssize_t)sizeof m) {
+      } else if (n != (ssize_t)sizeof m) {
         /* fod is gone: the command lost its caller, as on a terminal's hangup. */
         peer_open = 0;
         kill(-pid, SIGHUP);
@@ -384,8 +397,10 @@ static void handle(int sock) {
   if (header.length > FOD_AGENT_MAX_PAYLOAD || nfds != 3) {
     fail(sock, FOD_AGENT_E_MALFORMED);
   }
-  char *payload = malloc(header.length + 1);
-  if (payload == NULL || read_all(sock, payload, header.length) != 0) {
+  /* The request points into the payload until the command is exec'd: it lives as long as
+   * this handler. In the zero-filled data segment, only the pages a request fills are used. */
+  static char payload[FOD_AGENT_MAX_PAYLOAD + 1];
+  if (read_all(sock, payload, header.length) != 0) {
     fail(sock, FOD_AGENT_E_MALFORMED);
   }
   struct fod_agent_request request;

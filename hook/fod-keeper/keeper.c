@@ -61,6 +61,21 @@ static int parse_positive(const char *text, long max, long *out) {
 }
 
 /* One request line "PID SIGNAL". Anything malformed is ignored. */
+/* "ROWSxCOLS", each 1..65535: 1 and the numbers, else 0. */
+static int parse_size(const char *text, unsigned long *rows, unsigned long *cols) {
+  char *end;
+  if (text[0] < '0' || text[0] > '9') {
+    return 0;
+  }
+  *rows = strtoul(text, &end, 10);
+  if (*end != 'x' || end[1] < '0' || end[1] > '9') {
+    return 0;
+  }
+  const char *rest = end + 1;
+  *cols = strtoul(rest, &end, 10);
+  return *end == '\0' && *rows >= 1 && *rows <= 65535 && *cols >= 1 && *cols <= 65535;
+}
+
 static void deliver(char *line) {
   char *space = strchr(line, ' ');
   if (space == NULL) {
@@ -164,8 +179,8 @@ static int run_command(int argc, char **argv) {
     }
     close(fd);
   }
-  unsigned rows = 0, cols = 0;
-  if (strcmp(size, "-") != 0 && sscanf(size, "%ux%u", &rows, &cols) == 2 && isatty(STDIN_FILENO)) {
+  unsigned long rows = 0, cols = 0;
+  if (strcmp(size, "-") != 0 && parse_size(size, &rows, &cols) && isatty(STDIN_FILENO)) {
     struct winsize ws;
     memset(&ws, 0, sizeof ws);
     ws.ws_row = (unsigned short)rows;

@@ -136,9 +136,10 @@ HttpAnswer HttpClient::get(const std::string &url, const std::vector<std::string
     std::string detail = error[0] != '\0' ? error : curl_easy_strerror(code);
     switch (code) {
     case CURLE_OPERATION_TIMEDOUT:
-      throw Unreachable(fmt::format("timed out: {}: {} (connect timeout {}, timeout {})", what,
-                                    detail, seconds_text(m_connect_timeout.count() / 1000.0),
-                                    seconds_text(m_total_seconds)));
+      throw Unreachable(
+          fmt::format("timed out: {}: {} (connect timeout {}, timeout {})", what, detail,
+                      seconds_text(static_cast<double>(m_connect_timeout.count()) / 1000.0),
+                      seconds_text(m_total_seconds)));
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
       throw Unreachable(fmt::format("cannot resolve the host of {} (offline?): {}", what, detail));

@@ -74,7 +74,7 @@ void arm_alarm(double seconds) {
 
 } // namespace
 
-int main(int argc, char **argv) {
+static int probe_main(int argc, char **argv) {
   using namespace fod::registry;
   CLI::App app{"Asks an image registry what a reference resolves to", "fod-registry"};
   app.require_subcommand(1);
@@ -146,5 +146,13 @@ int main(int argc, char **argv) {
     return fail(Status::malformed, e.what());
   } catch (const std::exception &e) {
     return fail(Status::failed, e.what());
+  }
+}
+
+int main(int argc, char **argv) {
+  try {
+    return probe_main(argc, argv);
+  } catch (...) { // a failure printing the answer, or of CLI11's set-up
+    return static_cast<int>(fod::registry::helper::Status::failed);
   }
 }

@@ -330,7 +330,12 @@ std::string error_summary(const std::string &body) {
       std::string message = error.value("message", nlohmann::json()).is_string()
                                 ? error["message"].get<std::string>()
                                 : "";
-      parts.push_back(code.empty() ? message : message.empty() ? code : code + ": " + message);
+      if (code.empty() || message.empty()) {
+        parts.push_back(code.empty() ? message : code);
+      } else {
+        parts.push_back(code);
+        parts.back().append(": ").append(message);
+      }
     }
     if (!parts.empty()) {
       return one_line(fmt::format("{}", fmt::join(parts, "; ")));

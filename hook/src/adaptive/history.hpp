@@ -36,7 +36,7 @@ struct Record {
 // Bounds of the record file: past max_bytes an append compacts it to the newest
 // keep_records records (and at most max_bytes / 2).
 struct HistoryLimits {
-  std::size_t max_bytes = 512 * 1024;
+  std::size_t max_bytes = std::size_t{512} * 1024;
   std::size_t keep_records = 2048;
 };
 

@@ -72,6 +72,7 @@ private:
 Summary summarize(const std::vector<Record> &history, double now,
                   const std::set<std::string> &live_keys) {
   std::vector<const Record *> records;
+  records.reserve(history.size());
   for (const auto &r : history) {
     records.push_back(&r);
   }

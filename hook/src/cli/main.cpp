@@ -7,6 +7,7 @@
 #include "util/fs.hpp"
 
 #include <CLI/CLI.hpp>
+#include <cstdio>
 #include <cstdlib>
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -118,6 +119,13 @@ const Subcommand *find_subcommand(std::string_view name) {
   return nullptr;
 }
 
+// The one line of an error, written without anything that could throw again.
+void report(const char *prefix, const char *message) noexcept {
+  std::fputs(prefix, stderr);
+  std::fputs(message, stderr);
+  std::fputc('\n', stderr);
+}
+
 int dispatch(int argc, char **argv) {
   std::string invoked = util::basename(argv[0]);
   // A shim: a symlink named after the command.
@@ -187,16 +195,15 @@ int main(int argc, char **argv) {
   try {
     return dispatch(argc, argv);
   } catch (const UserError &e) {
-    if (e.status() == 2 || e.status() == status_not_found) {
-      fmt::print(stderr, "fod: {}\n", e.what());
-    } else {
-      fmt::print(stderr, "fod: error: {}\n", e.what());
-    }
+    const bool plain = e.status() == 2 || e.status() == status_not_found;
+    report(plain ? "fod: " : "fod: error: ", e.what());
     return e.status();
   } catch (const std::exception &e) {
-    fmt::print(stderr, "fod: error: {}\n", e.what());
-    return status_engine_failure;
+    report("fod: error: ", e.what());
+  } catch (...) {
+    report("fod: error: ", "an unexpected failure");
   }
+  return status_engine_failure;
 }
 
 } // namespace fod::cli

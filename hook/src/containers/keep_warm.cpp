@@ -113,7 +113,7 @@ void mark_prewarm_idle(const std::string &command, bool nothing_to_do) {
 }
 
 adaptive::PrewarmHooks
-default_prewarm_hooks(std::function<std::uint64_t(const std::string &)> memory_of,
+default_prewarm_hooks(const std::function<std::uint64_t(const std::string &)> &memory_of,
                       double spawned_at) {
   adaptive::PrewarmHooks hooks;
   hooks.read_history = [] { return adaptive::read_history(adaptive::default_history_path()); };

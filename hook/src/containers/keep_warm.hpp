@@ -45,7 +45,7 @@ void cancel_prewarm_helpers();
 // process ends), and fod's warm containers with memory_of's limits. warm_key
 // and start are left to the caller: they need the mapping and the runner.
 adaptive::PrewarmHooks
-default_prewarm_hooks(std::function<std::uint64_t(const std::string &)> memory_of,
+default_prewarm_hooks(const std::function<std::uint64_t(const std::string &)> &memory_of,
                       double spawned_at);
 
 } // namespace fod::containers

@@ -31,7 +31,7 @@ std::vector<std::string> run_detached_argv(const Engine &engine, const Container
   std::vector<std::string> argv = {engine.cli, "run",     "--detach", "--rm",
                                    "--name",   spec.name, "--pull",   "never"};
   for (const auto &[key, value] : spec.labels) {
-    argv.insert(argv.end(), {"--label", key + "=" + value});
+    argv.insert(argv.end(), {"--label", std::string(key).append("=").append(value)});
   }
   argv.insert(argv.end(), {"--entrypoint", keeper_in_container});
   argv.insert(argv.end(), {"--volume", volume(spec.keeper_path, keeper_in_container, true)});
