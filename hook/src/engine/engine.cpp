@@ -10,32 +10,15 @@
 namespace fod::engine {
 
 const char *to_string(Network network) {
-  switch (network) {
-  case Network::none:
-    return "none";
-  case Network::host:
-    return "host";
-  case Network::standard:
-    break;
-  }
-  return "default";
+  return util::name_of(network_names, network);
 }
 
 std::optional<Network> parse_network(const std::string &text) {
-  if (text == "none") {
-    return Network::none;
-  }
-  if (text == "default") {
-    return Network::standard;
-  }
-  if (text == "host") {
-    return Network::host;
-  }
-  return std::nullopt;
+  return util::value_of(network_names, text);
 }
 
 const char *to_string(Kind kind) {
-  return kind == Kind::podman ? "podman" : "docker";
+  return util::name_of(kind_names, kind);
 }
 
 std::string find_in_path(const std::string &name) {

@@ -1,16 +1,22 @@
 #pragma once
 
+#include "util/names.hpp"
+
 #include <optional>
 #include <string>
 
 namespace fod::engine {
 
 enum class Kind { podman, docker };
+inline constexpr util::Name<Kind> kind_names[] = {{Kind::podman, "podman"},
+                                                  {Kind::docker, "docker"}};
 
 const char *to_string(Kind kind);
 
 // A container's network: none, the engine's default, or the host's.
 enum class Network { none, standard, host };
+inline constexpr util::Name<Network> network_names[] = {
+    {Network::none, "none"}, {Network::standard, "default"}, {Network::host, "host"}};
 
 // "none", "default", "host".
 const char *to_string(Network network);

@@ -2,6 +2,7 @@
 
 #include "adaptive/settings.hpp"
 #include "engine/engine.hpp"
+#include "util/names.hpp"
 
 #include <chrono>
 #include <map>
@@ -14,6 +15,7 @@ namespace fod::mapping {
 // A container's network is the engine's notion; mappings name it.
 using engine::Network;
 using engine::parse_network;
+using engine::network_names;
 using engine::to_string;
 
 // Where a definition came from: the layer ("package", "system", "user"), file and line.
@@ -47,8 +49,14 @@ struct Entry {
 
 // Whether fod asks before pulling an image.
 enum class Confirm { ask, never };
+inline constexpr util::Name<Confirm> confirm_names[] = {{Confirm::ask, "ask"},
+                                                        {Confirm::never, "never"}};
 // What fod does when a tag resolves to another digest than the one approved.
 enum class OnDigestChange { ask, allow, refuse };
+inline constexpr util::Name<OnDigestChange> on_digest_change_names[] = {
+    {OnDigestChange::ask, "ask"},
+    {OnDigestChange::allow, "allow"},
+    {OnDigestChange::refuse, "refuse"}};
 
 // Settings from config.yaml, merged over the layers.
 struct Config {

@@ -4,6 +4,7 @@
 #include "mapping/validate.hpp"
 #include "util/duration.hpp"
 #include "util/environment.hpp"
+#include "util/names.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -123,14 +124,17 @@ std::vector<std::string> program_argv(const YAML::Node &node, const std::string 
   return argv;
 }
 
-Network network(const YAML::Node &node, const std::string &key) {
-  auto text = scalar(node, key);
-  auto parsed = parse_network(text);
-  if (!parsed) {
-    throw FieldError{line_of(node),
-                     fmt::format("'{}: {}' must be none, default or host", key, text)};
-  }
-  return *parsed;
+// A reader for a key whose value is one of an enum's names.
+template <class Enum, std::size_t N> auto one_of(const util::Name<Enum> (&names)[N]) {
+  return [&names](const YAML::Node &node, const std::string &key) {
+    auto text = scalar(node, key);
+    auto parsed = util::value_of(names, text);
+    if (!parsed) {
+      throw FieldError{line_of(node),
+                       fmt::format("'{}: {}' must be {}", key, text, util::choices(names))};
+    }
+    return *parsed;
+  };
 }
 
 std::vector<std::string> env_names(const YAML::Node &node, const std::string &key) {
@@ -205,25 +209,6 @@ std::string engine_name(const YAML::Node &node, const std::string &key) {
   return text;
 }
 
-Confirm confirm_mode(const YAML::Node &node, const std::string &key) {
-  auto text = scalar(node, key);
-  auto parsed = parse_confirm(text);
-  if (!parsed) {
-    throw FieldError{line_of(node), fmt::format("'{}: {}' must be ask or never", key, text)};
-  }
-  return *parsed;
-}
-
-OnDigestChange digest_change_policy(const YAML::Node &node, const std::string &key) {
-  auto text = scalar(node, key);
-  auto parsed = parse_on_digest_change(text);
-  if (!parsed) {
-    throw FieldError{line_of(node),
-                     fmt::format("'{}: {}' must be ask, allow or refuse", key, text)};
-  }
-  return *parsed;
-}
-
 // host or host:port, spoken to over plain HTTP.
 std::vector<std::string> registry_hosts(const YAML::Node &node, const std::string &key) {
   auto hosts = string_list(node, key);
@@ -258,6 +243,16 @@ std::vector<std::string> catalog_list(const YAML::Node &node, const std::string 
   throw json::other_error::create(501, "damaged index: " + what, nullptr);
 }
 
+// An enum stored by its name.
+template <class Enum, std::size_t N>
+Enum restore_named(const json &j, const util::Name<Enum> (&names)[N], const char *what) {
+  auto parsed = util::value_of(names, j.get<std::string>());
+  if (!parsed) {
+    damaged(what);
+  }
+  return *parsed;
+}
+
 json to_index(const std::string &value) {
   return value;
 }
@@ -273,13 +268,7 @@ json to_index(std::chrono::seconds value) {
 json to_index(const std::vector<std::string> &value) {
   return value;
 }
-json to_index(Network value) {
-  return to_string(value);
-}
-json to_index(Confirm value) {
-  return to_string(value);
-}
-json to_index(OnDigestChange value) {
+template <class Enum> json to_index(Enum value) requires std::is_enum_v<Enum> {
   return to_string(value);
 }
 json to_index(const std::vector<Mount> &value) {
@@ -306,25 +295,13 @@ void from_index(const json &j, std::vector<std::string> &value) {
   value = j.get<std::vector<std::string>>();
 }
 void from_index(const json &j, Network &value) {
-  auto parsed = parse_network(j.get<std::string>());
-  if (!parsed) {
-    damaged("network");
-  }
-  value = *parsed;
+  value = restore_named(j, network_names, "network");
 }
 void from_index(const json &j, Confirm &value) {
-  auto parsed = parse_confirm(j.get<std::string>());
-  if (!parsed) {
-    damaged("confirm");
-  }
-  value = *parsed;
+  value = restore_named(j, confirm_names, "confirm");
 }
 void from_index(const json &j, OnDigestChange &value) {
-  auto parsed = parse_on_digest_change(j.get<std::string>());
-  if (!parsed) {
-    damaged("on_digest_change");
-  }
-  value = *parsed;
+  value = restore_named(j, on_digest_change_names, "on_digest_change");
 }
 void from_index(const json &j, std::vector<Mount> &value) {
   value.clear();
@@ -429,7 +406,7 @@ const std::vector<Field<Entry>> &entry_fields() {
   static const std::vector<Field<Entry>> fields = {
       field("image", &Entry::image, image_reference),
       field("entrypoint", &Entry::entrypoint, program_argv),
-      field("network", &Entry::network, network),
+      field("network", &Entry::network, one_of(network_names)),
       field("env", &Entry::env, env_names),
       field("mounts", &Entry::mounts, mount_list),
       field("capabilities", &Entry::capabilities, capability_list),
@@ -452,11 +429,11 @@ const std::vector<Field<Config>> &config_fields() {
       field("memory", &Config::memory, memory_size),
       field("pids", &Config::pids, positive_int),
       field("fast_path", &Config::fast_path, boolean),
-      field("confirm", &Config::confirm, confirm_mode),
-      field("on_digest_change", &Config::on_digest_change, digest_change_policy),
+      field("confirm", &Config::confirm, one_of(confirm_names)),
+      field("on_digest_change", &Config::on_digest_change, one_of(on_digest_change_names)),
       field("insecure_registries", &Config::insecure_registries, registry_hosts),
       field("catalogs", &Config::catalogs, catalog_list),
-      field("catalog_network", &Config::catalog_network, network),
+      field("catalog_network", &Config::catalog_network, one_of(network_names)),
       field("registry_connect_timeout", &Config::registry_connect_timeout, positive_duration),
       field("registry_timeout", &Config::registry_timeout, positive_duration),
       field("negative_cache_ttl", &Config::negative_cache_ttl, duration),

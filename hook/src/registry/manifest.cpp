@@ -1,5 +1,7 @@
 #include "registry/manifest.hpp"
 
+#include "registry/reference.hpp"
+
 #include <nlohmann/json.hpp>
 #include <sys/utsname.h>
 
@@ -150,19 +152,6 @@ Platform host_platform() {
     p.architecture = "mips64"; // big endian; mips64el stays as it is
   }
   return p;
-}
-
-bool is_sha256_digest(std::string_view text) {
-  constexpr std::string_view prefix = "sha256:";
-  if (text.size() != prefix.size() + 64 || text.substr(0, prefix.size()) != prefix) {
-    return false;
-  }
-  for (char c : text.substr(prefix.size())) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-      return false;
-    }
-  }
-  return true;
 }
 
 ParsedManifest parse_manifest(std::string_view body, std::string_view content_type) {

@@ -75,7 +75,4 @@ ParsedManifest parse_manifest(std::string_view body, std::string_view content_ty
 std::optional<Descriptor> select_platform(const std::vector<Descriptor> &manifests,
                                           const Platform &wanted);
 
-// Whether text is "sha256:" and 64 lowercase hex digits.
-bool is_sha256_digest(std::string_view text);
-
 } // namespace fod::registry

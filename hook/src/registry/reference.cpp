@@ -110,6 +110,17 @@ bool is_tag(std::string_view text) {
   return true;
 }
 
+bool is_lowercase(std::string_view text) {
+  for (char c : text) {
+    if (c >= 'A' && c <= 'Z') {
+      return false;
+    }
+  }
+  return true;
+}
+
+} // namespace
+
 bool is_sha256_digest(std::string_view text) {
   constexpr std::string_view prefix = "sha256:";
   if (text.size() != prefix.size() + 64 || text.substr(0, prefix.size()) != prefix) {
@@ -122,17 +133,6 @@ bool is_sha256_digest(std::string_view text) {
   }
   return true;
 }
-
-bool is_lowercase(std::string_view text) {
-  for (char c : text) {
-    if (c >= 'A' && c <= 'Z') {
-      return false;
-    }
-  }
-  return true;
-}
-
-} // namespace
 
 bool is_valid_path_component(std::string_view text) {
   // alpha-numeric (separator alpha-numeric)*, separator := [._] | __ | -+

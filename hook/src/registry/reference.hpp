@@ -35,4 +35,7 @@ std::optional<Reference> parse_reference(std::string_view text);
 // Whether `text` is one repository path component: [a-z0-9]+(([._]|__|-+)[a-z0-9]+)*.
 bool is_valid_path_component(std::string_view text);
 
+// Whether text is "sha256:" and 64 lowercase hex digits.
+bool is_sha256_digest(std::string_view text);
+
 } // namespace fod::registry
