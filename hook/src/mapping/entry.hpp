@@ -14,8 +14,8 @@ namespace fod::mapping {
 
 // A container's network is the engine's notion; mappings name it.
 using engine::Network;
-using engine::parse_network;
 using engine::network_names;
+using engine::parse_network;
 using engine::to_string;
 
 // Where a definition came from: the layer ("package", "system", "user"), file and line.
