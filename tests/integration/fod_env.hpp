@@ -141,14 +141,7 @@ private:
 // One TEST_CASE per engine, each tagged with its engine, calling
 // `void body(fod::test::Engine)`. FOD_REQUIRE_ENGINE runs outside any SECTION.
 #define FOD_TEST_ALL_ENGINES(title, tags, body)                                                    \
-    TEST_CASE(title " (podman)", "[integration][podman]" tags) {                                   \
-        FOD_REQUIRE_ENGINE(::fod::test::Engine::podman);                                           \
-        body(::fod::test::Engine::podman);                                                         \
-    }                                                                                              \
-    TEST_CASE(title " (docker)", "[integration][docker]" tags) {                                   \
-        FOD_REQUIRE_ENGINE(::fod::test::Engine::docker);                                           \
-        body(::fod::test::Engine::docker);                                                         \
-    }                                                                                              \
+    FOD_TEST_ROOTFUL_ENGINES(title, tags, body)                                                    \
     TEST_CASE(title " (rootless)", "[integration][rootless]" tags) {                               \
         FOD_REQUIRE_ENGINE(::fod::test::Engine::rootless);                                         \
         body(::fod::test::Engine::rootless);                                                       \

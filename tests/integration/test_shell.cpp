@@ -786,25 +786,20 @@ void terminal_dev_tty(Shell s, Engine e) {
 }  // namespace
 
 // One TEST_CASE per shell and engine. FOD_REQUIRE_ENGINE runs outside any SECTION.
-#define FOD_SHELL_CASE(shell, title, body, ...)                                                    \
-    TEST_CASE(shell ": " title " (podman)", "[integration][shell][" shell "][podman]") {           \
+#define FOD_SHELL_CASE_TAGGED(tags, shell, title, body, ...)                                       \
+    TEST_CASE(shell ": " title " (podman)", "[integration][shell]" tags "[" shell "][podman]") {   \
         FOD_REQUIRE_ENGINE(Engine::podman);                                                        \
         body(__VA_ARGS__ __VA_OPT__(, ) Engine::podman);                                           \
     }                                                                                              \
-    TEST_CASE(shell ": " title " (docker)", "[integration][shell][" shell "][docker]") {           \
+    TEST_CASE(shell ": " title " (docker)", "[integration][shell]" tags "[" shell "][docker]") {   \
         FOD_REQUIRE_ENGINE(Engine::docker);                                                        \
         body(__VA_ARGS__ __VA_OPT__(, ) Engine::docker);                                           \
     }
+#define FOD_SHELL_CASE(shell, title, body, ...)                                                    \
+    FOD_SHELL_CASE_TAGGED("", shell, title, body, __VA_ARGS__)
 // The same, tagged [agent]: terminal behaviour of the fast path.
 #define FOD_AGENT_SHELL_CASE(shell, title, body, ...)                                              \
-    TEST_CASE(shell ": " title " (podman)", "[integration][shell][agent][" shell "][podman]") {    \
-        FOD_REQUIRE_ENGINE(Engine::podman);                                                        \
-        body(__VA_ARGS__ __VA_OPT__(, ) Engine::podman);                                           \
-    }                                                                                              \
-    TEST_CASE(shell ": " title " (docker)", "[integration][shell][agent][" shell "][docker]") {    \
-        FOD_REQUIRE_ENGINE(Engine::docker);                                                        \
-        body(__VA_ARGS__ __VA_OPT__(, ) Engine::docker);                                           \
-    }
+    FOD_SHELL_CASE_TAGGED("[agent]", shell, title, body, __VA_ARGS__)
 #define FOD_ALL_SHELLS(title, body)                                                                \
     FOD_SHELL_CASE("bash", title, body, Shell::bash)                                               \
     FOD_SHELL_CASE("zsh", title, body, Shell::zsh)                                                 \

@@ -28,11 +28,6 @@ std::optional<double> parse_percent(const std::string &text) {
 
 } // namespace
 
-bool is_setting(const std::string &key) {
-  return key == "ttl_min" || key == "ttl_max" || key == "prewarm" || key == "max_warm" ||
-         key == "memory_ceiling";
-}
-
 std::optional<std::string> apply_setting(Settings &settings, const std::string &key,
                                          const std::string &value) {
   if (key == "ttl_min" || key == "ttl_max") {

@@ -22,10 +22,6 @@ struct Settings {
   friend bool operator==(const Settings &, const Settings &) = default;
 };
 
-// True for the config.yaml keys apply_setting handles: ttl_min, ttl_max,
-// prewarm, max_warm, memory_ceiling.
-bool is_setting(const std::string &key);
-
 // Sets one key from its YAML scalar text; returns the problem (for "file:line: ...")
 // and leaves settings unchanged when the value is bad.
 std::optional<std::string> apply_setting(Settings &settings, const std::string &key,
