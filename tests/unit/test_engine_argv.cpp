@@ -102,14 +102,18 @@ TEST_CASE("engine::run_detached_argv starts a locked-down warm container", "[uni
             Argv{"fod.key=0123456789abcdef", "fod.managed=true", "fod.owner=1000"});
       CHECK(has_option(argv, "--entrypoint", "/.fod/keeper"));
 
-      auto volumes = option_values(argv, "--volume");
-      CHECK(std::count(volumes.begin(), volumes.end(),
-                       "/usr/libexec/fod/fod-keeper:/.fod/keeper:ro") == 1);
-      CHECK(std::count(volumes.begin(), volumes.end(), spec.box_dir + ":/.fod/run") == 1);
-      CHECK(std::count(volumes.begin(), volumes.end(), "/home/u/project:/home/u/project") == 1);
-      CHECK(std::count(volumes.begin(), volumes.end(),
-                       "/home/u/.config/jq:/home/u/.config/jq:ro") == 1);
-      CHECK(volumes.size() == 4);
+      // Bind mounts by --mount: a path may hold ':', which --volume cannot carry.
+      CHECK_FALSE(contains(argv, "--volume"));
+      auto mounts = option_values(argv, "--mount");
+      CHECK(std::count(mounts.begin(), mounts.end(),
+                       "type=bind,src=/usr/libexec/fod/fod-keeper,dst=/.fod/keeper,ro") == 1);
+      CHECK(std::count(mounts.begin(), mounts.end(),
+                       "type=bind,src=" + spec.box_dir + ",dst=/.fod/run") == 1);
+      CHECK(std::count(mounts.begin(), mounts.end(),
+                       "type=bind,src=/home/u/project,dst=/home/u/project") == 1);
+      CHECK(std::count(mounts.begin(), mounts.end(),
+                       "type=bind,src=/home/u/.config/jq,dst=/home/u/.config/jq,ro") == 1);
+      CHECK(mounts.size() == 4);
 
       CHECK(has_option(argv, "--env", "HOME=/home/u"));
       CHECK(has_option(argv, "--tmpfs", "/tmp:rw,mode=1777"));
@@ -386,22 +390,43 @@ TEST_CASE("engine::pull_argv, tag_argv and image_inspect_argv", "[unit][engine]"
   }
 }
 
-TEST_CASE("engine::container_key identifies what the container is, not what it is called",
+TEST_CASE("engine::run_detached_argv quotes a mount's path as CSV where it must",
+          "[unit][engine]") {
+  ContainerSpec spec = sample_spec(true);
+  spec.binds = {{"/a b:c", "/a b:c", false},
+                {"/x,y", "/x,y", true},
+                {"/q\"uote", "/q\"uote", false},
+                {"/new\nline", "/new\nline", false}};
+  auto mounts = option_values(fod::engine::run_detached_argv(docker, spec), "--mount");
+  CHECK(std::count(mounts.begin(), mounts.end(), "type=bind,src=/a b:c,dst=/a b:c") == 1);
+  CHECK(std::count(mounts.begin(), mounts.end(), "type=bind,\"src=/x,y\",\"dst=/x,y\",ro") == 1);
+  CHECK(std::count(mounts.begin(), mounts.end(),
+                   "type=bind,\"src=/q\"\"uote\",\"dst=/q\"\"uote\"") == 1);
+  CHECK(std::count(mounts.begin(), mounts.end(),
+                   "type=bind,\"src=/new\nline\",\"dst=/new\nline\"") == 1);
+}
+
+TEST_CASE("engine::settings_key identifies a container's settings, not its name or mounts",
           "[unit][engine]") {
   const ContainerSpec base = sample_spec(true);
-  const std::string key = fod::engine::container_key(podman_rootful, base);
+  const std::string key = fod::engine::settings_key(podman_rootful, base);
 
   SECTION("32 lowercase hex digits (128 bits of SHA-256)") {
     CHECK(key.size() == 32);
     CHECK(key.find_first_not_of("0123456789abcdef") == std::string::npos);
   }
-  SECTION("equal specs give equal keys; name, labels and box do not count") {
+  SECTION("equal specs give equal keys; name, labels, box and mounts do not count") {
     ContainerSpec same = sample_spec(true);
-    CHECK(fod::engine::container_key(podman_rootful, same) == key);
+    CHECK(fod::engine::settings_key(podman_rootful, same) == key);
     same.name = "another-name";
     same.labels["fod.key"] = "other";
     same.box_dir = "/elsewhere";
-    CHECK(fod::engine::container_key(podman_rootful, same) == key);
+    // The mounts are keyed by containers/run_mounts (unit-tested in test_run_mounts.cpp).
+    same.binds.push_back({"/data", "/data", true});
+    same.hidden.push_back("/home/u/.cache/fod");
+    same.home_on_tmpfs = !same.home_on_tmpfs;
+    same.tmp_on_tmpfs = !same.tmp_on_tmpfs;
+    CHECK(fod::engine::settings_key(podman_rootful, same) == key);
   }
   SECTION("each defining property changes the key") {
     std::vector<std::pair<std::string, ContainerSpec>> variants;
@@ -411,11 +436,6 @@ TEST_CASE("engine::container_key identifies what the container is, not what it i
       variants.emplace_back(what, s);
     };
     vary("image", [](ContainerSpec &s) { s.image = "ghcr.io/jqlang/jq:1.8"; });
-    vary("bind source", [](ContainerSpec &s) { s.binds[0].source = "/home/u/other"; });
-    vary("bind target", [](ContainerSpec &s) { s.binds[0].target = "/home/u/other"; });
-    vary("bind read-only", [](ContainerSpec &s) { s.binds[0].read_only = true; });
-    vary("extra bind", [](ContainerSpec &s) { s.binds.push_back({"/data", "/data", true}); });
-    vary("hidden path", [](ContainerSpec &s) { s.hidden.push_back("/home/u/.cache/fod"); });
     vary("network none", [](ContainerSpec &s) { s.network = Network::none; });
     vary("network host", [](ContainerSpec &s) { s.network = Network::host; });
     vary("capability added", [](ContainerSpec &s) { s.capabilities.push_back("SYS_PTRACE"); });
@@ -426,20 +446,18 @@ TEST_CASE("engine::container_key identifies what the container is, not what it i
     vary("user gid", [](ContainerSpec &s) { s.user->second = 1002; });
     vary("no user", [](ContainerSpec &s) { s.user.reset(); });
     vary("home", [](ContainerSpec &s) { s.home = "/home/v"; });
-    vary("home tmpfs", [](ContainerSpec &s) { s.home_on_tmpfs = false; });
-    vary("tmp tmpfs", [](ContainerSpec &s) { s.tmp_on_tmpfs = false; });
     vary("keeper", [](ContainerSpec &s) { s.keeper_path = "/opt/fod/fod-keeper"; });
     vary("runtime directory", [](ContainerSpec &s) { s.runtime = "0123456789abcdef"; });
     for (const auto &[what, spec] : variants) {
       INFO("changed: " << what);
-      CHECK(fod::engine::container_key(podman_rootful, spec) != key);
+      CHECK(fod::engine::settings_key(podman_rootful, spec) != key);
     }
   }
   SECTION("the engine kind, CLI and mode change the key") {
-    CHECK(fod::engine::container_key(Engine{Kind::docker, "/usr/bin/podman", false}, base) != key);
-    CHECK(fod::engine::container_key(Engine{Kind::podman, "/usr/local/bin/podman", false}, base) !=
+    CHECK(fod::engine::settings_key(Engine{Kind::docker, "/usr/bin/podman", false}, base) != key);
+    CHECK(fod::engine::settings_key(Engine{Kind::podman, "/usr/local/bin/podman", false}, base) !=
           key);
-    CHECK(fod::engine::container_key(Engine{Kind::podman, "/usr/bin/podman", true}, base) != key);
+    CHECK(fod::engine::settings_key(Engine{Kind::podman, "/usr/bin/podman", true}, base) != key);
   }
   SECTION("moving a value between neighbouring fields changes the key") {
     ContainerSpec a = base;
@@ -448,6 +466,6 @@ TEST_CASE("engine::container_key identifies what the container is, not what it i
     a.pids = 12;
     b.memory = "51";
     b.pids = 2;
-    CHECK(fod::engine::container_key(docker, a) != fod::engine::container_key(docker, b));
+    CHECK(fod::engine::settings_key(docker, a) != fod::engine::settings_key(docker, b));
   }
 }

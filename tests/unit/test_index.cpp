@@ -301,6 +301,8 @@ catalog_network: none
 registry_connect_timeout: 4s
 registry_timeout: 11s
 negative_cache_ttl: 0
+mount_root: cwd
+path_args: false
 )");
   root.write("config/mappings.yaml",
              "commands:\n  a:\n    image: a:1\n    ttl: auto\n  b:\n    image: b:1\n");
@@ -331,6 +333,10 @@ negative_cache_ttl: 0
   CHECK(got.registry_connect_timeout == want.registry_connect_timeout);
   CHECK(got.registry_timeout == want.registry_timeout);
   CHECK(got.negative_cache_ttl == want.negative_cache_ttl);
+  CHECK(want.mount_root == fod::mapping::MountRoot::cwd);
+  CHECK_FALSE(want.path_args);
+  CHECK(got.mount_root == want.mount_root);
+  CHECK(got.path_args == want.path_args);
 
   REQUIRE(cached.mapping.find("a") != nullptr);
   CHECK(cached.mapping.find("a")->ttl_auto);
@@ -345,16 +351,16 @@ negative_cache_ttl: 0
     REQUIRE_FALSE(again.rebuilt);
     CHECK(again.mapping.config.adaptive.ttl_auto);
   }
-  SECTION("an index of the previous format (5) is rebuilt, not read") {
+  SECTION("an index of the previous format (6) is rebuilt, not read") {
     auto files = index_files(root / "cache");
     REQUIRE(files.size() == 1);
     auto text = fod::util::read_file(files[0]);
     REQUIRE(text);
-    const std::string current = "\"format\":6";
+    const std::string current = "\"format\":7";
     auto at = text->find(current);
     REQUIRE(at != std::string::npos);
     std::string older = *text;
-    older.replace(at, current.size(), "\"format\":5");
+    older.replace(at, current.size(), "\"format\":6");
     REQUIRE(fod::util::write_file_atomic(files[0], older));
     CHECK(load_indexed(layers, root / "cache").rebuilt);
   }

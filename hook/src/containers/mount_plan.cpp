@@ -4,6 +4,7 @@
 #include "base/error.hpp"
 #include "util/environment.hpp"
 #include "util/fs.hpp"
+#include "util/text.hpp"
 
 #include <algorithm>
 #include <climits>
@@ -12,6 +13,7 @@
 #include <fmt/format.h>
 #include <map>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace fod::containers {
 
@@ -193,10 +195,12 @@ MountPlan plan_mounts(const std::vector<MountRequest> &requests, const HostView 
         refuse(request.source, fmt::format("it is inside fod's own directory {}", dir));
       }
     }
-    if (request.target.find(':') != std::string::npos || real->find(':') != std::string::npos) {
-      refuse(request.source, "the engines do not accept ':' in a mount path");
+    if (!util::is_valid_utf8(request.target) || !util::is_valid_utf8(*real)) {
+      refuse(request.source, "the engines take only UTF-8 in a mount path");
     }
-    binds.add({*real, request.target, request.read_only}, true);
+    // Inside a directory the host runs programs from: never writable.
+    binds.add({*real, request.target, request.read_only || inside_any(*real, host.read_only_dirs)},
+              true);
   }
   protect_home(binds, host);
   protect_read_only_dirs(binds, host);
@@ -238,6 +242,23 @@ std::optional<std::string> real_path(const std::string &path) {
     return std::nullopt;
   }
   return std::string(buffer);
+}
+
+std::optional<PathFacts> stat_path(const std::string &path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return std::nullopt;
+  }
+  return PathFacts{S_ISDIR(st.st_mode), st.st_dev, st.st_ino};
+}
+
+std::optional<std::string> link_text(const std::string &path) {
+  char buffer[PATH_MAX];
+  ssize_t length = readlink(path.c_str(), buffer, sizeof buffer);
+  if (length < 0 || static_cast<size_t>(length) >= sizeof buffer) {
+    return std::nullopt;
+  }
+  return std::string(buffer, static_cast<size_t>(length));
 }
 
 std::vector<HomeEntry> list_home(const std::string &home) {
@@ -307,6 +328,8 @@ HostView this_host(const std::string &home, const std::vector<std::string> &extr
     add_real(host.read_only_dirs, dir);
   }
   host.home_entries = [home = host.home] { return list_home(home); };
+  host.stat = stat_path;
+  host.link_text = link_text;
   return host;
 }
 

@@ -5,6 +5,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 // What a container may see of the host: the mounts a run asks for, turned into
@@ -21,7 +22,8 @@
 //     writable;
 //   - directories the host runs programs from or reads its mappings from (those
 //     on PATH, fod's own programs, the package and system mapping layers) are
-//     read-only inside a mount.
+//     read-only inside a mount, and so is a mount of anything inside them;
+//   - the engines take any byte in a path but those that are not UTF-8.
 // Pure but for the HostView it is given: unit-tested without a container.
 namespace fod::containers {
 
@@ -31,6 +33,13 @@ struct MountRequest {
   std::string target; // where the container sees it
   bool read_only = false;
   bool is_root = false; // the working directory's mount: refused rather than skipped
+};
+
+// What stat(2) says of a path, as far as mounts care.
+struct PathFacts {
+  bool directory = false;
+  dev_t device = 0;
+  ino_t inode = 0;
 };
 
 // An entry of the top level of $HOME.
@@ -49,6 +58,10 @@ struct HostView {
   std::function<std::optional<std::string>(const std::string &)> real_path;
   // The top level of $HOME (not "." or ".."; no links).
   std::function<std::vector<HomeEntry>()> home_entries;
+  // stat(2) of a path, following links; nullopt when it does not exist.
+  std::function<std::optional<PathFacts>(const std::string &)> stat;
+  // What a link holds; nullopt when the path is not a link.
+  std::function<std::optional<std::string>(const std::string &)> link_text;
 };
 
 struct MountPlan {

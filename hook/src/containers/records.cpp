@@ -72,6 +72,15 @@ std::optional<Info> read_info(const ContainerPaths &paths) {
     if (j.contains("adaptive")) {
       info.adaptive = adaptive::settings_from_json(j["adaptive"]);
     }
+    info.family = j.value("family", std::string());
+    for (const auto &bind : j.value("binds", json::array())) {
+      info.mounted.binds.push_back({bind.at("source").get<std::string>(),
+                                    bind.at("target").get<std::string>(),
+                                    bind.at("ro").get<bool>()});
+    }
+    info.mounted.hidden = j.value("hidden", std::vector<std::string>());
+    info.mounted.identities =
+        j.value("identities", std::map<std::string, std::string>());
     return info;
   } catch (const json::exception &) {
     return std::nullopt;
@@ -92,7 +101,19 @@ bool write_info(const ContainerPaths &paths, const Info &info) {
   if (info.adaptive) {
     j["adaptive"] = adaptive::settings_to_json(*info.adaptive);
   }
-  return util::write_file_atomic(paths.info(), j.dump(), 0600);
+  if (!info.family.empty()) {
+    j["family"] = info.family;
+    json binds = json::array();
+    for (const auto &bind : info.mounted.binds) {
+      binds.push_back({{"source", bind.source}, {"target", bind.target}, {"ro", bind.read_only}});
+    }
+    j["binds"] = binds;
+    j["hidden"] = info.mounted.hidden;
+    j["identities"] = info.mounted.identities;
+  }
+  // A path that is not UTF-8 is written with U+FFFD: such a record serves no other run.
+  return util::write_file_atomic(paths.info(), j.dump(-1, ' ', false, json::error_handler_t::replace),
+                                 0600);
 }
 
 void forget(const ContainerPaths &paths) {

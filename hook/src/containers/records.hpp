@@ -1,6 +1,7 @@
 #pragma once
 
 #include "adaptive/settings.hpp"
+#include "containers/run_mounts.hpp"
 #include "engine/engine.hpp"
 
 #include <chrono>
@@ -45,7 +46,11 @@ struct Info {
   std::string container;
   std::string runtime; // runtime_id() of its runtime directory; empty: started by an older fod
   std::string image;
-  std::string root;
+  std::string root; // the root a run asked for: the project, or the directory it ran in
+  // The family of its settings (containers/run_mounts.hpp) and what it mounts, so
+  // that runs needing no more than it has use it; an older fod's record has none.
+  std::string family;
+  MountedView mounted;
   // The engine's kind and mode; the record never names the engine's program
   // (engine.cli is empty when read): whoever acts on it finds the CLI itself.
   engine::Engine engine;

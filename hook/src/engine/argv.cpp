@@ -8,8 +8,26 @@ namespace fod::engine {
 
 namespace {
 
-std::string volume(const std::string &source, const std::string &target, bool read_only) {
-  return source + ":" + target + (read_only ? ":ro" : "");
+// One field of --mount's comma-separated list, quoted as CSV where it must be:
+// both engines read the list as CSV, so a path may hold ',', ':', '"' or a newline.
+std::string mount_field(const std::string &field) {
+  if (field.find_first_of(",\"\r\n") == std::string::npos) {
+    return field;
+  }
+  std::string quoted = "\"";
+  for (char c : field) {
+    quoted += c;
+    if (c == '"') {
+      quoted += '"';
+    }
+  }
+  return quoted + "\"";
+}
+
+// A bind mount: --mount rather than --volume, which cannot carry a ':' in a path.
+std::string bind_mount(const std::string &source, const std::string &target, bool read_only) {
+  return "type=bind," + mount_field("src=" + source) + "," + mount_field("dst=" + target) +
+         (read_only ? ",ro" : "");
 }
 
 std::string home_tmpfs_options(const Engine &engine, const ContainerSpec &spec) {
@@ -34,10 +52,10 @@ std::vector<std::string> run_detached_argv(const Engine &engine, const Container
     argv.insert(argv.end(), {"--label", std::string(key).append("=").append(value)});
   }
   argv.insert(argv.end(), {"--entrypoint", keeper_in_container});
-  argv.insert(argv.end(), {"--volume", volume(spec.keeper_path, keeper_in_container, true)});
-  argv.insert(argv.end(), {"--volume", volume(spec.box_dir, box_in_container, false)});
+  argv.insert(argv.end(), {"--mount", bind_mount(spec.keeper_path, keeper_in_container, true)});
+  argv.insert(argv.end(), {"--mount", bind_mount(spec.box_dir, box_in_container, false)});
   for (const auto &bind : spec.binds) {
-    argv.insert(argv.end(), {"--volume", volume(bind.source, bind.target, bind.read_only)});
+    argv.insert(argv.end(), {"--mount", bind_mount(bind.source, bind.target, bind.read_only)});
   }
   for (const auto &path : spec.hidden) {
     // podman copies what is below a tmpfs into it unless told not to.
@@ -148,7 +166,7 @@ std::vector<std::string> image_inspect_argv(const Engine &engine, const std::str
   return {engine.cli, "image", "inspect", "--format", format, "--", image};
 }
 
-std::string container_key(const Engine &engine, const ContainerSpec &spec) {
+std::string settings_key(const Engine &engine, const ContainerSpec &spec) {
   util::Sha256 hash;
   // Each field length-prefixed, so that no two different specs give the same input.
   auto add = [&hash](const std::string &field) {
@@ -161,18 +179,6 @@ std::string container_key(const Engine &engine, const ContainerSpec &spec) {
   add(spec.image);
   add(spec.keeper_path);
   add(spec.home);
-  add(spec.home_on_tmpfs ? "1" : "0");
-  add(spec.tmp_on_tmpfs ? "1" : "0");
-  add(std::to_string(spec.binds.size()));
-  for (const auto &bind : spec.binds) {
-    add(bind.source);
-    add(bind.target);
-    add(bind.read_only ? "ro" : "rw");
-  }
-  add(std::to_string(spec.hidden.size()));
-  for (const auto &path : spec.hidden) {
-    add(path);
-  }
   add(to_string(spec.network));
   add(std::to_string(spec.capabilities.size()));
   for (const auto &cap : spec.capabilities) {

@@ -20,8 +20,9 @@ struct BindMount {
   bool read_only = false;
 };
 
-// Everything that defines a warm container. Two runs share a container exactly
-// when their specs are equal (see container_key).
+// Everything that defines a warm container. Two runs share a container when
+// their settings are equal (settings_key) and it mounts all the run needs
+// (containers/run_mounts.hpp).
 struct ContainerSpec {
   std::string name;
   std::string runtime; // id of fod's runtime directory: containers of two never share
@@ -92,10 +93,11 @@ std::vector<std::string> tag_argv(const Engine &engine, const std::string &sourc
 std::vector<std::string> image_inspect_argv(const Engine &engine, const std::string &format,
                                             const std::string &image);
 
-// A stable identity for a spec: the same for the same runtime directory, image,
-// mounts, user and limits, whatever the container's name. 128 bits of SHA-256
-// (32 hex digits): paths in the spec may be chosen by someone else, so two specs
-// must not be made to collide.
-std::string container_key(const Engine &engine, const ContainerSpec &spec);
+// A stable identity for everything in a spec but its mounts (binds, hidden and
+// the tmpfs that follow from them): the same for the same runtime directory,
+// image, user and limits, whatever the container's name. 128 bits of SHA-256 (32
+// hex digits): fields in the spec may be chosen by someone else, so two specs must
+// not be made to collide. The mounts are keyed by containers/run_mounts.hpp.
+std::string settings_key(const Engine &engine, const ContainerSpec &spec);
 
 } // namespace fod::engine

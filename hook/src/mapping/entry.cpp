@@ -2,6 +2,10 @@
 
 namespace fod::mapping {
 
+const char *to_string(MountRoot root) {
+  return util::name_of(mount_root_names, root);
+}
+
 const char *to_string(Confirm confirm) {
   return util::name_of(confirm_names, confirm);
 }

@@ -31,6 +31,12 @@ struct Mount {
   bool read_only = false;
 };
 
+// What a container mounts as its root: the project the current directory belongs to
+// (the nearest directory holding .git, .hg, .jj or .svn), or the directory itself.
+enum class MountRoot { project, cwd };
+inline constexpr util::Name<MountRoot> mount_root_names[] = {{MountRoot::project, "project"},
+                                                            {MountRoot::cwd, "cwd"}};
+
 // One command -> image mapping, validated.
 struct Entry {
   std::string name;
@@ -44,6 +50,8 @@ struct Entry {
   bool ttl_auto = false; // `ttl: auto`
   std::optional<std::string> memory;
   std::optional<int> pids;
+  std::optional<MountRoot> mount_root; // config.yaml's when unset
+  std::optional<bool> path_args;       // config.yaml's when unset
   Origin origin;
 };
 
@@ -65,6 +73,8 @@ struct Config {
   std::string memory = "2g";
   int pids = 1024;
   bool fast_path = true; // runs go through the agent in the warm container
+  MountRoot mount_root = MountRoot::project;
+  bool path_args = true; // paths named in arguments outside the root are mounted
   // `ttl: auto` (the default; ttl applies when it is off), its bounds, pre-warming.
   adaptive::Settings adaptive;
   Confirm confirm = Confirm::ask;
@@ -77,6 +87,7 @@ struct Config {
   std::chrono::seconds negative_cache_ttl{86400};
 };
 
+const char *to_string(MountRoot root);
 const char *to_string(Confirm confirm);
 const char *to_string(OnDigestChange change);
 std::optional<Confirm> parse_confirm(const std::string &text);

@@ -297,6 +297,9 @@ void from_index(const json &j, std::vector<std::string> &value) {
 void from_index(const json &j, Network &value) {
   value = restore_named(j, network_names, "network");
 }
+void from_index(const json &j, MountRoot &value) {
+  value = restore_named(j, mount_root_names, "mount_root");
+}
 void from_index(const json &j, Confirm &value) {
   value = restore_named(j, confirm_names, "confirm");
 }
@@ -413,6 +416,8 @@ const std::vector<Field<Entry>> &entry_fields() {
       entry_ttl(),
       field("memory", &Entry::memory, memory_size),
       field("pids", &Entry::pids, positive_int),
+      field("mount_root", &Entry::mount_root, one_of(mount_root_names)),
+      field("path_args", &Entry::path_args, boolean),
   };
   return fields;
 }
@@ -429,6 +434,8 @@ const std::vector<Field<Config>> &config_fields() {
       field("memory", &Config::memory, memory_size),
       field("pids", &Config::pids, positive_int),
       field("fast_path", &Config::fast_path, boolean),
+      field("mount_root", &Config::mount_root, one_of(mount_root_names)),
+      field("path_args", &Config::path_args, boolean),
       field("confirm", &Config::confirm, one_of(confirm_names)),
       field("on_digest_change", &Config::on_digest_change, one_of(on_digest_change_names)),
       field("insecure_registries", &Config::insecure_registries, registry_hosts),

@@ -21,7 +21,7 @@ using nlohmann::json;
 // also when validation does (5: images by the reference grammar; 6: the config's
 // `ttl: auto` settings no longer nested under "adaptive"), so that an index an
 // older fod wrote is rebuilt, not trusted.
-constexpr int index_format = 6;
+constexpr int index_format = 7;
 
 // What a source looks like now; "-" when it does not exist.
 std::string signature(const std::string &path) {

@@ -22,7 +22,9 @@
 #include <climits>
 #include <cstring>
 #include <fcntl.h>
+#include <optional>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <thread>
@@ -120,32 +122,28 @@ std::optional<containers::Info> live_record(const containers::ContainerPaths &pa
   return containers::keeper_alive(paths) ? containers::read_info(paths) : std::nullopt;
 }
 
-// Records that command ran in the container, writing only when something is new
-// (a first run, a new command, a longer ttl, new `ttl: auto` settings), so the
-// warm path stays free of writes. False when the record could not be written.
-bool record_use(const containers::ContainerPaths &paths,
-                const std::optional<containers::Info> &current, containers::Info info,
-                const std::string &command, std::chrono::seconds ttl) {
-  if (current) {
-    info.commands = current->commands;
-    info.created = current->created;
-    // A container shared by several commands stays as long as the longest ttl
-    // among them: the fixed ones, and the policy's once one of them uses auto.
-    ttl = std::max(ttl, current->ttl);
-    if (!info.adaptive) {
-      info.adaptive = current->adaptive;
-    }
+// Records that command ran in the container (current, its record), writing only
+// when something is new (a new command, a longer ttl, new `ttl: auto` settings),
+// so the warm path stays free of writes.
+void record_use(const containers::ContainerPaths &paths, const containers::Info &current,
+                const std::optional<adaptive::Settings> &adaptive, const std::string &command,
+                std::chrono::seconds ttl) {
+  containers::Info updated = current;
+  // A container shared by several commands stays as long as the longest ttl
+  // among them: the fixed ones, and the policy's once one of them uses auto.
+  updated.ttl = std::max(ttl, current.ttl);
+  if (!updated.adaptive) {
+    updated.adaptive = adaptive;
   }
-  bool known =
-      std::find(info.commands.begin(), info.commands.end(), command) != info.commands.end();
-  if (current && known && current->ttl == ttl && current->adaptive == info.adaptive) {
-    return true;
+  bool known = std::find(updated.commands.begin(), updated.commands.end(), command) !=
+               updated.commands.end();
+  if (known && updated.ttl == current.ttl && updated.adaptive == current.adaptive) {
+    return;
   }
   if (!known) {
-    info.commands.push_back(command);
+    updated.commands.push_back(command);
   }
-  info.ttl = ttl;
-  return containers::write_info(paths, info);
+  containers::write_info(paths, updated);
 }
 
 // Records the container, then starts it; the caller holds the key's lock
@@ -153,9 +151,11 @@ bool record_use(const containers::ContainerPaths &paths,
 // disk) is never started, and one whose fod is killed right after the start is
 // still known to gc, stop and the next cold start's adoption.
 void start_recorded(const RunRequest &request, const Target &target,
-                    const containers::ContainerPaths &paths, const containers::Info &info,
+                    const containers::ContainerPaths &paths, containers::Info info,
                     std::chrono::seconds ttl) {
-  if (!record_use(paths, std::nullopt, info, request.entry->name, ttl)) {
+  info.commands = {request.entry->name};
+  info.ttl = ttl;
+  if (!containers::write_info(paths, info)) {
     int error = errno;
     unlink(paths.info().c_str());
     throw UserError(status_engine_failure,
@@ -180,14 +180,20 @@ std::chrono::seconds fixed_ttl(const mapping::Entry &entry, const mapping::Confi
                                                : entry.ttl.value_or(config.ttl);
 }
 
-// fod's record of the container target for a run in cwd.
-containers::Info info_for(const RunRequest &request, const Target &target, const std::string &cwd) {
+// fod's record of the container target, as the run that starts it writes it.
+containers::Info info_for(const RunRequest &request, const Target &target) {
   containers::Info info;
   info.key = target.key;
   info.container = target.spec.name;
   info.runtime = target.spec.runtime;
   info.image = request.entry->image;
-  info.root = cwd;
+  info.root = target.mounts.root;
+  info.family = target.family;
+  info.mounted.binds = target.spec.binds;
+  info.mounted.hidden = target.spec.hidden;
+  for (const auto &need : target.needs) {
+    info.mounted.identities[need.target] = need.identity;
+  }
   info.engine = request.engine;
   info.created = containers::now_seconds();
   if (mapping::uses_auto_ttl(*request.entry, *request.config)) {
@@ -260,39 +266,16 @@ std::string current_directory() {
   return physical;
 }
 
-engine::ContainerSpec container_spec(const RunRequest &request, const std::string &given_cwd,
-                                     const std::string &home, const std::string &keeper,
-                                     const containers::HostView &host) {
-  const auto &entry = *request.entry;
-  // "//usr" and "/usr/" are /usr: plan with one spelling.
-  const std::string cwd = util::normalize_path(given_cwd);
-  if (cwd.find(':') != std::string::npos || cwd.find(',') != std::string::npos) {
-    throw UserError(
-        status_engine_failure,
-        fmt::format("cannot mount {}: the engines do not accept ':' or ',' in a mount path", cwd));
-  }
-  std::vector<containers::MountRequest> requests = {{cwd, cwd, false, true}};
-  for (const auto &mount : entry.mounts) {
-    std::string path = util::normalize_path(expand_home(mount.path, home));
-    if (path != cwd) {
-      requests.push_back({path, path, mount.read_only, false});
-    }
-  }
-  containers::MountPlan plan = containers::plan_mounts(requests, host);
+namespace {
 
+// The spec's settings: everything but its mounts.
+engine::ContainerSpec settings_spec(const RunRequest &request, const std::string &home,
+                                    const std::string &keeper) {
+  const auto &entry = *request.entry;
   engine::ContainerSpec spec;
   spec.image = entry.image;
   spec.keeper_path = keeper;
   spec.home = home;
-  spec.binds = std::move(plan.binds);
-  spec.hidden = std::move(plan.hidden);
-  auto covers = [&](const std::string &path) {
-    return std::any_of(spec.binds.begin(), spec.binds.end(), [&](const engine::BindMount &b) {
-      return util::is_same_or_under(path, b.target);
-    });
-  };
-  spec.home_on_tmpfs = !covers(home) && home != "/";
-  spec.tmp_on_tmpfs = !covers("/tmp");
   spec.network = entry.network;
   spec.capabilities = entry.capabilities;
   std::sort(spec.capabilities.begin(), spec.capabilities.end());
@@ -306,8 +289,23 @@ engine::ContainerSpec container_spec(const RunRequest &request, const std::strin
   return spec;
 }
 
-engine::ContainerSpec container_spec(const RunRequest &request, const std::string &cwd,
-                                     const std::string &home, const std::string &keeper) {
+// Plans requests into spec: its binds, hidden directories and the tmpfs that
+// stand in for what is not mounted.
+void plan_into(engine::ContainerSpec &spec, const std::vector<containers::MountRequest> &requests,
+               const containers::HostView &host) {
+  containers::MountPlan plan = containers::plan_mounts(requests, host);
+  spec.binds = std::move(plan.binds);
+  spec.hidden = std::move(plan.hidden);
+  auto covers = [&](const std::string &path) {
+    return std::any_of(spec.binds.begin(), spec.binds.end(), [&](const engine::BindMount &b) {
+      return util::is_same_or_under(path, b.target);
+    });
+  };
+  spec.home_on_tmpfs = !covers(spec.home) && spec.home != "/";
+  spec.tmp_on_tmpfs = !covers("/tmp");
+}
+
+containers::HostView host_view(const std::string &home, const std::string &keeper) {
   std::vector<std::string> read_only = {util::dirname(keeper),
                                         util::dirname(dirs::registry_program())};
   for (const auto &layer : mapping::default_layers()) {
@@ -315,14 +313,152 @@ engine::ContainerSpec container_spec(const RunRequest &request, const std::strin
       read_only.push_back(layer.dir);
     }
   }
-  return container_spec(request, cwd, home, keeper, containers::this_host(home, read_only));
+  return containers::this_host(home, read_only);
+}
+
+void trace_start(const Target &target, bool family_up) {
+  if (!family_up) {
+    return;
+  }
+  std::vector<std::string> paths;
+  for (const auto &need : target.needs) {
+    paths.push_back(need.target);
+  }
+  trace_path(fmt::format("start: no warm container of {} mounts all this run needs ({})",
+                         target.spec.image, fmt::join(paths, ", ")));
+}
+
+// Another warm container of target's family that mounts all it needs, if one is up.
+std::optional<std::pair<containers::ContainerPaths, containers::Info>>
+find_serving(const Target &target, bool &family_up) {
+  family_up = false;
+  for (auto &[paths, info] : containers::list_recorded()) {
+    if (info.family.empty() || info.family != target.family || info.key == target.key ||
+        !containers::keeper_alive(paths)) {
+      continue;
+    }
+    family_up = true;
+    if (containers::serves(info.mounted, target.needs, target.host)) {
+      return std::make_pair(paths, info);
+    }
+  }
+  return std::nullopt;
+}
+
+// A warm container that serves a run, its lock held shared (no reaper removes it
+// while the command runs).
+struct Held {
+  containers::ContainerPaths paths;
+  containers::Info record;
+  bool cold = false;
+};
+
+// Finds target's container up and holds it: its own when up, else another of
+// its family that mounts all it needs, else its own, started now.
+Held hold_container(const RunRequest &request, Target &target, std::chrono::seconds ttl,
+                    std::optional<util::FileLock> &lock) {
+  containers::ContainerPaths own = containers::paths_for_key(target.key);
+  util::make_directories(own.dir, 0700);
+  lock.emplace(own.lock());
+  lock->lock(util::FileLock::Mode::shared);
+  if (auto current = live_record(own)) {
+    return {own, *current, false};
+  }
+  lock->unlock();
+  bool family_up = false;
+  if (auto other = find_serving(target, family_up)) {
+    lock.emplace(other->first.lock());
+    lock->lock(util::FileLock::Mode::shared);
+    if (auto current = live_record(other->first)) {
+      return {other->first, *current, false};
+    }
+    lock->unlock();
+  }
+  // Only one run starts the container; the others wait here and then find it up.
+  lock.emplace(own.lock());
+  lock->lock(util::FileLock::Mode::exclusive);
+  auto current = live_record(own);
+  if (!current) {
+    trace_start(target, family_up);
+    plan_mounts(target);
+    target.spec.box_dir = own.box();
+    start_recorded(request, target, own, info_for(request, target), ttl);
+    current = containers::read_info(own);
+    containers::adopt_orphans();
+  }
+  // Touched before the lock is downgraded: a reaper that slips in between
+  // re-checks the stamp and finds the container in use.
+  util::touch(own.stamp());
+  lock->lock(util::FileLock::Mode::shared);
+  if (!current) {
+    throw UserError(status_engine_failure,
+                    fmt::format("the record of the container of {} in {} cannot be read",
+                                request.entry->image, own.dir));
+  }
+  return {own, *current, true}; // started it, or waited for the run that did
+}
+
+std::optional<adaptive::Settings> adaptive_of(const RunRequest &request) {
+  if (mapping::uses_auto_ttl(*request.entry, *request.config)) {
+    return request.config->adaptive;
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+RunMounts run_mounts(const RunRequest &request, const std::string &given_cwd,
+                     const std::string &home, const containers::HostView &host) {
+  const auto &entry = *request.entry;
+  // "//usr" and "/usr/" are /usr: plan with one spelling.
+  const std::string cwd = util::normalize_path(given_cwd);
+  RunMounts mounts;
+  mounts.root = entry.mount_root.value_or(request.config->mount_root) == mapping::MountRoot::cwd
+                    ? cwd
+                    : containers::project_root(cwd, host);
+  mounts.requests.push_back({mounts.root, mounts.root, false, true});
+  for (const auto &mount : entry.mounts) {
+    std::string path = util::normalize_path(expand_home(mount.path, home));
+    if (path != mounts.root) {
+      mounts.requests.push_back({path, path, mount.read_only, false});
+    }
+  }
+  if (entry.path_args.value_or(request.config->path_args) && !request.args.empty()) {
+    mounts.arguments = containers::argument_paths(request.args, cwd, mounts.root, host);
+    for (const auto &path : mounts.arguments) {
+      if (path.mount) {
+        mounts.requests.push_back(*path.mount);
+      }
+    }
+  }
+  return mounts;
+}
+
+engine::ContainerSpec container_spec(const RunRequest &request, const std::string &cwd,
+                                     const std::string &home, const std::string &keeper,
+                                     const containers::HostView &host) {
+  engine::ContainerSpec spec = settings_spec(request, home, keeper);
+  plan_into(spec, run_mounts(request, cwd, home, host).requests, host);
+  return spec;
+}
+
+engine::ContainerSpec container_spec(const RunRequest &request, const std::string &cwd,
+                                     const std::string &home, const std::string &keeper) {
+  return container_spec(request, cwd, home, keeper, host_view(home, keeper));
 }
 
 Target target_for(const RunRequest &request, const std::string &cwd) {
+  const std::string home = util::home_directory();
+  const std::string keeper = dirs::keeper_program();
   Target target;
-  target.spec = container_spec(request, cwd, util::home_directory(), dirs::keeper_program());
+  target.host = host_view(home, keeper);
+  target.mounts = run_mounts(request, cwd, home, target.host);
+  target.needs = containers::resolve_needs(target.mounts.requests, target.host);
+  target.spec = settings_spec(request, home, keeper);
   target.spec.runtime = containers::runtime_id();
-  target.key = engine::container_key(request.engine, target.spec);
+  target.family =
+      containers::family_key(engine::settings_key(request.engine, target.spec), target.host);
+  target.key = containers::container_key(target.family, target.needs, target.host);
   target.spec.name = fmt::format("fod-{}-{}", getuid(), target.key);
   target.spec.labels = {{"fod.managed", "true"},
                         {"fod.owner", std::to_string(getuid())},
@@ -333,23 +469,33 @@ Target target_for(const RunRequest &request, const std::string &cwd) {
   return target;
 }
 
+void plan_mounts(Target &target) {
+  plan_into(target.spec, target.mounts.requests, target.host);
+}
+
+std::optional<std::string> serving_key(const Target &target) {
+  containers::ContainerPaths own = containers::paths_for_key(target.key);
+  if (live_record(own)) {
+    return target.key;
+  }
+  bool family_up = false;
+  if (auto other = find_serving(target, family_up)) {
+    return other->second.key;
+  }
+  return std::nullopt;
+}
+
 RunOutcome execute(const RunRequest &request) {
   const auto &entry = *request.entry;
   const std::string cwd = current_directory();
   Target target = target_for(request, cwd);
-  containers::ContainerPaths paths = containers::paths_for_key(target.key);
-  target.spec.box_dir = paths.box();
-  util::make_directories(paths.dir, 0700);
-
-  containers::Info info = info_for(request, target, cwd);
   const auto ttl = fixed_ttl(*request.entry, *request.config);
-  const double started = info.created;
+  const double started = containers::now_seconds();
   double ready = started;
   double finished = started;
   bool cold = false;
 
   engine::ExecSpec exec;
-  exec.container = target.spec.name;
   exec.image = entry.image;
   exec.workdir = cwd;
   exec.session = std::to_string(getpid());
@@ -364,55 +510,41 @@ RunOutcome execute(const RunRequest &request) {
   exec.command.insert(exec.command.end(), request.args.begin(), request.args.end());
   const auto fast_path_off = fast_path_unusable(*request.config, request.engine);
 
-  util::FileLock lock(paths.lock());
   EngineExecResult result;
+  std::string used_key = target.key;
   for (int attempt = 0; attempt < 2; ++attempt) {
-    lock.lock(util::FileLock::Mode::shared);
-    auto current = live_record(paths);
-    if (!current) {
-      // Only one run starts the container; the others wait here and then find it up.
-      lock.unlock();
-      lock.lock(util::FileLock::Mode::exclusive);
-      current = live_record(paths);
-      if (!current) {
-        start_recorded(request, target, paths, info, ttl);
-        current = containers::read_info(paths);
-        containers::adopt_orphans();
-      }
-      cold = true; // started it, or waited for the run that did
-      // Touched before the lock is downgraded: a reaper that slips in between
-      // re-checks the stamp and finds the container in use.
-      util::touch(paths.stamp());
-      lock.lock(util::FileLock::Mode::shared);
-    }
-    record_use(paths, current, info, entry.name, ttl);
-    if (!containers::reaper_alive(paths)) {
-      containers::spawn_reaper(paths);
+    std::optional<util::FileLock> lock;
+    Held held = hold_container(request, target, ttl, lock);
+    cold = cold || held.cold;
+    used_key = held.record.key;
+    exec.container = held.record.container;
+    record_use(held.paths, held.record, adaptive_of(request), entry.name, ttl);
+    if (!containers::reaper_alive(held.paths)) {
+      containers::spawn_reaper(held.paths);
     }
     ready = containers::now_seconds();
-    result = run_once(request, exec, paths, fast_path_off);
+    result = run_once(request, exec, held.paths, fast_path_off);
     finished = containers::now_seconds();
-    util::touch(paths.stamp());
+    util::touch(held.paths.stamp());
     // A container removed behind fod's back: the command never ran, so start
     // a new container and run it there, once.
-    if (result.status != 0 && !result.command_started && !containers::keeper_alive(paths) &&
+    if (result.status != 0 && !result.command_started && !containers::keeper_alive(held.paths) &&
         attempt == 0) {
-      lock.lock(util::FileLock::Mode::exclusive);
-      unlink(paths.info().c_str());
-      util::capture(engine::remove_argv(request.engine, target.spec.name));
-      lock.unlock();
+      lock->lock(util::FileLock::Mode::exclusive);
+      unlink(held.paths.info().c_str());
+      util::capture(engine::remove_argv(request.engine, held.record.container));
+      lock->unlock();
       continue;
     }
     break;
   }
-  lock.unlock();
   if (result.container_gone) {
     throw UserError(status_engine_failure,
                     fmt::format("the container of {} stopped before {} could start in it, "
                                 "twice; is the engine being shut down?",
                                 entry.image, entry.name));
   }
-  containers::record_run(entry.name, entry.image, target.key, started, cold ? ready - started : 0,
+  containers::record_run(entry.name, entry.image, used_key, started, cold ? ready - started : 0,
                          finished - ready, cold);
   if (request.config->adaptive.prewarm && request.config->adaptive.max_warm > 0) {
     containers::spawn_prewarm_helper(entry.name, request.config->adaptive);
@@ -421,23 +553,16 @@ RunOutcome execute(const RunRequest &request) {
 }
 
 std::string start_ahead(const RunRequest &request) {
-  const std::string cwd = current_directory();
-  Target target = target_for(request, cwd);
-  containers::ContainerPaths paths = containers::paths_for_key(target.key);
-  target.spec.box_dir = paths.box();
-  util::make_directories(paths.dir, 0700);
-  util::FileLock lock(paths.lock());
-  lock.lock(util::FileLock::Mode::exclusive);
-  if (!live_record(paths)) {
-    start_recorded(request, target, paths, info_for(request, target, cwd),
-                   fixed_ttl(*request.entry, *request.config));
-    util::touch(paths.stamp());
+  Target target = target_for(request, current_directory());
+  std::optional<util::FileLock> lock;
+  Held held = hold_container(request, target, fixed_ttl(*request.entry, *request.config), lock);
+  record_use(held.paths, held.record, adaptive_of(request), request.entry->name,
+             fixed_ttl(*request.entry, *request.config));
+  lock.reset();
+  if (!containers::reaper_alive(held.paths)) {
+    containers::spawn_reaper(held.paths);
   }
-  lock.unlock();
-  if (!containers::reaper_alive(paths)) {
-    containers::spawn_reaper(paths);
-  }
-  return target.key;
+  return held.record.key;
 }
 
 } // namespace fod::run

@@ -2,9 +2,11 @@
 
 #include "base/error.hpp"
 #include "containers/mount_plan.hpp"
+#include "containers/run_mounts.hpp"
 #include "engine/argv.hpp"
 #include "mapping/entry.hpp"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +23,16 @@ struct RunRequest {
 // The directory a run mounts and works in: $PWD when it names the current
 // directory (keeping the user's view of symlinked paths), else getcwd().
 std::string current_directory();
+
+// What a run in cwd mounts: its root (the project, or cwd: mount_root), the
+// mapping's mounts, and the paths its arguments name outside the root (path_args).
+struct RunMounts {
+  std::string root;
+  std::vector<containers::MountRequest> requests; // the root first
+  std::vector<containers::ArgumentPath> arguments;
+};
+RunMounts run_mounts(const RunRequest &request, const std::string &cwd, const std::string &home,
+                     const containers::HostView &host);
 
 // The container spec for a run in cwd, without name and key labels, with its
 // mounts planned on host (containers/mount_plan.hpp). Throws UserError (125) for a
@@ -55,11 +67,24 @@ RunOutcome execute(const RunRequest &request);
 // UserError as run() does when the container cannot start.
 std::string start_ahead(const RunRequest &request);
 
-// The key and engine record of the warm container a run in cwd would use.
+// The container a run in cwd would start: its key (its settings' family and
+// exactly the mounts the run needs), its spec (mounts planned only when it
+// starts: plan_mounts), and what it mounts for the run.
 struct Target {
   std::string key;
+  std::string family;
   engine::ContainerSpec spec;
+  RunMounts mounts;
+  std::vector<containers::Need> needs;
+  containers::HostView host;
 };
 Target target_for(const RunRequest &request, const std::string &cwd);
+
+// Plans target's mounts into its spec; throws UserError (125) as container_spec does.
+void plan_mounts(Target &target);
+
+// The key of the warm container that serves target: its own when it is up, else
+// another of its family that mounts all it needs; nullopt when none is up.
+std::optional<std::string> serving_key(const Target &target);
 
 } // namespace fod::run

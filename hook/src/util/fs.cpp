@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <vector>
 
 namespace fod::util {
 
@@ -205,6 +206,31 @@ std::string normalize_path(const std::string &path) {
     return path.empty() || path[0] != '/' ? path : "/";
   }
   return path[0] == '/' ? out : out.substr(1);
+}
+
+std::string lexically_normal(const std::string &path) {
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i <= path.size()) {
+    size_t end = path.find('/', i);
+    if (end == std::string::npos) {
+      end = path.size();
+    }
+    std::string part = path.substr(i, end - i);
+    if (part == "..") {
+      if (!parts.empty()) {
+        parts.pop_back();
+      }
+    } else if (!part.empty() && part != ".") {
+      parts.push_back(std::move(part));
+    }
+    i = end + 1;
+  }
+  std::string out;
+  for (const auto &part : parts) {
+    out += "/" + part;
+  }
+  return out.empty() ? "/" : out;
 }
 
 std::string join(const std::string &a, const std::string &b) {

@@ -63,6 +63,10 @@ std::optional<double> modification_time(const std::string &path);
 // and a trailing slash removed ("//usr/./bin/" -> "/usr/bin"). ".." is kept.
 std::string normalize_path(const std::string &path);
 
+// An absolute path with its ".." parts applied to the text, as the container's
+// mount points see it ("/a/b/../c" -> "/a/c", "/.." -> "/"); links are not consulted.
+std::string lexically_normal(const std::string &path);
+
 // Joins two path pieces with exactly one '/'.
 std::string join(const std::string &a, const std::string &b);
 

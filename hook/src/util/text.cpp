@@ -60,6 +60,20 @@ std::string first_line(const std::string &text) {
   return line;
 }
 
+bool is_valid_utf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    char32_t code_point = 0;
+    std::size_t length =
+        static_cast<unsigned char>(text[i]) < 0x80 ? 1 : utf8_sequence(text, i, code_point);
+    if (length == 0) {
+      return false;
+    }
+    i += length;
+  }
+  return true;
+}
+
 std::string printable(std::string_view text) {
   std::string out;
   out.reserve(text.size());

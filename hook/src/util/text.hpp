@@ -17,4 +17,7 @@ std::string first_line(const std::string &text);
 // dropped when it is 0x80..0x9F (an 8-bit C1 control) and becomes U+FFFD otherwise.
 std::string printable(std::string_view text);
 
+// Whether text is valid UTF-8 (no overlong forms, surrogates or code points over U+10FFFF).
+bool is_valid_utf8(std::string_view text);
+
 } // namespace fod::util
