@@ -2,7 +2,8 @@
  * measures fod's own cost from its start to the exec of the engine CLI, with
  * the engine's cost taken out. Never used instead of a real engine in tests.
  *
- *   run ... --volume BOX:/.fod/run ...  starts a background process that holds
+ *   run ... --mount type=bind,src=BOX,dst=/.fod/run ...
+ *                                       starts a background process that holds
  *                                       BOX/alive locked, as fod's keeper does
  *   exec ...                            exits 0 at once
  *   rm, anything else                   exits 0
@@ -19,11 +20,12 @@ int main(int argc, char **argv) {
     return 0;
   }
   for (int i = 2; i + 1 < argc; ++i) {
-    const char *suffix = ":/.fod/run";
-    size_t n = strlen(argv[i + 1]), s = strlen(suffix);
-    if (strcmp(argv[i], "--volume") == 0 && n > s && strcmp(argv[i + 1] + n - s, suffix) == 0) {
+    const char *prefix = "type=bind,src=", *suffix = ",dst=/.fod/run";
+    size_t n = strlen(argv[i + 1]), p = strlen(prefix), s = strlen(suffix);
+    if (strcmp(argv[i], "--mount") == 0 && n > p + s && strncmp(argv[i + 1], prefix, p) == 0 &&
+        strcmp(argv[i + 1] + n - s, suffix) == 0) {
       char path[4096];
-      snprintf(path, sizeof path, "%.*s/alive", (int)(n - s), argv[i + 1]);
+      snprintf(path, sizeof path, "%.*s/alive", (int)(n - p - s), argv[i + 1] + p);
       if (fork() == 0) {
         setsid();
         int null_fd = open("/dev/null", O_RDWR);

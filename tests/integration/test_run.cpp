@@ -155,22 +155,20 @@ void paths(Engine e) {
     CHECK(abs.status == 0);
     CHECK(abs.out == "top file\n");
 
-    // From sub/: only sub/ is mounted, so its parent's files are not there
-    // (documented: the current directory is what is mounted).
+    // From sub/ (no project around it): sub/ is the root, and its parent's files
+    // are there because the arguments name them (README, "Mounts").
     Result inner = env.run_cmd("cat-paths", {"inner"}, {.cwd = sub});
     INFO("stderr: " << inner.err);
     CHECK(inner.status == 0);
     CHECK(inner.out == "inner file\n");
     Result up = env.run_cmd("cat-paths", {"../file"}, {.cwd = sub});
     INFO("stderr: " << up.err);
-    CHECK(up.status == 1);
-    CHECK(up.out.empty());
-    CHECK(contains(up.err, "No such file"));
+    CHECK(up.status == 0);
+    CHECK(up.out == "top file\n");
     Result up_abs = env.run_cmd("cat-paths", {top}, {.cwd = sub});
     INFO("stderr: " << up_abs.err);
-    CHECK(up_abs.status == 1);
-    CHECK(up_abs.out.empty());
-    CHECK(contains(up_abs.err, "No such file"));
+    CHECK(up_abs.status == 0);
+    CHECK(up_abs.out == "top file\n");
 
     env.stop_all_checked();
 }

@@ -783,6 +783,33 @@ void terminal_dev_tty(Shell s, Engine e) {
     CHECK(env.trace() == std::vector<std::string>(2, "agent"));
 }
 
+// 8. Files beyond the current directory: from a project's subdirectory, ../ is
+// the project's; a file outside it named as an argument, and a new file there,
+// reach the tool as if it were installed (README, "Mounts").
+void project_paths(Shell s, Engine e) {
+    if (!require_shell(s)) return;
+    ShellEnv env(e);
+    env.make_work_dir("proj/.git");
+    env.make_work_dir("proj/sub");
+    env.write_work("proj/top.txt", "top\n");
+    env.make_work_dir("outside");
+    env.write_work("outside/file.txt", "outside\n");
+    std::string script = init_line(s, fod_binary()) + "\n";
+    script += "cd proj/sub\n";
+    script += "bbsh -c 'cat ../top.txt'\n";
+    script += "bbsh -c 'cat \"$1\"' x ../../outside/file.txt\n";
+    script += "bbsh -c 'echo made >\"$1\"' x ../../outside/new.txt\n";
+    script += "cd ..\n";
+    script += "bbsh -c 'cat top.txt'\n";
+    script += "echo end\n";
+    ShellResult r = run_shell(env, s, script);
+    INFO(r.transcript);
+    CHECK(r.status == 0);
+    CHECK(r.out == "top\noutside\ntop\nend\n");
+    CHECK(read_file(env.work() + "/outside/new.txt") == "made\n");
+    env.stop_all_checked();
+}
+
 }  // namespace
 
 // One TEST_CASE per shell and engine. FOD_REQUIRE_ENGINE runs outside any SECTION.
@@ -850,3 +877,5 @@ FOD_AGENT_SHELL_CASE("bash", "terminal: Ctrl-Z stops a piped command, fg continu
                      terminal_ctrl_z_piped, Shell::bash)
 FOD_AGENT_SHELL_CASE("zsh", "terminal: Ctrl-Z stops a piped command, fg continues it",
                      terminal_ctrl_z_piped, Shell::zsh)
+FOD_ALL_SHELLS("paths: ../ in a project and files named outside it reach the tool",
+               project_paths)

@@ -13,7 +13,8 @@ int run_command(const std::string &name, const std::vector<std::string> &args);
 // fod which NAME: where NAME is defined, its image, engine and warm state; 1 when unmapped.
 // The registry is asked about the image only when the engine lacks it, or with ask_registry;
 // never about a localhost/ name.
-int which_command(const std::string &name, bool ask_registry = false);
+int which_command(const std::string &name, const std::vector<std::string> &args = {},
+                  bool ask_registry = false);
 
 // fod allow NAME: records consent to pull NAME's image (mapped or found in a catalog).
 int allow_command(const std::string &name);

@@ -28,6 +28,7 @@ struct Arguments {
   std::string name;  // NAME, SHELL, DIR: the one positional argument
   bool flag = false; // --registry, --all
   double number = 0; // _prewarm's SPAWNED_AT
+  std::vector<std::string> rest; // which's ARGS: everything after NAME, as given
 };
 
 // One subcommand: its name, its part of the one-line usage, its --help text, how its
@@ -50,14 +51,18 @@ const Subcommand subcommands[] = {
     // included. It is here for the usage line and `fod --help`.
     {"run", "run NAME [ARGS...]", "Run a mapped command: fod run NAME [ARGS...]", no_options,
      nullptr},
-    {"which", "which [--registry] NAME",
-     "Show where NAME is mapped, its image, engine and warm container",
+    {"which", "which [--registry] NAME [ARGS...]",
+     "Show where NAME is mapped, its image, engine, and what a run with ARGS here would mount "
+     "and which container would serve it",
      [](CLI::App &sub, Arguments &a) {
        sub.add_option("NAME", a.name, "command name")->required();
        sub.add_flag("--registry", a.flag,
                     "ask the registry about the image even when the engine has it");
+       // Everything after NAME is the run's, options too (`fod which wc -l ../x`).
+       sub.prefix_command();
+       sub.final_callback([&sub, &a] { a.rest = sub.remaining(); });
      },
-     [](const Arguments &a) { return which_command(a.name, a.flag); }},
+     [](const Arguments &a) { return which_command(a.name, a.rest, a.flag); }},
     {"allow", "allow NAME",
      "Allow fod to pull NAME's image without asking (records its current digest)",
      [](CLI::App &sub, Arguments &a) {

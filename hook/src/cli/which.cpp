@@ -6,12 +6,14 @@
 #include "cli/context.hpp"
 #include "containers/box.hpp"
 #include "containers/records.hpp"
+#include "containers/run_mounts.hpp"
 #include "pull/consent.hpp"
 #include "pull/flow.hpp"
 #include "pull/probe.hpp"
 #include "run/agent_client.hpp"
 #include "run/runner.hpp"
 #include "util/duration.hpp"
+#include "util/fs.hpp"
 #include "util/process.hpp"
 #include "util/text.hpp"
 
@@ -21,7 +23,41 @@
 
 namespace fod::cli {
 
-int which_command(const std::string &name, bool ask_registry) {
+namespace {
+
+// What a run with target's arguments mounts: its root, and each path an argument
+// names outside it (printable: paths are the user's, but may hold anything).
+void show_mounts(const run::Target &target, const mapping::Entry &entry,
+                 const mapping::Config &config) {
+  const bool project = entry.mount_root.value_or(config.mount_root) == mapping::MountRoot::project;
+  fmt::print("  root:        {} ({})\n", util::printable(target.mounts.root),
+             !project ? "mount_root: cwd"
+             : containers::is_project(target.mounts.root, target.host)
+                 ? "the project"
+                 : "no .git, .hg, .jj or .svn above: the directory itself");
+  if (!entry.path_args.value_or(config.path_args)) {
+    fmt::print("  arguments:   not mounted (path_args: false)\n");
+    return;
+  }
+  for (const auto &path : target.mounts.arguments) {
+    std::string what = util::printable(path.path);
+    if (path.mount) {
+      fmt::print("  mounts:      {}{}{}\n", util::printable(path.mount->target),
+                 path.mount->read_only ? ", read-only" : "",
+                 path.mount->target == path.path
+                     ? std::string()
+                     : fmt::format(" (for {}{}{})", what, path.note.empty() ? "" : ": ",
+                                   path.note.rfind("read-only", 0) == 0 ? "" : path.note));
+    } else {
+      fmt::print("  not mounted: {} ({})\n", what, path.note.substr(path.note.find(": ") + 2));
+    }
+  }
+}
+
+} // namespace
+
+int which_command(const std::string &name, const std::vector<std::string> &args,
+                  bool ask_registry) {
   auto mapping = load_mapping(true);
   const auto found = find_entry(mapping, name);
   if (!found) {
@@ -110,15 +146,19 @@ int which_command(const std::string &name, bool ask_registry) {
   if (auto note = dirs::runtime_fallback_note()) {
     fmt::print("  runtime dir: {}\n", *note);
   }
-  run::RunRequest request{entry, &mapping.config, *engine, {}};
+  run::RunRequest request{entry, &mapping.config, *engine, args};
   std::string cwd = run::current_directory();
   try {
     auto target = run::target_for(request, cwd);
-    auto paths = containers::paths_for_key(target.key);
+    show_mounts(target, *entry, mapping.config);
+    run::plan_mounts(target); // a root that must not be mounted says so here
+    auto key = run::serving_key(target);
+    auto paths = containers::paths_for_key(key.value_or(target.key));
     auto info = containers::read_info(paths);
-    const bool warm = info && containers::keeper_alive(paths);
+    const bool warm = key && info;
     if (warm) {
-      fmt::print("  warm here:   yes, {} idle {}s of {}\n", info->container,
+      fmt::print("  warm here:   yes, {}{} idle {}s of {}\n", info->container,
+                 *key == target.key ? "" : " (it mounts all this run needs, and more),",
                  static_cast<long>(containers::idle_seconds(paths, *info)),
                  containers::describe_ttl(*info));
     } else {
@@ -138,7 +178,8 @@ int which_command(const std::string &name, bool ask_registry) {
   }
   int elsewhere = 0;
   for (const auto &[paths, info] : containers::list_recorded()) {
-    if (info.image == entry->image && info.root != cwd && containers::keeper_alive(paths)) {
+    if (info.image == entry->image && !util::is_same_or_under(cwd, info.root) &&
+        containers::keeper_alive(paths)) {
       ++elsewhere;
     }
   }

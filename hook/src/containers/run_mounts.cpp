@@ -114,6 +114,10 @@ private:
     ArgumentPath found{argument, path, std::nullopt, how};
     if (auto why_not = refusal(target, real, directory)) {
       found.note = *why_not;
+    } else if (real != path && in_home_dot_entry(real)) {
+      // A link a container could have made (in the project, say) must not lend it
+      // a key or a token: only a dot-file named as itself is mounted.
+      found.note = "not mounted: a link into a dot-file of $HOME; name the file itself";
     } else if (!util::is_valid_utf8(target) || !util::is_valid_utf8(real)) {
       add_utf8_ancestor(found, target);
       return;
@@ -157,6 +161,12 @@ private:
     }
     add(found.argument, found.path, dir, real, true,
         "its directory: the engines take only UTF-8 in a mount path");
+  }
+
+  bool in_home_dot_entry(const std::string &real) const {
+    const std::string &home = m_host.home;
+    return !home.empty() && home != "/" && real.size() > home.size() + 1 &&
+           util::is_same_or_under(real, home) && real[home.size() + 1] == '.';
   }
 
   bool mounted_already(const std::string &target) const {
@@ -216,8 +226,14 @@ private:
 
 } // namespace
 
-std::string project_root(const std::string &cwd, const HostView &host) {
+bool is_project(const std::string &dir, const HostView &host) {
   static const char *const markers[] = {".git", ".hg", ".jj", ".svn"};
+  return std::any_of(std::begin(markers), std::end(markers), [&](const char *marker) {
+    return host.stat(util::join(dir, marker)).has_value();
+  });
+}
+
+std::string project_root(const std::string &cwd, const HostView &host) {
   const bool under_home = !host.home.empty() && host.home != "/" &&
                           util::is_same_or_under(cwd, host.home) && cwd != host.home;
   for (std::string dir = cwd;; dir = util::dirname(dir)) {
@@ -225,10 +241,8 @@ std::string project_root(const std::string &cwd, const HostView &host) {
         (under_home && dir == host.home) || dir == "/" || is_system_path(dir)) {
       break;
     }
-    for (const char *marker : markers) {
-      if (host.stat(util::join(dir, marker))) {
-        return dir;
-      }
+    if (is_project(dir, host)) {
+      return dir;
     }
   }
   return cwd;

@@ -27,6 +27,9 @@ namespace fod::containers {
 // system directory.
 std::string project_root(const std::string &cwd, const HostView &host);
 
+// Whether dir holds .git, .hg, .jj or .svn.
+bool is_project(const std::string &dir, const HostView &host);
+
 // One path an argument names outside the root.
 struct ArgumentPath {
   std::string argument;              // as given
