@@ -789,6 +789,7 @@ void terminal_dev_tty(Shell s, Engine e) {
 void project_paths(Shell s, Engine e) {
     if (!require_shell(s)) return;
     ShellEnv env(e);
+    env.make_work_dir("proj");
     env.make_work_dir("proj/.git");
     env.make_work_dir("proj/sub");
     env.write_work("proj/top.txt", "top\n");

@@ -287,6 +287,11 @@ TEST_CASE("containers::serves: a warm container serves a run that needs no more 
     CHECK(fod::containers::serves(narrow, root_only, host));
     CHECK_FALSE(fod::containers::serves(narrow, with_file, host));
   }
+  SECTION("a root below the container's serves, unless the run asks for it alone") {
+    const std::string sub = Tree::real(t.sub);
+    CHECK(fod::containers::serves(wide, needs({{sub, sub, false, true}}), host));
+    CHECK_FALSE(fod::containers::serves(wide, needs({{sub, sub, false, true, true}}), host));
+  }
   SECTION("read-only where the run needs it writable, or the other way: no") {
     MountedView read_only = wide;
     read_only.binds[1].read_only = true;

@@ -33,6 +33,9 @@ struct MountRequest {
   std::string target; // where the container sees it
   bool read_only = false;
   bool is_root = false; // the working directory's mount: refused rather than skipped
+  // Served only by a mount of exactly this path, not by one of a directory above
+  // (`mount_root: cwd`: the tool sees the directory alone).
+  bool exact = false;
 };
 
 // What stat(2) says of a path, as far as mounts care.

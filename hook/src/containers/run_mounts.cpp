@@ -270,7 +270,8 @@ std::vector<Need> resolve_needs(const std::vector<MountRequest> &requests, const
       continue;
     }
     bool read_only = request.read_only || inside_any(*real, host.read_only_dirs);
-    needs.push_back({request.target, *real, read_only, identity_of(host.stat(*real))});
+    needs.push_back(
+        {request.target, *real, read_only, identity_of(host.stat(*real)), request.exact});
   }
   return needs;
 }
@@ -316,6 +317,7 @@ bool serves(const MountedView &view, const std::vector<Need> &needs, const HostV
       }
     }
     if (deepest == nullptr || deepest->read_only != need.read_only ||
+        (need.exact && deepest->target != need.target) ||
         deepest->source + need.target.substr(deepest->target.size()) != need.source ||
         inside_any(need.target, view.hidden)) {
       return false;

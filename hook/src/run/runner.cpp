@@ -413,10 +413,10 @@ RunMounts run_mounts(const RunRequest &request, const std::string &given_cwd,
   // "//usr" and "/usr/" are /usr: plan with one spelling.
   const std::string cwd = util::normalize_path(given_cwd);
   RunMounts mounts;
-  mounts.root = entry.mount_root.value_or(request.config->mount_root) == mapping::MountRoot::cwd
-                    ? cwd
-                    : containers::project_root(cwd, host);
-  mounts.requests.push_back({mounts.root, mounts.root, false, true});
+  const bool cwd_only =
+      entry.mount_root.value_or(request.config->mount_root) == mapping::MountRoot::cwd;
+  mounts.root = cwd_only ? cwd : containers::project_root(cwd, host);
+  mounts.requests.push_back({mounts.root, mounts.root, false, true, cwd_only});
   for (const auto &mount : entry.mounts) {
     std::string path = util::normalize_path(expand_home(mount.path, home));
     if (path != mounts.root) {
