@@ -72,9 +72,9 @@ void one_container_per_project(Engine e) {
     Result script = env.bbx({"sh", "-c", "cat ../top.txt"}, env.sub());
     CHECK(script.out == "top\n");
     Result pwd = env.bbx({"pwd"}, env.sub());
-    CHECK(pwd.out == env.sub() + "\n"); // the caller's own working directory
+    CHECK(pwd.out == env.sub() + "\n");  // the caller's own working directory
     CHECK(env.trace() == std::vector<std::string>(3, "agent"));
-    CHECK(env.containers() == names); // asked of the engine: still the one
+    CHECK(env.containers() == names);  // asked of the engine: still the one
     CHECK(env.recorded_dirs().size() == 1);
 
     Result ps = env.fod({"ps"});
@@ -117,14 +117,14 @@ void arguments_outside_are_mounted(Engine e) {
     CHECK(owner_of(made) == env.uid());
 
     // The value of --opt=PATH (busybox has no long options: sh takes the value).
-    Result option = env.bbx({"sh", "-c", "cat \"${1#--file=}\"", "sh",
-                             "--file=" + env.outside() + "/file.txt"},
-                            env.project());
+    Result option =
+        env.bbx({"sh", "-c", "cat \"${1#--file=}\"", "sh", "--file=" + env.outside() + "/file.txt"},
+                env.project());
     INFO("stderr: " << option.err);
     CHECK(option.out == "outside\n");
-    Result written = env.bbx(
-        {"sh", "-c", "echo top >\"${1#--out=}\"", "sh", "--out=../outside/sorted.txt"},
-        env.project());
+    Result written =
+        env.bbx({"sh", "-c", "echo top >\"${1#--out=}\"", "sh", "--out=../outside/sorted.txt"},
+                env.project());
     INFO("stderr: " << written.err);
     CHECK(written.status == 0);
     CHECK(read_file(env.outside() + "/sorted.txt") == "top\n");
@@ -173,8 +173,7 @@ void awkward_paths_links_and_system_files(Engine e) {
     CHECK(awkward.status == 0);
     CHECK(awkward.out == "odd\n");
 
-    REQUIRE(symlink((env.outside() + "/file.txt").c_str(), (env.project() + "/link").c_str()) ==
-            0);
+    REQUIRE(symlink((env.outside() + "/file.txt").c_str(), (env.project() + "/link").c_str()) == 0);
     Result linked = env.bbx({"cat", "link"}, env.project());
     INFO("stderr: " << linked.err);
     CHECK(linked.status == 0);
@@ -228,9 +227,10 @@ void planted_link_into_home_is_not_followed(Engine e) {
     RunOptions which_options = with_home;
     which_options.cwd = env.project();
     Result which = env.fod({"which", "bbx", "cat", "notes.txt"}, which_options);
-    CHECK(contains(which.out, "not mounted: " + env.project() + "/notes.txt (a link into a "
-                                                                 "dot-file of $HOME; name the "
-                                                                 "file itself)\n"));
+    CHECK(contains(which.out, "not mounted: " + env.project() +
+                                  "/notes.txt (a link into a "
+                                  "dot-file of $HOME; name the "
+                                  "file itself)\n"));
     // Named as itself, it is the user's choice: mounted.
     Result named = env.bbx({"cat", key}, env.project(), with_home);
     CHECK(named.out == "SECRET\n");
@@ -260,7 +260,7 @@ void settings_turn_it_off(Engine e) {
         CHECK(contains(script.err, "No such file or directory"));
         CHECK(env.containers().size() == 2);
         Result up = env.bbx({"cat", "../top.txt"}, env.sub());
-        CHECK(up.status == 0); // a path argument outside the root: mounted
+        CHECK(up.status == 0);  // a path argument outside the root: mounted
         CHECK(up.out == "top\n");
         Result ps = env.fod({"ps"});
         CHECK(contains(ps.out, " " + env.sub() + "\n"));

@@ -878,5 +878,4 @@ FOD_AGENT_SHELL_CASE("bash", "terminal: Ctrl-Z stops a piped command, fg continu
                      terminal_ctrl_z_piped, Shell::bash)
 FOD_AGENT_SHELL_CASE("zsh", "terminal: Ctrl-Z stops a piped command, fg continues it",
                      terminal_ctrl_z_piped, Shell::zsh)
-FOD_ALL_SHELLS("paths: ../ in a project and files named outside it reach the tool",
-               project_paths)
+FOD_ALL_SHELLS("paths: ../ in a project and files named outside it reach the tool", project_paths)

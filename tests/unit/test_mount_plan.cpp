@@ -48,7 +48,7 @@ struct FakeHost {
     host.home_entries = [] {
       return std::vector<HomeEntry>{{".bashrc", false}, {".cache", true},     {".ssh", true},
                                     {"bin", true},      {"notes.txt", false}, {"src", true},
-                                    {"we:ird", true}};
+                                    {"we:ird", true},   {"bad\xff", true}};
     };
     return host;
   }
@@ -162,7 +162,9 @@ TEST_CASE("mount_plan: where $HOME is mounted its top level is read-only", "[uni
     CHECK_FALSE(at(plan, "/home/u/notes.txt")->read_only);
     CHECK(at(plan, "/home/u/.bashrc") == nullptr);
     CHECK(at(plan, "/home/u/.ssh") == nullptr);
-    CHECK(at(plan, "/home/u/we:ird") == nullptr); // the engines cannot mount it: stays read-only
+    REQUIRE(at(plan, "/home/u/we:ird")); // --mount carries a ':'
+    CHECK_FALSE(at(plan, "/home/u/we:ird")->read_only);
+    CHECK(at(plan, "/home/u/bad\xff") == nullptr); // the engines cannot mount it: stays read-only
   }
   SECTION("an ancestor of $HOME as root: $HOME gets the same treatment") {
     auto plan = plan_mounts({root("/home")}, host);

@@ -82,8 +82,7 @@ struct Tree {
 std::vector<ArgumentPath> paths_of(const Tree &t, const std::vector<std::string> &args,
                                    const std::string &cwd) {
   auto host = t.host();
-  return fod::containers::argument_paths(args, cwd, fod::containers::project_root(cwd, host),
-                                         host);
+  return fod::containers::argument_paths(args, cwd, fod::containers::project_root(cwd, host), host);
 }
 
 // The one ArgumentPath found, or a failed REQUIRE.
@@ -139,8 +138,8 @@ TEST_CASE("containers::argument_paths: what a run's arguments name outside its r
   Tree t;
   const std::string real_outside = Tree::real(t.outside);
   SECTION("paths inside the root and words that are no paths need nothing") {
-    CHECK(paths_of(t, {"../top.txt", "top.txt", "hello", "s/a/b/", "-n", "--", "-"}, t.sub)
-              .empty());
+    CHECK(
+        paths_of(t, {"../top.txt", "top.txt", "hello", "s/a/b/", "-n", "--", "-"}, t.sub).empty());
   }
   SECTION("a file outside, relative or absolute, is mounted at the path as written") {
     for (const std::string &arg :
@@ -156,9 +155,9 @@ TEST_CASE("containers::argument_paths: what a run's arguments name outside its r
     }
   }
   SECTION("the value of --opt=PATH; a directory; a new file's directory") {
-    auto found = paths_of(t, {"--file=" + t.outside + "/file.txt", t.outside,
-                              "-o", t.outside + "/new.txt"},
-                          t.project);
+    auto found =
+        paths_of(t, {"--file=" + t.outside + "/file.txt", t.outside, "-o", t.outside + "/new.txt"},
+                 t.project);
     REQUIRE(found.size() == 3);
     CHECK(found[0].mount->target == t.outside + "/file.txt");
     CHECK(found[1].mount->target == t.outside);
@@ -171,17 +170,16 @@ TEST_CASE("containers::argument_paths: what a run's arguments name outside its r
     CHECK(paths_of(t, {t.outside + "/no/such/file"}, t.project).empty());
   }
   SECTION("a file in $HOME and a named dot-file are mounted writable") {
-    auto found = paths_of(t, {"~/notes.txt", t.home + "/notes.txt", t.home + "/.bashrc"},
-                          t.project);
+    auto found =
+        paths_of(t, {"~/notes.txt", t.home + "/notes.txt", t.home + "/.bashrc"}, t.project);
     REQUIRE(found.size() == 2); // "~" is the shell's to expand: no path
     CHECK(found[0].mount->target == t.home + "/notes.txt");
     CHECK(found[1].mount->target == t.home + "/.bashrc");
     CHECK_FALSE(found[1].mount->read_only);
   }
   SECTION("$HOME itself, what holds it, and fod's directories are not mounted") {
-    auto found =
-        paths_of(t, {t.home, t.dir.path(), t.cache, t.fod_cache + "/x", t.home + "/new"},
-                 t.project);
+    auto found = paths_of(t, {t.home, t.dir.path(), t.cache, t.fod_cache + "/x", t.home + "/new"},
+                          t.project);
     REQUIRE(found.size() == 5);
     for (const auto &path : found) {
       INFO(path.argument << ": " << path.note);
@@ -190,8 +188,9 @@ TEST_CASE("containers::argument_paths: what a run's arguments name outside its r
     }
   }
   SECTION("system files read-only one by one; system directories, /proc, /dev never") {
-    auto found = paths_of(t, {"/etc/passwd", "/etc", "/usr/share", "/proc/self/status",
-                              "/dev/null", "/", "/etc/new-file"},
+    auto found = paths_of(t,
+                          {"/etc/passwd", "/etc", "/usr/share", "/proc/self/status", "/dev/null",
+                           "/", "/etc/new-file"},
                           t.project);
     REQUIRE(found.size() == 7);
     REQUIRE(found[0].mount);

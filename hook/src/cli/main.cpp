@@ -25,9 +25,9 @@ constexpr const char *description =
 
 // The values a subcommand's options and arguments are parsed into.
 struct Arguments {
-  std::string name;  // NAME, SHELL, DIR: the one positional argument
-  bool flag = false; // --registry, --all
-  double number = 0; // _prewarm's SPAWNED_AT
+  std::string name;              // NAME, SHELL, DIR: the one positional argument
+  bool flag = false;             // --registry, --all
+  double number = 0;             // _prewarm's SPAWNED_AT
   std::vector<std::string> rest; // which's ARGS: everything after NAME, as given
 };
 

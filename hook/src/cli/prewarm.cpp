@@ -48,12 +48,8 @@ int prewarm_command(const std::string &trigger, double spawned_at) {
     if (!request) {
       return std::nullopt;
     }
-    auto key = run::target_for(*request, run::current_directory()).key;
-    auto paths = containers::paths_for_key(key);
-    if (containers::keeper_alive(paths) && containers::read_info(paths)) {
-      return key;
-    }
-    return std::nullopt;
+    // Its own container, or another that mounts all a run here needs.
+    return run::serving_key(run::target_for(*request, run::current_directory()));
   };
   hooks.start = [&](const std::string &command) -> std::optional<std::string> {
     auto request = request_for(command);

@@ -90,7 +90,8 @@ void protect_home(Binds &binds, const HostView &host) {
     for (const auto &entry : host.home_entries()) {
       std::string source = util::join(host.home, entry.name);
       std::string target = util::join(home_target, entry.name);
-      if (entry.name[0] == '.' || entry.name.find(':') != std::string::npos ||
+      // A name that is not UTF-8 cannot be given to the engines: it stays read-only.
+      if (entry.name[0] == '.' || !util::is_valid_utf8(entry.name) ||
           inside_any(source, host.private_dirs) || binds.has_target(target)) {
         continue;
       }

@@ -79,8 +79,7 @@ std::optional<Info> read_info(const ContainerPaths &paths) {
                                     bind.at("ro").get<bool>()});
     }
     info.mounted.hidden = j.value("hidden", std::vector<std::string>());
-    info.mounted.identities =
-        j.value("identities", std::map<std::string, std::string>());
+    info.mounted.identities = j.value("identities", std::map<std::string, std::string>());
     return info;
   } catch (const json::exception &) {
     return std::nullopt;
@@ -112,8 +111,8 @@ bool write_info(const ContainerPaths &paths, const Info &info) {
     j["identities"] = info.mounted.identities;
   }
   // A path that is not UTF-8 is written with U+FFFD: such a record serves no other run.
-  return util::write_file_atomic(paths.info(), j.dump(-1, ' ', false, json::error_handler_t::replace),
-                                 0600);
+  return util::write_file_atomic(paths.info(),
+                                 j.dump(-1, ' ', false, json::error_handler_t::replace), 0600);
 }
 
 void forget(const ContainerPaths &paths) {

@@ -25,7 +25,7 @@ bool holds_any(const std::string &path, const std::vector<std::string> &dirs) {
 // The trees the image keeps its own system in: their files are lent read-only one
 // by one, their directories never.
 bool in_system_tree(const std::string &path) {
-  static const char *const trees[] = {"/bin",  "/boot",   "/etc",  "/lib", "/lib32",
+  static const char *const trees[] = {"/bin",   "/boot",   "/etc",  "/lib", "/lib32",
                                       "/lib64", "/libx32", "/sbin", "/usr"};
   return std::any_of(std::begin(trees), std::end(trees),
                      [&](const char *tree) { return util::is_same_or_under(path, tree); });
@@ -51,8 +51,8 @@ std::string first_step_out(const std::string &path, const std::string &root,
     if (!text || text->empty()) {
       break;
     }
-    std::string next = util::lexically_normal(
-        (*text)[0] == '/' ? *text : util::dirname(current) + "/" + *text);
+    std::string next =
+        util::lexically_normal((*text)[0] == '/' ? *text : util::dirname(current) + "/" + *text);
     if (!util::is_same_or_under(next, root)) {
       return next;
     }
@@ -88,8 +88,7 @@ public:
         add(argument, path, path, real, facts->directory, "");
       } else if (!util::is_same_or_under(real, m_real_root)) {
         // A link out of the root: show where it leads.
-        add(argument, path, first_step_out(path, m_root, real, m_host), real, facts->directory,
-            "");
+        add(argument, path, first_step_out(path, m_root, real, m_host), real, facts->directory, "");
       }
       return;
     }
@@ -129,8 +128,8 @@ private:
     } else if (m_mounts == max_argument_mounts) {
       found.note = fmt::format("not mounted: more than {} paths", max_argument_mounts);
     } else {
-      bool read_only = in_system_tree(real) || in_system_tree(target) ||
-                       inside_any(real, m_host.read_only_dirs);
+      bool read_only =
+          in_system_tree(real) || in_system_tree(target) || inside_any(real, m_host.read_only_dirs);
       found.mount = MountRequest{real, target, read_only, false};
       if (read_only && found.note.empty()) {
         found.note = in_system_tree(real) || in_system_tree(target)

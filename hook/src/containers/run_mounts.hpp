@@ -55,7 +55,7 @@ struct Need {
   std::string source; // real path
   bool read_only = false;
   std::string identity; // "device:inode" of source: a replaced file or directory is another
-  bool exact = false;    // MountRequest::exact
+  bool exact = false;   // MountRequest::exact
 };
 
 // The needs of requests on host; a missing source is left out (the mapping's

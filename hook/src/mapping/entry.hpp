@@ -35,7 +35,7 @@ struct Mount {
 // (the nearest directory holding .git, .hg, .jj or .svn), or the directory itself.
 enum class MountRoot { project, cwd };
 inline constexpr util::Name<MountRoot> mount_root_names[] = {{MountRoot::project, "project"},
-                                                            {MountRoot::cwd, "cwd"}};
+                                                             {MountRoot::cwd, "cwd"}};
 
 // One command -> image mapping, validated.
 struct Entry {

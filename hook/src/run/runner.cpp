@@ -22,9 +22,9 @@
 #include <climits>
 #include <cstring>
 #include <fcntl.h>
-#include <optional>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <optional>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <thread>
