@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <fmt/format.h>
+#include <string_view>
 
 namespace fod::containers {
 
@@ -203,24 +204,24 @@ private:
   std::size_t m_mounts = 0;
 };
 
-// Each field length-prefixed, so that no two different inputs hash alike.
+// A FieldHash that also takes a list, its length first.
 class KeyHash {
 public:
-  KeyHash &add(const std::string &field) {
-    m_hash.update(std::to_string(field.size())).update(":").update(field);
+  KeyHash &add(std::string_view field) {
+    m_hash.add(field);
     return *this;
   }
   KeyHash &add(const std::vector<std::string> &fields) {
-    add(std::to_string(fields.size()));
+    m_hash.add(std::to_string(fields.size()));
     for (const auto &field : fields) {
-      add(field);
+      m_hash.add(field);
     }
     return *this;
   }
   std::string hex() { return m_hash.hex(16); }
 
 private:
-  util::Sha256 m_hash;
+  util::FieldHash m_hash;
 };
 
 } // namespace

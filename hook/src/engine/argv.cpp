@@ -167,26 +167,22 @@ std::vector<std::string> image_inspect_argv(const Engine &engine, const std::str
 }
 
 std::string settings_key(const Engine &engine, const ContainerSpec &spec) {
-  util::Sha256 hash;
-  // Each field length-prefixed, so that no two different specs give the same input.
-  auto add = [&hash](const std::string &field) {
-    hash.update(std::to_string(field.size())).update(":").update(field);
-  };
-  add(to_string(engine.kind));
-  add(engine.cli);
-  add(engine.rootless ? "rootless" : "rootful");
-  add(spec.runtime);
-  add(spec.image);
-  add(spec.keeper_path);
-  add(spec.home);
-  add(to_string(spec.network));
-  add(std::to_string(spec.capabilities.size()));
+  util::FieldHash hash;
+  hash.add(to_string(engine.kind))
+      .add(engine.cli)
+      .add(engine.rootless ? "rootless" : "rootful")
+      .add(spec.runtime)
+      .add(spec.image)
+      .add(spec.keeper_path)
+      .add(spec.home)
+      .add(to_string(spec.network))
+      .add(std::to_string(spec.capabilities.size()));
   for (const auto &cap : spec.capabilities) {
-    add(cap);
+    hash.add(cap);
   }
-  add(spec.memory);
-  add(std::to_string(spec.pids));
-  add(spec.user ? fmt::format("{}:{}", spec.user->first, spec.user->second) : "-");
+  hash.add(spec.memory)
+      .add(std::to_string(spec.pids))
+      .add(spec.user ? fmt::format("{}:{}", spec.user->first, spec.user->second) : "-");
   return hash.hex(16);
 }
 

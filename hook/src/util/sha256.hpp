@@ -28,4 +28,19 @@ private:
   std::uint64_t m_length = 0;
 };
 
+// A SHA-256 of fields, each length-prefixed, so that no two different lists of
+// fields give the same input (moving a value between neighbours changes the hash).
+class FieldHash {
+public:
+  FieldHash &add(std::string_view field) {
+    m_hash.update(std::to_string(field.size())).update(":").update(field);
+    return *this;
+  }
+  // The first `bytes` bytes of the digest as lowercase hex.
+  std::string hex(std::size_t bytes) { return m_hash.hex(bytes); }
+
+private:
+  Sha256 m_hash;
+};
+
 } // namespace fod::util
