@@ -36,6 +36,7 @@ struct MountRequest {
   // Served only by a mount of exactly this path, not by one of a directory above
   // (`mount_root: cwd`: the tool sees the directory alone).
   bool exact = false;
+  bool resolved = false; // source is a real path already (an argument's): not resolved again
 };
 
 // What stat(2) says of a path, as far as mounts care.

@@ -123,7 +123,7 @@ private:
       return;
     } else if (mounted_already(target)) {
       found.note = how;
-      found.mount = MountRequest{real, target, false, false};
+      found.mount = MountRequest{real, target, false, false, false, true};
       m_paths.push_back(std::move(found));
       return; // shown, but mounted once
     } else if (m_mounts == max_argument_mounts) {
@@ -131,7 +131,7 @@ private:
     } else {
       bool read_only =
           in_system_tree(real) || in_system_tree(target) || inside_any(real, m_host.read_only_dirs);
-      found.mount = MountRequest{real, target, read_only, false};
+      found.mount = MountRequest{real, target, read_only, false, false, true};
       if (read_only && found.note.empty()) {
         found.note = in_system_tree(real) || in_system_tree(target)
                          ? "read-only: a system file"
@@ -261,7 +261,8 @@ std::vector<ArgumentPath> argument_paths(const std::vector<std::string> &args,
 std::vector<Need> resolve_needs(const std::vector<MountRequest> &requests, const HostView &host) {
   std::vector<Need> needs;
   for (const auto &request : requests) {
-    auto real = host.real_path(request.source);
+    auto real = request.resolved ? std::optional<std::string>(request.source)
+                                 : host.real_path(request.source);
     if (!real) {
       if (request.is_root) {
         throw UserError(status_engine_failure,
