@@ -231,6 +231,13 @@ void planted_link_into_home_is_not_followed(Engine e) {
                                   "/notes.txt (a link into a "
                                   "dot-file of $HOME; name the "
                                   "file itself)\n"));
+    // A link out to a directory is not followed either (it could lead to sockets).
+    Result plant_dir =
+        env.bbx({"sh", "-c", "ln -s " + env.outside() + " out"}, env.project(), with_home);
+    REQUIRE(plant_dir.status == 0);
+    Result ls = env.bbx({"ls", "out/"}, env.project(), with_home);
+    CHECK(ls.status != 0);
+    CHECK_FALSE(contains(ls.out, "file.txt"));
     // Named as itself, it is the user's choice: mounted.
     Result named = env.bbx({"cat", key}, env.project(), with_home);
     CHECK(named.out == "SECRET\n");
@@ -279,7 +286,7 @@ FOD_TEST_ALL_ENGINES("paths: a file in $HOME, and a run needing more starts one 
 FOD_TEST_ALL_ENGINES("paths: awkward names, links out of the project, read-only system files",
                      "[paths][boundary]", awkward_paths_links_and_system_files)
 FOD_TEST_ALL_ENGINES("paths: attack: a link planted in the project into a dot-file of $HOME "
-                     "is not followed",
+                     "or to a directory is not followed",
                      "[paths][boundary]", planted_link_into_home_is_not_followed)
 FOD_TEST_ALL_ENGINES("paths: path_args: false and mount_root: cwd keep the old behaviour",
                      "[paths]", settings_turn_it_off)

@@ -44,6 +44,7 @@ struct Tree {
   HostView host() const {
     HostView host;
     host.home = real(home);
+    host.home_as_given = home;
     host.private_dirs = {real(fod_cache)};
     host.read_only_dirs = {real(bin), "/usr/bin"};
     host.real_path = [](const std::string &path) -> std::optional<std::string> {
@@ -59,7 +60,8 @@ struct Tree {
       if (::stat(path.c_str(), &st) != 0) {
         return std::nullopt;
       }
-      return fod::containers::PathFacts{S_ISDIR(st.st_mode), st.st_dev, st.st_ino};
+      return fod::containers::PathFacts{S_ISDIR(st.st_mode), S_ISREG(st.st_mode), st.st_dev,
+                                        st.st_ino};
     };
     host.link_text = [](const std::string &path) -> std::optional<std::string> {
       char buffer[PATH_MAX];
@@ -68,6 +70,19 @@ struct Tree {
         return std::nullopt;
       }
       return std::string(buffer, static_cast<size_t>(n));
+    };
+    host.home_dot_links = [home = real(home)] {
+      std::vector<std::string> targets;
+      for (const char *name : {".ssh", ".config"}) {
+        char buffer[PATH_MAX];
+        struct stat st {};
+        std::string path = home + "/" + name;
+        if (lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode) &&
+            realpath(path.c_str(), buffer) != nullptr) {
+          targets.emplace_back(buffer);
+        }
+      }
+      return targets;
     };
     return host;
   }
@@ -125,6 +140,23 @@ TEST_CASE("containers::project_root: the nearest directory with a VCS marker",
     CHECK(fod::containers::project_root(plain, host) == plain);
     CHECK(fod::containers::project_root(t.home, host) == t.home);
     CHECK(fod::containers::project_root(t.sub, host) == t.project);
+  }
+  SECTION("never up into a dot-directory of $HOME from below it") {
+    t.dir.mkdir("home/.config");
+    t.dir.mkdir("home/.config/.git");
+    const std::string nvim = t.dir.mkdir("home/.config/nvim");
+    CHECK(fod::containers::project_root(nvim, host) == nvim);
+    CHECK(fod::containers::project_root(t.home + "/.config", host) == t.home + "/.config");
+  }
+  SECTION("$HOME reached through a link stops the search as $HOME does") {
+    const std::string alias = t.dir.path() + "/home-link";
+    REQUIRE(symlink(t.home.c_str(), alias.c_str()) == 0);
+    t.dir.mkdir(".git");
+    t.dir.mkdir("home/.git");
+    host.home_as_given = alias;
+    const std::string plain = t.dir.mkdir("home/plain");
+    CHECK(fod::containers::project_root(alias + "/plain", host) == alias + "/plain");
+    CHECK(fod::containers::project_root(alias + "/proj/sub", host) == alias + "/proj");
   }
   SECTION("outside $HOME a marker above counts") {
     t.dir.mkdir("outside/.git");
@@ -231,6 +263,46 @@ TEST_CASE("containers::argument_paths: what a run's arguments name outside its r
     REQUIRE(found[2].mount);
     CHECK(found[2].mount->target == key);
   }
+  SECTION("attack: links out of the project reach files only, read-only; never a directory, "
+          "a socket or a dot-file kept elsewhere") {
+    REQUIRE(symlink(t.outside.c_str(), (t.project + "/dir-link").c_str()) == 0);
+    REQUIRE(symlink("/dev/null", (t.project + "/dev-link").c_str()) == 0);
+    REQUIRE(symlink((t.outside + "/file.txt").c_str(), (t.project + "/file-link").c_str()) == 0);
+    // Dot-files kept in ~/dotfiles, linked from ~/.ssh (GNU stow).
+    const std::string kept = t.dir.mkdir("home/dotfiles");
+    t.dir.mkdir("home/dotfiles/ssh");
+    const std::string key = t.dir.write("home/dotfiles/ssh/id", "SECRET\n");
+    REQUIRE(symlink((t.dir.path() + "/home/dotfiles/ssh").c_str(), (t.home + "/.ssh").c_str()) ==
+            0);
+    REQUIRE(symlink(key.c_str(), (t.project + "/key-link").c_str()) == 0);
+    auto found = paths_of(t, {"dir-link", "dev-link", "file-link", "key-link"}, t.project);
+    REQUIRE(found.size() == 4);
+    CHECK_FALSE(found[0].mount);
+    CHECK_FALSE(found[1].mount);
+    REQUIRE(found[2].mount);
+    CHECK(found[2].mount->read_only);
+    CHECK_FALSE(found[3].mount);
+    CHECK(found[3].note == "not mounted: a link into a dot-file of $HOME; name the file itself");
+    // Named through ~/.ssh, as the user would: mounted.
+    auto named = only(paths_of(t, {t.home + "/.ssh/id"}, t.project));
+    REQUIRE(named.mount);
+    CHECK(named.mount->source == Tree::real(key));
+  }
+  SECTION("sockets, FIFOs and devices are never lent; nor a path with a carriage return") {
+    const std::string fifo = t.outside + "/fifo";
+    REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+    t.dir.write("outside/cr\r\nx", "x");
+    auto found = paths_of(t, {fifo, t.outside + "/cr\r\nx"}, t.project);
+    REQUIRE(found.size() == 2);
+    CHECK_FALSE(found[0].mount);
+    CHECK_FALSE(found[1].mount);
+  }
+  SECTION("a path named twice is one mount, as the first asked for it") {
+    auto found = paths_of(t, {"/etc/passwd", "/etc/passwd"}, t.project);
+    REQUIRE(found.size() == 2);
+    REQUIRE(found[1].mount);
+    CHECK(found[1].mount->read_only);
+  }
   SECTION("a link outside the project: the path typed shows what it points to") {
     REQUIRE(symlink((t.outside + "/file.txt").c_str(), (t.outside + "/alias").c_str()) == 0);
     auto found = only(paths_of(t, {t.outside + "/alias"}, t.project));
@@ -276,13 +348,15 @@ TEST_CASE("containers::serves: a warm container serves a run that needs no more 
                                 {outside + "/file.txt", outside + "/file.txt", false, false}});
   MountedView wide;
   wide.binds = {{project, project, false}, {outside, outside, false}};
-  wide.identities = {{project, root_only[0].identity}};
+  wide.identities = {{project, root_only[0].identity},
+                     {outside, fod::containers::identity(outside, host)}};
 
   CHECK(fod::containers::serves(wide, root_only, host));
   CHECK(fod::containers::serves(wide, with_file, host));
   SECTION("a container of the project alone does not serve a run that needs a file outside") {
     MountedView narrow;
     narrow.binds = {{project, project, false}};
+    narrow.identities = {{project, root_only[0].identity}};
     CHECK(fod::containers::serves(narrow, root_only, host));
     CHECK_FALSE(fod::containers::serves(narrow, with_file, host));
   }
@@ -290,6 +364,16 @@ TEST_CASE("containers::serves: a warm container serves a run that needs no more 
     const std::string sub = Tree::real(t.sub);
     CHECK(fod::containers::serves(wide, needs({{sub, sub, false, true}}), host));
     CHECK_FALSE(fod::containers::serves(wide, needs({{sub, sub, false, true, true}}), host));
+    // Even where a bind of exactly it lies inside a wider one (a $HOME entry).
+    MountedView nested = wide;
+    nested.binds.push_back({sub, sub, false});
+    nested.identities[sub] = fod::containers::identity(sub, host);
+    CHECK_FALSE(fod::containers::serves(nested, needs({{sub, sub, false, true, true}}), host));
+  }
+  SECTION("a bind without a recorded identity serves nothing (it may be stale)") {
+    MountedView unknown = wide;
+    unknown.identities.erase(outside);
+    CHECK_FALSE(fod::containers::serves(unknown, with_file, host));
   }
   SECTION("read-only where the run needs it writable, or the other way: no") {
     MountedView read_only = wide;

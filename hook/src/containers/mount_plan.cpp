@@ -199,6 +199,10 @@ MountPlan plan_mounts(const std::vector<MountRequest> &requests, const HostView 
     if (!util::is_valid_utf8(request.target) || !util::is_valid_utf8(*real)) {
       refuse(request.source, "the engines take only UTF-8 in a mount path");
     }
+    // Their CSV reader turns "\r\n" into "\n": they would mount another path.
+    if (request.target.find('\r') != std::string::npos || real->find('\r') != std::string::npos) {
+      refuse(request.source, "the engines change a carriage return in a mount path");
+    }
     // Inside a directory the host runs programs from: never writable.
     binds.add({*real, request.target, request.read_only || inside_any(*real, host.read_only_dirs)},
               true);
@@ -250,7 +254,7 @@ std::optional<PathFacts> stat_path(const std::string &path) {
   if (::stat(path.c_str(), &st) != 0) {
     return std::nullopt;
   }
-  return PathFacts{S_ISDIR(st.st_mode), st.st_dev, st.st_ino};
+  return PathFacts{S_ISDIR(st.st_mode), S_ISREG(st.st_mode), st.st_dev, st.st_ino};
 }
 
 std::optional<std::string> link_text(const std::string &path) {
@@ -260,6 +264,29 @@ std::optional<std::string> link_text(const std::string &path) {
     return std::nullopt;
   }
   return std::string(buffer, static_cast<size_t>(length));
+}
+
+std::vector<std::string> dot_links(const std::string &home) {
+  std::vector<std::string> targets;
+  DIR *dir = opendir(home.c_str());
+  if (dir == nullptr) {
+    return targets;
+  }
+  while (const dirent *e = readdir(dir)) {
+    std::string name = e->d_name;
+    if (name[0] != '.' || name == "." || name == "..") {
+      continue;
+    }
+    struct stat st {};
+    std::string path = util::join(home, name);
+    if (lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+      if (auto real = real_path(path)) {
+        targets.push_back(*real);
+      }
+    }
+  }
+  closedir(dir);
+  return targets;
 }
 
 std::vector<HomeEntry> list_home(const std::string &home) {
@@ -307,6 +334,7 @@ HostView this_host(const std::string &home, const std::vector<std::string> &extr
   HostView host;
   host.real_path = real_path;
   host.home = real_path(home).value_or(std::string());
+  host.home_as_given = util::normalize_path(home);
   for (const auto &dir : dirs::private_dirs()) {
     // Made now if missing, or a container that can write its parent could make
     // it and fill it with what fod reads back.
@@ -331,6 +359,7 @@ HostView this_host(const std::string &home, const std::vector<std::string> &extr
   host.home_entries = [home = host.home] { return list_home(home); };
   host.stat = stat_path;
   host.link_text = link_text;
+  host.home_dot_links = [home = host.home] { return dot_links(home); };
   return host;
 }
 

@@ -42,6 +42,7 @@ struct MountRequest {
 // What stat(2) says of a path, as far as mounts care.
 struct PathFacts {
   bool directory = false;
+  bool regular = false; // a regular file (else a socket, FIFO or device when not a directory)
   dev_t device = 0;
   ino_t inode = 0;
 };
@@ -55,6 +56,7 @@ struct HomeEntry {
 // The facts about the host the plan depends on.
 struct HostView {
   std::string home;                      // real path of $HOME ("/" or empty: none)
+  std::string home_as_given;             // $HOME as set, normalized (it may go through links)
   std::vector<std::string> private_dirs; // real paths of fod's own directories
   // Real paths of directories the host runs programs or reads mappings from.
   std::vector<std::string> read_only_dirs;
@@ -66,6 +68,9 @@ struct HostView {
   std::function<std::optional<PathFacts>(const std::string &)> stat;
   // What a link holds; nullopt when the path is not a link.
   std::function<std::optional<std::string>(const std::string &)> link_text;
+  // The real paths the dot-entries of $HOME that are links lead to (dot-files kept
+  // elsewhere, as GNU stow does).
+  std::function<std::vector<std::string>()> home_dot_links;
 };
 
 struct MountPlan {

@@ -86,10 +86,18 @@ public:
     if (auto facts = m_host.stat(path)) {
       auto real = m_host.real_path(path).value_or(path);
       if (!inside) {
-        add(argument, path, path, real, facts->directory, "");
+        add(argument, path, path, real, *facts, "");
       } else if (!util::is_same_or_under(real, m_real_root)) {
-        // A link out of the root: show where it leads.
-        add(argument, path, first_step_out(path, m_root, real, m_host), real, facts->directory, "");
+        // A link out of the root. A container may have made it (it can write the
+        // root), so it is followed to a regular file only, lent read-only.
+        if (!facts->regular) {
+          m_paths.push_back({argument, path, std::nullopt,
+                             "not mounted: a link out of the project to anything but a file is "
+                             "not followed (a container could have made it)"});
+          return;
+        }
+        add(argument, path, first_step_out(path, m_root, real, m_host), real, *facts,
+            "read-only: a link out of the project");
       }
       return;
     }
@@ -102,7 +110,7 @@ public:
     if (!parent_facts || !parent_facts->directory) {
       return;
     }
-    add(argument, path, parent, m_host.real_path(parent).value_or(parent), true,
+    add(argument, path, parent, m_host.real_path(parent).value_or(parent), *parent_facts,
         "its directory, for a new file");
   }
 
@@ -110,35 +118,31 @@ public:
 
 private:
   void add(const std::string &argument, const std::string &path, const std::string &target,
-           const std::string &real, bool directory, const std::string &how) {
+           const std::string &real, const PathFacts &facts, const std::string &how) {
     ArgumentPath found{argument, path, std::nullopt, how};
-    if (auto why_not = refusal(target, real, directory)) {
+    const bool link_out = how.rfind("read-only: a link", 0) == 0;
+    if (auto why_not = refusal(target, real, facts)) {
       found.note = *why_not;
-    } else if (real != path && in_home_dot_entry(real)) {
+    } else if (reaches_home_dot_entry(real) && !in_home_dot_entry(path)) {
       // A link a container could have made (in the project, say) must not lend it
       // a key or a token: only a dot-file named as itself is mounted.
       found.note = "not mounted: a link into a dot-file of $HOME; name the file itself";
     } else if (!util::is_valid_utf8(target) || !util::is_valid_utf8(real)) {
       add_utf8_ancestor(found, target);
       return;
-    } else if (mounted_already(target)) {
-      found.note = how;
-      found.mount = MountRequest{real, target, false, false, false, true};
-      m_paths.push_back(std::move(found));
-      return; // shown, but mounted once
-    } else if (m_mounts == max_argument_mounts) {
+    } else if (auto first = m_mounted.find(target); first != m_mounted.end()) {
+      found.mount = first->second; // one mount per target, as the first asked for it
+    } else if (m_mounted.size() == max_argument_mounts) {
       found.note = fmt::format("not mounted: more than {} paths", max_argument_mounts);
     } else {
-      bool read_only =
-          in_system_tree(real) || in_system_tree(target) || inside_any(real, m_host.read_only_dirs);
+      const bool system = in_system_tree(real) || in_system_tree(target);
+      const bool read_only = system || link_out || inside_any(real, m_host.read_only_dirs);
       found.mount = MountRequest{real, target, read_only, false, false, true};
       if (read_only && found.note.empty()) {
-        found.note = in_system_tree(real) || in_system_tree(target)
-                         ? "read-only: a system file"
-                         : "read-only: the host runs programs from there";
+        found.note =
+            system ? "read-only: a system file" : "read-only: the host runs programs from there";
       }
-      ++m_mounts;
-      m_targets.push_back(target);
+      m_mounted.emplace(target, *found.mount);
     }
     m_paths.push_back(std::move(found));
   }
@@ -159,24 +163,50 @@ private:
       m_paths.push_back(std::move(found));
       return;
     }
-    add(found.argument, found.path, dir, real, true,
+    PathFacts facts;
+    facts.directory = true;
+    add(found.argument, found.path, dir, real, facts,
         "its directory: the engines take only UTF-8 in a mount path");
   }
 
-  bool in_home_dot_entry(const std::string &real) const {
-    const std::string &home = m_host.home;
-    return !home.empty() && home != "/" && real.size() > home.size() + 1 &&
-           util::is_same_or_under(real, home) && real[home.size() + 1] == '.';
+  // Whether path lies in a dot-file or dot-directory of $HOME, as spelled.
+  bool in_home_dot_entry(const std::string &path) const {
+    for (const std::string *home : {&m_host.home, &m_host.home_as_given}) {
+      if (!home->empty() && *home != "/" && path.size() > home->size() + 1 &&
+          util::is_same_or_under(path, *home) && path[home->size() + 1] == '.') {
+        return true;
+      }
+    }
+    return false;
   }
 
-  bool mounted_already(const std::string &target) const {
-    return std::find(m_targets.begin(), m_targets.end(), target) != m_targets.end();
+  // Whether a real path lies in a dot-entry of $HOME, or where one of them that is
+  // a link leads (~/.ssh -> ~/dotfiles/ssh).
+  bool reaches_home_dot_entry(const std::string &real) const {
+    if (in_home_dot_entry(real)) {
+      return true;
+    }
+    if (!m_host.home_dot_links || m_host.home.empty() || m_host.home == "/" ||
+        !util::is_same_or_under(real, m_host.home)) {
+      return false;
+    }
+    if (!m_dot_links) {
+      m_dot_links = m_host.home_dot_links();
+    }
+    return inside_any(real, *m_dot_links);
   }
 
   std::optional<std::string> refusal(const std::string &target, const std::string &real,
-                                     bool directory) const {
+                                     const PathFacts &facts) const {
+    const bool directory = facts.directory;
     if (in_kernel_tree(target) || in_kernel_tree(real)) {
       return "not mounted: under /proc, /sys, /dev or /run, the container has its own";
+    }
+    if (!facts.directory && !facts.regular) {
+      return "not mounted: sockets, FIFOs and devices are never lent to a container";
+    }
+    if (target.find('\r') != std::string::npos || real.find('\r') != std::string::npos) {
+      return "not mounted: the engines change a carriage return in a mount path";
     }
     if (is_system_path(target) || is_system_path(real) ||
         (directory && (in_system_tree(target) || in_system_tree(real)))) {
@@ -200,8 +230,8 @@ private:
   std::string m_real_root;
   const HostView &m_host;
   std::vector<ArgumentPath> m_paths;
-  std::vector<std::string> m_targets;
-  std::size_t m_mounts = 0;
+  std::map<std::string, MountRequest> m_mounted; // by target
+  mutable std::optional<std::vector<std::string>> m_dot_links;
 };
 
 // A FieldHash that also takes a list, its length first.
@@ -234,15 +264,28 @@ bool is_project(const std::string &dir, const HostView &host) {
 }
 
 std::string project_root(const std::string &cwd, const HostView &host) {
-  const bool under_home = !host.home.empty() && host.home != "/" &&
-                          util::is_same_or_under(cwd, host.home) && cwd != host.home;
+  // $HOME as cwd spells it: its real path, or $HOME as set (a link to it).
+  std::string home;
+  for (const std::string *spelling : {&host.home, &host.home_as_given}) {
+    if (!spelling->empty() && *spelling != "/" && util::is_same_or_under(cwd, *spelling)) {
+      home = *spelling;
+    }
+  }
+  if (home == cwd) {
+    return cwd;
+  }
   for (std::string dir = cwd;; dir = util::dirname(dir)) {
-    if ((under_home && !util::is_same_or_under(dir, host.home)) ||
-        (under_home && dir == host.home) || dir == "/" || is_system_path(dir)) {
+    if (dir == home || dir == "/" || is_system_path(dir)) {
       break;
     }
     if (is_project(dir, host)) {
       return dir;
+    }
+    // Never up into a dot-directory of $HOME from below it (a repository of
+    // ~/.config would lend all of ~/.config to a run in ~/.config/nvim).
+    if (!home.empty() && util::dirname(dir) != home && util::dirname(util::dirname(dir)) == home &&
+        util::basename(util::dirname(dir))[0] == '.') {
+      break;
     }
   }
   return cwd;
@@ -286,6 +329,10 @@ std::string family_key(const std::string &settings, const HostView &host) {
       .hex();
 }
 
+std::string identity(const std::string &path, const HostView &host) {
+  return identity_of(host.stat(path));
+}
+
 std::string container_key(const std::string &family, const std::vector<Need> &needs,
                           const HostView &host) {
   KeyHash key;
@@ -317,14 +364,19 @@ bool serves(const MountedView &view, const std::vector<Need> &needs, const HostV
         deepest = &bind;
       }
     }
-    if (deepest == nullptr || deepest->read_only != need.read_only ||
-        (need.exact && deepest->target != need.target) ||
+    // An exact need (mount_root: cwd) is not served where anything above it is mounted.
+    const bool above =
+        need.exact &&
+        std::any_of(view.binds.begin(), view.binds.end(), [&](const engine::BindMount &bind) {
+          return bind.target != need.target && util::is_same_or_under(need.target, bind.target);
+        });
+    if (deepest == nullptr || above || deepest->read_only != need.read_only ||
         deepest->source + need.target.substr(deepest->target.size()) != need.source ||
         inside_any(need.target, view.hidden)) {
       return false;
     }
     auto recorded = view.identities.find(deepest->target);
-    if (recorded != view.identities.end() &&
+    if (recorded == view.identities.end() ||
         recorded->second != identity_of(host.stat(deepest->source))) {
       return false; // replaced since the container started: it shows the old one
     }

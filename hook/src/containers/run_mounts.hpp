@@ -62,6 +62,9 @@ struct Need {
 // config directory that does not exist), a missing root throws as plan_mounts does.
 std::vector<Need> resolve_needs(const std::vector<MountRequest> &requests, const HostView &host);
 
+// "device:inode" of path on host ("-" when it does not exist): a Need's identity.
+std::string identity(const std::string &path, const HostView &host);
+
 // The family of containers with these settings (engine::settings_key) on host:
 // what must be equal for one container to serve another's run.
 std::string family_key(const std::string &settings, const HostView &host);
@@ -74,11 +77,12 @@ std::string container_key(const std::string &family, const std::vector<Need> &ne
 struct MountedView {
   std::vector<engine::BindMount> binds;
   std::vector<std::string> hidden;
-  std::map<std::string, std::string> identities; // target -> identity of its source then
+  std::map<std::string, std::string> identities; // target -> identity of its source, each bind
 };
 
 // Whether a container that mounts view shows each of needs at its target, from the
-// same host path, as writable as asked, and not replaced since.
+// same host path, as writable as asked, and not replaced since (a bind without a
+// recorded identity serves nothing).
 bool serves(const MountedView &view, const std::vector<Need> &needs, const HostView &host);
 
 } // namespace fod::containers

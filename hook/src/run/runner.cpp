@@ -130,9 +130,10 @@ void record_use(const containers::ContainerPaths &paths, const containers::Info 
                 std::chrono::seconds ttl) {
   containers::Info updated = current;
   // A container shared by several commands stays as long as the longest ttl
-  // among them: the fixed ones, and the policy's once one of them uses auto.
+  // among them: the fixed ones, and the policy's once one of them uses auto,
+  // with the settings of the latest such run.
   updated.ttl = std::max(ttl, current.ttl);
-  if (!updated.adaptive) {
+  if (adaptive) {
     updated.adaptive = adaptive;
   }
   bool known = std::find(updated.commands.begin(), updated.commands.end(), command) !=
@@ -191,8 +192,8 @@ containers::Info info_for(const RunRequest &request, const Target &target) {
   info.family = target.family;
   info.mounted.binds = target.spec.binds;
   info.mounted.hidden = target.spec.hidden;
-  for (const auto &need : target.needs) {
-    info.mounted.identities[need.target] = need.identity;
+  for (const auto &bind : target.spec.binds) {
+    info.mounted.identities[bind.target] = containers::identity(bind.source, target.host);
   }
   info.engine = request.engine;
   info.created = containers::now_seconds();
@@ -358,13 +359,16 @@ struct Held {
 Held hold_container(const RunRequest &request, Target &target, std::chrono::seconds ttl,
                     std::optional<util::FileLock> &lock) {
   containers::ContainerPaths own = containers::paths_for_key(target.key);
-  util::make_directories(own.dir, 0700);
-  lock.emplace(own.lock());
-  lock->lock(util::FileLock::Mode::shared);
-  if (auto current = live_record(own)) {
-    return {own, *current, false};
+  // Made only when this key's container is started: one a wider container
+  // serves leaves no directory behind.
+  if (access(own.dir.c_str(), F_OK) == 0) {
+    lock.emplace(own.lock());
+    lock->lock(util::FileLock::Mode::shared);
+    if (auto current = live_record(own)) {
+      return {own, *current, false};
+    }
+    lock->unlock();
   }
-  lock->unlock();
   bool family_up = false;
   if (auto other = find_serving(target, family_up)) {
     lock.emplace(other->first.lock());
@@ -375,6 +379,7 @@ Held hold_container(const RunRequest &request, Target &target, std::chrono::seco
     lock->unlock();
   }
   // Only one run starts the container; the others wait here and then find it up.
+  util::make_directories(own.dir, 0700);
   lock.emplace(own.lock());
   lock->lock(util::FileLock::Mode::exclusive);
   auto current = live_record(own);
