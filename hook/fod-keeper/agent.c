@@ -119,9 +119,11 @@ static char **merged_environment(char **over) {
   return env;
 }
 
-/* In the forked command: from here on only async-signal-safe calls but the
- * messages' fprintf, as in a child of a multi-threaded process (we have none). */
-static void exec_command(const struct fod_agent_request *request, int stdio[3], int slave) {
+/* In the command's child, started by vfork: it shares the handler's memory until
+ * execve, so only system calls and no allocation (its environment was merged
+ * before); a message is formatted on this stack and written at once. */
+_Noreturn static void exec_command(const struct fod_agent_request *request, int stdio[3],
+                                   int slave) {
   sigset_t all;
   sigfillset(&all);
   sigprocmask(SIG_BLOCK, &all, NULL);
@@ -139,27 +141,36 @@ static void exec_command(const struct fod_agent_request *request, int stdio[3], 
   for (int i = 0; i < 3; ++i) {
     dup2(fds[i], i);
   }
+  /* The handler's own dispositions (SIGPIPE, SIGHUP ignored) are not the command's. A
+   * vfork child has its own table: this changes nothing of the handler's. */
+  struct sigaction default_action;
+  memset(&default_action, 0, sizeof default_action);
+  default_action.sa_handler = SIG_DFL;
   for (int sig = 1; sig < NSIG; ++sig) {
-    signal(sig, SIG_DFL);
+    sigaction(sig, &default_action, NULL);
   }
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
+  char message[512];
   if (chdir(request->cwd) != 0) {
-    fprintf(stderr, "fod: cannot enter %s in the container of %s: %s\n", request->cwd,
-            request->image, strerror(errno));
+    snprintf(message, sizeof message, "fod: cannot enter %s in the container of %s: %s\n",
+             request->cwd, request->image, strerror(errno));
+    (void)!write(STDERR_FILENO, message, strlen(message));
     _exit(125);
   }
-  environ = merged_environment(request->env);
   execvp(request->argv[0], request->argv);
   int err = errno;
   if (err == ENOENT || err == ENOTDIR) {
-    fprintf(stderr, "fod: %s: not found in image %s (check the mapping's entrypoint)\n",
-            request->argv[0], request->image);
+    snprintf(message, sizeof message,
+             "fod: %s: not found in image %s (check the mapping's entrypoint)\n", request->argv[0],
+             request->image);
+    (void)!write(STDERR_FILENO, message, strlen(message));
     _exit(127);
   }
-  fprintf(stderr, "fod: %s: cannot run in image %s: %s\n", request->argv[0], request->image,
-          strerror(err));
+  snprintf(message, sizeof message, "fod: %s: cannot run in image %s: %s\n", request->argv[0],
+           request->image, strerror(err));
+  (void)!write(STDERR_FILENO, message, strlen(message));
   _exit(126);
 }
 
@@ -421,7 +432,10 @@ static void handle(int sock) {
       fail(sock, FOD_AGENT_E_SETUP);
     }
   }
-  pid_t pid = fork();
+  /* The handler execs nothing itself: the command's environment can be its own. */
+  environ = merged_environment(request.env);
+  /* vfork: no copy of the handler's memory for a child that execs at once. */
+  pid_t pid = vfork();
   if (pid < 0) {
     fail(sock, FOD_AGENT_E_SETUP);
   }

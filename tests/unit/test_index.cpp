@@ -1,4 +1,5 @@
 #include "mapping/index.hpp"
+#include "mapping/loader.hpp"
 #include "temp_dir.hpp"
 
 #include <algorithm>

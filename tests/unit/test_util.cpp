@@ -111,6 +111,68 @@ TEST_CASE("util::is_same_or_under compares whole path components", "[unit][util]
   }
 }
 
+TEST_CASE("util::RealPaths resolves as realpath(3) does, remembering what it walked",
+          "[unit][util]") {
+  TempDir tmp;
+  const std::string root = std::filesystem::canonical(tmp.path()).string();
+  auto dir = [&](const std::string &relative) {
+    std::filesystem::create_directories(root + "/" + relative);
+  };
+  auto link = [&](const std::string &target, const std::string &relative) {
+    REQUIRE(symlink(target.c_str(), (root + "/" + relative).c_str()) == 0);
+  };
+  dir("a/b/c");
+  dir("x/y");
+  fod::util::write_file_atomic(root + "/a/file", "text", 0644);
+  link(root + "/a/b", "abs");         // absolute
+  link("a/b/c", "rel");               // relative to its directory
+  link("../x/y", "a/up");             // .. out of a real directory
+  link("rel", "chain");               // a link to a link
+  link("file/..", "a/through-file");  // .. out of a file: realpath refuses
+  link("y/", "x/slashed");            // a trailing slash on a directory
+  link("../file/", "a/b/file-slash"); // a trailing slash on a file: refused
+  link("loop2", "loop1");
+  link("loop1", "loop2");
+  link("nowhere", "dangling");
+  const std::vector<std::string> cases = {
+      "/",
+      root,
+      root + "/a/b/c",
+      root + "//a/./b",
+      root + "/abs/c",
+      root + "/rel",
+      root + "/a/up",
+      root + "/chain",
+      root + "/a/through-file",
+      root + "/x/slashed",
+      root + "/a/b/file-slash",
+      root + "/a/file",
+      root + "/a/file/more",
+      root + "/loop1",
+      root + "/dangling",
+      root + "/missing/x",
+      root + "/a/b/../b/c", // .. as written: realpath's own
+      root + "/a/b/",
+      root + "/a/file/",
+  };
+  fod::util::RealPaths real_paths;
+  // Twice over: the second round is answered from what the first remembered.
+  for (int round = 0; round < 2; ++round) {
+    for (const auto &path : cases) {
+      char buffer[PATH_MAX];
+      std::optional<std::string> expected;
+      if (realpath(path.c_str(), buffer) != nullptr) {
+        expected = buffer;
+      }
+      INFO(path << " (round " << round << ")");
+      CHECK(real_paths.resolve(path) == expected);
+    }
+  }
+  CHECK(real_paths.resolve(root + "/rel").value_or("") == root + "/a/b/c");
+  CHECK_FALSE(real_paths.resolve(root + "/a/through-file"));
+  CHECK_FALSE(real_paths.resolve(root + "/loop1"));
+}
+
 TEST_CASE("util::write_file_atomic and read_file keep content exactly", "[unit][util]") {
   TempDir dir;
   const std::string file = dir / "f";

@@ -61,12 +61,23 @@ const Runtime &runtime_once() {
   return found->second;
 }
 
+} // namespace
+
+std::string fod_program() {
+  if (auto given = util::get_env("FOD_PROGRAM"); given && (*given)[0] == '/') {
+    return *given;
+  }
+  return util::executable_path();
+}
+
+namespace {
+
 // A helper program of fod's: see keeper_program().
 std::string program(const char *override_variable, const char *name) {
   if (auto over = util::get_env(override_variable)) {
     return *over;
   }
-  std::string exe_dir = util::dirname(util::executable_path());
+  std::string exe_dir = util::dirname(fod_program());
   std::string installed = util::join(util::join(util::dirname(exe_dir), "libexec/fod"), name);
   if (access(installed.c_str(), X_OK) == 0) {
     return installed;
@@ -84,9 +95,13 @@ std::string registry_program() {
   return program("FOD_REGISTRY", "fod-registry");
 }
 
+std::string commands_program() {
+  return program("FOD_COMMANDS", "fod-commands");
+}
+
 std::string package_mappings() {
   return util::get_env("FOD_DATADIR")
-      .value_or(util::join(util::dirname(util::dirname(util::executable_path())), "share/fod"));
+      .value_or(util::join(util::dirname(util::dirname(fod_program())), "share/fod"));
 }
 
 std::string system_config() {

@@ -33,10 +33,15 @@ std::string config();
 // The directory of the shell shims: $FOD_SHIM_DIR, or cache()/shims.
 std::string shims();
 
-// fod's helper programs: $FOD_KEEPER / $FOD_REGISTRY when set, else
+// The fod users run, which the shims, the shell integration and the detached helpers
+// name: this program, or, in fod-commands, the fod that handed it the call ($FOD_PROGRAM).
+std::string fod_program();
+
+// fod's helper programs: $FOD_KEEPER / $FOD_REGISTRY / $FOD_COMMANDS when set, else
 // <prefix>/libexec/fod/NAME next to the installed fod, else beside fod in a build tree.
 std::string keeper_program();
 std::string registry_program();
+std::string commands_program();
 
 // The package's mapping layer: $FOD_DATADIR, or <prefix>/share/fod next to fod.
 std::string package_mappings();

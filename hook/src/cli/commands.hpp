@@ -1,5 +1,7 @@
 #pragma once
 
+#include "mapping/entry.hpp"
+
 #include <string>
 #include <vector>
 
@@ -7,8 +9,10 @@ namespace fod::cli {
 
 // One function per subcommand; each returns fod's exit status.
 
-// fod run NAME [ARGS...]: runs a mapped command; 127 when NAME is not mapped.
-int run_command(const std::string &name, const std::vector<std::string> &args);
+// fod run NAME [ARGS...]: runs a mapped command of mapping (its entry for NAME, at least); 127
+// when NAME is not mapped.
+int run_command(const mapping::Mapping &mapping, const std::string &name,
+                const std::vector<std::string> &args);
 
 // fod which NAME: where NAME is defined, its image, engine and warm state; 1 when unmapped.
 // The registry is asked about the image only when the engine lacks it, or with ask_registry;

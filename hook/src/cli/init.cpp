@@ -1,15 +1,15 @@
 #include "shell/init.hpp"
+#include "base/dirs.hpp"
 #include "base/error.hpp"
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
-#include "util/fs.hpp"
 
 #include <fmt/format.h>
 
 namespace fod::cli {
 
 int init_command(const std::string &shell) {
-  auto script = shell::init_script(shell, util::executable_path());
+  auto script = shell::init_script(shell, dirs::fod_program());
   if (!script) {
     throw UserError(2, fmt::format("init: unknown shell '{}': use bash, zsh or fish", shell));
   }

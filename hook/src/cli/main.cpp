@@ -3,13 +3,14 @@
 #include "base/error.hpp"
 #include "base/version.hpp"
 #include "cli/commands.hpp"
+#include "cli/context.hpp"
+#include "cli/fast.hpp"
 #include "cli/stats.hpp"
 #include "util/fs.hpp"
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <string_view>
 #include <utility>
@@ -124,24 +125,19 @@ const Subcommand *find_subcommand(std::string_view name) {
   return nullptr;
 }
 
-// The one line of an error, written without anything that could throw again.
-void report(const char *prefix, const char *message) noexcept {
-  std::fputs(prefix, stderr);
-  std::fputs(message, stderr);
-  std::fputc('\n', stderr);
-}
-
 int dispatch(int argc, char **argv) {
   std::string invoked = util::basename(argv[0]);
   // A shim: a symlink named after the command.
   if (invoked != "fod" && invoked.compare(0, 4, "fod.") != 0) {
-    return run_command(invoked, std::vector<std::string>(argv + 1, argv + argc));
+    return run_command(load_mapping_for(invoked), invoked,
+                       std::vector<std::string>(argv + 1, argv + argc));
   }
   if (argc >= 2 && std::string_view(argv[1]) == "run") {
     if (argc < 3 || argv[2][0] == '-') {
       throw UserError(2, "usage: fod run NAME [ARGS...]");
     }
-    return run_command(argv[2], std::vector<std::string>(argv + 3, argv + argc));
+    return run_command(load_mapping_for(argv[2]), argv[2],
+                       std::vector<std::string>(argv + 3, argv + argc));
   }
   const Subcommand *named = argc >= 2 ? find_subcommand(argv[1]) : nullptr;
   if (named != nullptr && named->help.empty() && argc == 2 + named->internal_args) {
@@ -190,25 +186,8 @@ int dispatch(int argc, char **argv) {
 } // namespace
 
 int main(int argc, char **argv) {
-  // A closed stdin, stdout or stderr would otherwise be taken by the next file
-  // fod opens (a lock file, the agent's socket) and handed to the command.
-  for (int fd = 0; fd <= 2; ++fd) {
-    if (fcntl(fd, F_GETFD) < 0) {
-      open("/dev/null", O_RDWR);
-    }
-  }
-  try {
-    return dispatch(argc, argv);
-  } catch (const UserError &e) {
-    const bool plain = e.status() == 2 || e.status() == status_not_found;
-    report(plain ? "fod: " : "fod: error: ", e.what());
-    return e.status();
-  } catch (const std::exception &e) {
-    report("fod: error: ", e.what());
-  } catch (...) {
-    report("fod: error: ", "an unexpected failure");
-  }
-  return status_engine_failure;
+  keep_stdio_open();
+  return with_error_lines([&] { return dispatch(argc, argv); });
 }
 
 } // namespace fod::cli

@@ -38,8 +38,8 @@ int finish(const run::RunOutcome &outcome) {
   return outcome.status;
 }
 
-run::RunOutcome run_mapped(const std::string &name, const std::vector<std::string> &args) {
-  auto mapping = load_mapping_for(name);
+run::RunOutcome run_mapped(const mapping::Mapping &mapping, const std::string &name,
+                           const std::vector<std::string> &args) {
   auto found = find_entry(mapping, name);
   if (!found) {
     throw UserError(status_not_found,
@@ -74,26 +74,14 @@ run::RunOutcome run_mapped(const std::string &name, const std::vector<std::strin
 
 } // namespace
 
-int run_command(const std::string &name, const std::vector<std::string> &args) {
+int run_command(const mapping::Mapping &mapping, const std::string &name,
+                const std::vector<std::string> &args) {
   try {
-    return finish(run_mapped(name, args));
+    return finish(run_mapped(mapping, name, args));
   } catch (const Interrupted &e) {
     fmt::print(stderr, "fod: {}\n", e.what());
     die_of_signal(e.signal());
   }
-}
-
-int catalog_command(const std::string &name) {
-  auto mapping = load_mapping_for(name);
-  if (mapping.find(name) != nullptr) {
-    return 0;
-  }
-  if (!pull::lookup_catalogs(name, mapping.config)) {
-    return 1;
-  }
-  // A shim from now on: the next call needs neither the handler nor a lookup.
-  load_mapping(false, true);
-  return 0;
 }
 
 } // namespace fod::cli

@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <fmt/format.h>
 #include <map>
+#include <memory>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -318,11 +319,12 @@ std::vector<HomeEntry> list_home(const std::string &home) {
   return entries;
 }
 
-void add_real(std::vector<std::string> &dirs, const std::string &path) {
+void add_real(std::vector<std::string> &dirs, util::RealPaths &real_paths,
+              const std::string &path) {
   if (path.empty() || path[0] != '/') {
     return;
   }
-  if (auto real = real_path(path);
+  if (auto real = real_paths.resolve(path);
       real && std::find(dirs.begin(), dirs.end(), *real) == dirs.end()) {
     dirs.push_back(*real);
   }
@@ -332,14 +334,16 @@ void add_real(std::vector<std::string> &dirs, const std::string &path) {
 
 HostView this_host(const std::string &home, const std::vector<std::string> &extra_read_only) {
   HostView host;
-  host.real_path = real_path;
-  host.home = real_path(home).value_or(std::string());
+  // One memory of resolved paths for this view: its directories share their parents.
+  auto real_paths = std::make_shared<util::RealPaths>();
+  host.real_path = [real_paths](const std::string &path) { return real_paths->resolve(path); };
+  host.home = real_paths->resolve(home).value_or(std::string());
   host.home_as_given = util::normalize_path(home);
   for (const auto &dir : dirs::private_dirs()) {
     // Made now if missing, or a container that can write its parent could make
     // it and fill it with what fod reads back.
     util::make_directories(dir, 0700);
-    add_real(host.private_dirs, dir);
+    add_real(host.private_dirs, *real_paths, dir);
   }
   if (auto path = util::get_env("PATH")) {
     size_t start = 0;
@@ -348,13 +352,13 @@ HostView this_host(const std::string &home, const std::vector<std::string> &extr
       if (end == std::string::npos) {
         end = path->size();
       }
-      add_real(host.read_only_dirs, path->substr(start, end - start));
+      add_real(host.read_only_dirs, *real_paths, path->substr(start, end - start));
       start = end + 1;
     }
   }
-  add_real(host.read_only_dirs, util::dirname(util::executable_path()));
+  add_real(host.read_only_dirs, *real_paths, util::dirname(dirs::fod_program()));
   for (const auto &dir : extra_read_only) {
-    add_real(host.read_only_dirs, dir);
+    add_real(host.read_only_dirs, *real_paths, dir);
   }
   host.home_entries = [home = host.home] { return list_home(home); };
   host.stat = stat_path;

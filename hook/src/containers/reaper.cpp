@@ -69,7 +69,7 @@ void spawn_detached(const std::vector<std::string> &args) {
   options.stdin_fd = null_fd;
   options.stdout_fd = log_fd >= 0 ? log_fd : null_fd;
   options.stderr_fd = log_fd >= 0 ? log_fd : null_fd;
-  std::vector<std::string> argv = {util::executable_path()};
+  std::vector<std::string> argv = {dirs::fod_program()};
   argv.insert(argv.end(), args.begin(), args.end());
   try {
     util::spawn(argv, options);

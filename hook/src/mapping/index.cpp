@@ -149,21 +149,41 @@ std::optional<Mapping> read_index(const std::string &path, const std::optional<s
   }
 }
 
-void write_index(const std::string &path, const json &signatures, const Mapping &mapping) {
+} // namespace
+
+SourceSignatures source_signatures(const std::vector<Layer> &layers) {
+  SourceSignatures signatures;
+  for (const auto &source : source_paths(layers)) {
+    signatures.emplace_back(source, signature(source));
+  }
+  return signatures;
+}
+
+std::optional<Mapping> read_current_index(const std::vector<Layer> &layers,
+                                          const std::string &cache_dir,
+                                          const std::optional<std::string> &only) {
+  return read_index(index_path(layers, cache_dir), only);
+}
+
+void write_index(const std::vector<Layer> &layers, const std::string &cache_dir,
+                 const SourceSignatures &signatures, const Mapping &mapping) {
   json header;
   header["format"] = index_format;
-  header["sources"] = signatures;
+  json sources = json::object();
+  for (const auto &[source, sig] : signatures) {
+    sources[source] = sig;
+  }
+  header["sources"] = sources;
   header["config"] = config_to_json(mapping.config);
   header["diagnostics"] = mapping.diagnostics;
   std::string text = header.dump() + "\n";
   for (const auto &[name, entry] : mapping.entries) {
     text += name + "\t" + entry_to_json(entry).dump() + "\n";
   }
+  std::string path = index_path(layers, cache_dir);
   util::make_directories(util::dirname(path), 0700);
   util::write_file_atomic(path, text, 0600);
 }
-
-} // namespace
 
 std::vector<std::string> index_sources(const std::vector<Layer> &layers) {
   return source_paths(layers);
@@ -171,23 +191,6 @@ std::vector<std::string> index_sources(const std::vector<Layer> &layers) {
 
 std::string default_cache_dir() {
   return dirs::cache();
-}
-
-IndexResult load_indexed(const std::vector<Layer> &layers, const std::string &cache_dir,
-                         const std::optional<std::string> &only) {
-  std::string path = index_path(layers, cache_dir);
-  if (auto cached = read_index(path, only)) {
-    return {std::move(*cached), false};
-  }
-  // Signatures are taken before reading, so a change made while loading
-  // invalidates the index written here.
-  json signatures = json::object();
-  for (const auto &source : source_paths(layers)) {
-    signatures[source] = signature(source);
-  }
-  Mapping mapping = load_layers(layers);
-  write_index(path, signatures, mapping);
-  return {std::move(mapping), true};
 }
 
 } // namespace fod::mapping

@@ -2,6 +2,7 @@
 
 #include "base/dirs.hpp"
 #include "mapping/fields.hpp"
+#include "mapping/index.hpp"
 #include "mapping/validate.hpp"
 #include "util/environment.hpp"
 #include "util/fs.hpp"
@@ -148,36 +149,6 @@ void apply_config_text(const std::string &text, const std::string &file, Mapping
   }
 }
 
-std::vector<Layer> default_layers() {
-  return {{"package", dirs::package_mappings()},
-          {"system", dirs::system_config()},
-          {"user", dirs::config()}};
-}
-
-std::vector<std::string> mapping_files(const Layer &layer) {
-  std::vector<std::string> files;
-  std::string main_file = util::join(layer.dir, "mappings.yaml");
-  if (access(main_file.c_str(), F_OK) == 0) {
-    files.push_back(main_file);
-  }
-  std::string drop_in = util::join(layer.dir, "mappings.d");
-  std::vector<std::string> names;
-  if (DIR *dir = opendir(drop_in.c_str())) {
-    while (const dirent *e = readdir(dir)) {
-      std::string name = e->d_name;
-      if (name.size() > 5 && name.compare(name.size() - 5, 5, ".yaml") == 0 && name[0] != '.') {
-        names.push_back(name);
-      }
-    }
-    closedir(dir);
-  }
-  std::sort(names.begin(), names.end());
-  for (const auto &name : names) {
-    files.push_back(util::join(drop_in, name));
-  }
-  return files;
-}
-
 Mapping load_layers(const std::vector<Layer> &layers) {
   Mapping mapping;
   for (const auto &layer : layers) {
@@ -194,6 +165,19 @@ Mapping load_layers(const std::vector<Layer> &layers) {
     }
   }
   return mapping;
+}
+
+IndexResult load_indexed(const std::vector<Layer> &layers, const std::string &cache_dir,
+                         const std::optional<std::string> &only) {
+  if (auto current = read_current_index(layers, cache_dir, only)) {
+    return {std::move(*current), false};
+  }
+  // Signatures are taken before reading, so a change made while loading
+  // invalidates the index written here.
+  auto signatures = source_signatures(layers);
+  Mapping mapping = load_layers(layers);
+  write_index(layers, cache_dir, signatures, mapping);
+  return {std::move(mapping), true};
 }
 
 } // namespace fod::mapping

@@ -1,26 +1,13 @@
 #pragma once
 
 #include "mapping/entry.hpp"
+#include "mapping/layers.hpp"
 
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace fod::mapping {
-
-// One configuration layer: its name and directory.
-struct Layer {
-  std::string name; // "package", "system" or "user"
-  std::string dir;
-};
-
-// The layers in the order they apply, lowest first, from the environment:
-// package ($FOD_DATADIR or <prefix>/share/fod), system ($FOD_SYSCONFDIR or /etc/fod),
-// user ($XDG_CONFIG_HOME/fod or ~/.config/fod).
-std::vector<Layer> default_layers();
-
-// The mapping files of a layer in the order they apply: mappings.yaml, then
-// mappings.d/*.yaml in name order. Only files that exist.
-std::vector<std::string> mapping_files(const Layer &layer);
 
 // Applies one mapping file's text on top of mapping: a later entry replaces an
 // earlier one whole, `disabled: true` removes it. Problems go to diagnostics;
@@ -33,5 +20,19 @@ void apply_config_text(const std::string &text, const std::string &file, Mapping
 
 // Loads every layer from disk.
 Mapping load_layers(const std::vector<Layer> &layers);
+
+// Parsing YAML costs milliseconds; fod runs on every missing command. The merged
+// mapping is therefore kept as a compact JSON index in the cache directory
+// (mapping/index.hpp) and rebuilt from the YAML here only when a source changed.
+struct IndexResult {
+  Mapping mapping;
+  bool rebuilt = false; // true when the YAML was read now (diagnostics are fresh)
+};
+
+// The merged mapping of layers, from the index in cache_dir when it is current, else from
+// the YAML, writing the index again. With only set, a current index yields just that
+// command's entry (or none).
+IndexResult load_indexed(const std::vector<Layer> &layers, const std::string &cache_dir,
+                         const std::optional<std::string> &only = std::nullopt);
 
 } // namespace fod::mapping

@@ -9,7 +9,7 @@
 #include "containers/reaper.hpp"
 #include "containers/records.hpp"
 #include "engine/failure.hpp"
-#include "mapping/loader.hpp"
+#include "mapping/layers.hpp"
 #include "run/agent_client.hpp"
 #include "run/engine_exec.hpp"
 #include "util/environment.hpp"

@@ -279,4 +279,74 @@ std::string executable_path() {
   return path;
 }
 
+namespace {
+
+bool is_directory(const std::string &path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+} // namespace
+
+std::optional<std::string> RealPaths::resolve(const std::string &path) {
+  // ".." after a non-directory, and a trailing slash, are realpath's to judge.
+  const bool ends_with_dotdot = path.size() >= 3 && path.compare(path.size() - 3, 3, "/..") == 0;
+  if (path.empty() || path[0] != '/' || (path.size() > 1 && path.back() == '/') ||
+      path.find("/../") != std::string::npos || ends_with_dotdot) {
+    char buffer[PATH_MAX];
+    if (realpath(path.c_str(), buffer) == nullptr) {
+      return std::nullopt;
+    }
+    return std::string(buffer);
+  }
+  int links_left = 40; // as the kernel's MAXSYMLINKS
+  return walk(path, links_left);
+}
+
+std::optional<std::string> RealPaths::walk(const std::string &path, int &links_left) {
+  std::string current = "/";
+  for (size_t start = 1; start <= path.size();) {
+    size_t end = path.find('/', start);
+    if (end == std::string::npos) {
+      end = path.size();
+    }
+    std::string name = path.substr(start, end - start);
+    start = end + 1;
+    if (name.empty() || name == ".") {
+      continue;
+    }
+    if (name == "..") { // only in a link's text; as for realpath, only out of a directory
+      if (!is_directory(current)) {
+        return std::nullopt;
+      }
+      current = dirname(current);
+      continue;
+    }
+    std::string candidate = join(current, name);
+    auto known = m_known.find(candidate);
+    if (known == m_known.end()) {
+      std::optional<std::string> real;
+      char text[PATH_MAX];
+      ssize_t length = readlink(candidate.c_str(), text, sizeof text);
+      if (length >= 0 && static_cast<size_t>(length) < sizeof text) {
+        std::string target(text, static_cast<size_t>(length));
+        if (--links_left >= 0 && !target.empty()) {
+          real = walk(target[0] == '/' ? target : join(current, target), links_left);
+        }
+      } else if (length < 0 && errno == EINVAL) {
+        real = candidate; // there, and not a link
+      }
+      known = m_known.emplace(candidate, std::move(real)).first;
+    }
+    if (!known->second) {
+      return std::nullopt;
+    }
+    current = *known->second;
+  }
+  if (path.back() == '/' && !is_directory(current)) {
+    return std::nullopt;
+  }
+  return current;
+}
+
 } // namespace fod::util

@@ -5,6 +5,7 @@
 #include <string_view>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unordered_map>
 
 namespace fod::util {
 
@@ -81,5 +82,20 @@ bool is_same_or_under(const std::string &inner, const std::string &outer);
 
 // The absolute path of the running executable, as it was when first asked.
 std::string executable_path();
+
+// realpath(3) that remembers what it resolved: the paths fod checks (PATH's directories, its
+// own, the project's) share their parents, and each component costs a readlink otherwise,
+// once per path. Only for paths resolved within one decision: what it remembers goes stale
+// when a link changes.
+class RealPaths {
+public:
+  // The real path of path, or nothing when it does not exist or cannot be resolved.
+  std::optional<std::string> resolve(const std::string &path);
+
+private:
+  std::optional<std::string> walk(const std::string &path, int &links_left);
+  // A path whose parent is real -> its real path (nothing when it does not exist).
+  std::unordered_map<std::string, std::optional<std::string>> m_known;
+};
 
 } // namespace fod::util
