@@ -119,9 +119,9 @@ static char **merged_environment(char **over) {
   return env;
 }
 
-/* In the command's child, started by vfork: it shares the handler's memory until
- * execve, so only system calls and no allocation (its environment was merged
- * before); a message is formatted on this stack and written at once. */
+/* In the forked command: from here on only system calls and no allocation (its
+ * environment was merged before the fork); a message is formatted on this stack
+ * and written at once. */
 _Noreturn static void exec_command(const struct fod_agent_request *request, int stdio[3],
                                    int slave) {
   sigset_t all;
@@ -141,8 +141,7 @@ _Noreturn static void exec_command(const struct fod_agent_request *request, int 
   for (int i = 0; i < 3; ++i) {
     dup2(fds[i], i);
   }
-  /* The handler's own dispositions (SIGPIPE, SIGHUP ignored) are not the command's. A
-   * vfork child has its own table: this changes nothing of the handler's. */
+  /* The handler's own dispositions (SIGPIPE, SIGHUP ignored) are not the command's. */
   struct sigaction default_action;
   memset(&default_action, 0, sizeof default_action);
   default_action.sa_handler = SIG_DFL;
@@ -434,8 +433,7 @@ static void handle(int sock) {
   }
   /* The handler execs nothing itself: the command's environment can be its own. */
   environ = merged_environment(request.env);
-  /* vfork: no copy of the handler's memory for a child that execs at once. */
-  pid_t pid = vfork();
+  pid_t pid = fork();
   if (pid < 0) {
     fail(sock, FOD_AGENT_E_SETUP);
   }

@@ -538,14 +538,17 @@ void fod_removed_after_init(Shell s, Engine e) {
     if (!require_shell(s)) return;
     ShellEnv env(e);
     TempDir prefix;
-    // fod finds its keeper in <prefix>/libexec/fod, or beside it in a build tree.
+    // fod finds its helper programs in <prefix>/libexec/fod, or beside it in
+    // a build tree.
     const fs::path bin = fs::path(fod_binary()).parent_path();
-    fs::path keeper = bin.parent_path() / "libexec/fod/fod-keeper";
-    if (!fs::exists(keeper)) keeper = bin / "fod-keeper";
     fs::create_directories(prefix.path() + "/bin");
     fs::create_directories(prefix.path() + "/libexec/fod");
     fs::copy_file(fod_binary(), prefix.path() + "/bin/fod");
-    fs::copy_file(keeper, prefix.path() + "/libexec/fod/fod-keeper");
+    for (const char* helper : {"fod-commands", "fod-keeper", "fod-registry"}) {
+        fs::path from = bin.parent_path() / "libexec/fod" / helper;
+        if (!fs::exists(from)) from = bin / helper;
+        fs::copy_file(from, prefix.path() + "/libexec/fod/" + helper);
+    }
     const std::string fod = prefix.path() + "/bin/fod";
     const std::string st = status_var(s);
     std::string script = init_line(s, fod) + "\n";

@@ -16,6 +16,11 @@ namespace fod::adaptive {
 
 namespace {
 
+// A retry means another process compacted and replaced the file meanwhile:
+// progress, so the bound only has to outlast a burst of writers (three was too
+// few for four writers on two busy cores: a record was lost on CI).
+constexpr int replaced_file_retries = 64;
+
 bool is_field(const std::string &text) {
   return !text.empty() && text.size() <= 1024 && std::none_of(text.begin(), text.end(), [](char c) {
     return static_cast<unsigned char>(c) <= ' ';
@@ -146,7 +151,7 @@ bool append_record(const std::string &path, const Record &record, const HistoryL
   if (!line) {
     return false;
   }
-  for (int attempt = 0; attempt < 3; ++attempt) {
+  for (int attempt = 0; attempt < replaced_file_retries; ++attempt) {
     int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0 && errno == ENOENT) {
       util::make_directories(util::dirname(path), 0700); // the first record
@@ -172,7 +177,7 @@ bool append_record(const std::string &path, const Record &record, const HistoryL
 }
 
 bool compact_history(const std::string &path, const HistoryLimits &limits) {
-  for (int attempt = 0; attempt < 3; ++attempt) {
+  for (int attempt = 0; attempt < replaced_file_retries; ++attempt) {
     int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       return false;
