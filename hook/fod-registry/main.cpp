@@ -2,10 +2,11 @@
 // needs the network, so that fod itself never loads libcurl. See README.md, "Registry".
 //
 //   fod-registry probe [--insecure HOST[:PORT]]... [--connect-timeout S] [--timeout S]
-//                      [--platform OS/ARCH[/VARIANT]] [--cert-dir DIR] [--] REFERENCE
+//                      [--platform OS/ARCH[/VARIANT]] [--cert-dir DIR]
+//                      [--verify-key PEM]... [--] REFERENCE
 //
 // Prints one JSON line on stdout and exits with a status of registry/helper_proto.hpp: found,
-// not found, usage (nothing sent), unreachable, failed or malformed.
+// not found, usage (nothing sent), unreachable, failed, malformed or unverified.
 
 #include "probe.hpp"
 #include "registry/helper_proto.hpp"
@@ -96,6 +97,12 @@ static int probe_main(int argc, char **argv) {
   std::string cert_dir;
   probe_command->add_option("--cert-dir", cert_dir,
                             "Trust the *.crt certificates of DIR (default: the engines' certs.d)");
+  std::vector<std::string> key_paths;
+  probe_command
+      ->add_option("--verify-key", key_paths,
+                   "Require a cosign signature of the digest that this PEM public key verifies")
+      ->type_name("PEM")
+      ->allow_extra_args(false);
   probe_command->add_option("--platform", platform_text,
                             "OS/ARCH[/VARIANT], default: this machine");
   // After "--" (helper::end_of_options) REFERENCE is taken as it is, even if it starts with '-'.
@@ -128,6 +135,17 @@ static int probe_main(int argc, char **argv) {
     options.platform = *platform;
   }
 
+  // Keys are read before anything is sent: a key fod cannot use is the user's to fix.
+  std::vector<PublicKey> keys;
+  try {
+    for (const auto &path : key_paths) {
+      keys.emplace_back(path);
+    }
+  } catch (const KeyError &e) {
+    return fail(Status::usage, e.what());
+  }
+  options.verify_keys = &keys;
+
   arm_alarm(timeout);
   try {
     ProbeResult result = probe(*reference, options);
@@ -136,8 +154,11 @@ static int probe_main(int argc, char **argv) {
            {key::manifest_digest, result.manifest_digest},
            {key::size, result.size},
            {key::media_type, result.media_type},
-           {key::platform, result.platform}});
+           {key::platform, result.platform},
+           {key::verified_by, result.verified_by}});
     return exit_status(Status::found);
+  } catch (const Unverified &e) {
+    return fail(Status::unverified, e.what());
   } catch (const NotFound &e) {
     return fail(Status::not_found, e.what());
   } catch (const Unreachable &e) {

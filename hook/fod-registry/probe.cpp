@@ -1,6 +1,7 @@
 #include "probe.hpp"
 
 #include "registry/cred_helper.hpp"
+#include "registry/signature.hpp"
 #include "registry/www_authenticate.hpp"
 #include "util/environment.hpp"
 #include "util/fs.hpp"
@@ -84,6 +85,9 @@ public:
     }
     result.digest = top.digest;
     result.media_type = top.parsed.media_type;
+    if (m_options.verify_keys != nullptr && !m_options.verify_keys->empty()) {
+      result.verified_by = verify_signature(top.digest);
+    }
     if (!top.parsed.is_index) {
       result.manifest_digest = top.digest;
       result.size = top.parsed.layers_size;
@@ -179,6 +183,99 @@ private:
       throw MalformedAnswer(fmt::format("{}: {}", what, e.what()));
     }
     return fetched;
+  }
+
+  // Checks cosign's signature of digest (what the reference resolves to, as cosign signs it)
+  // and returns the key file that verified it. Throws Unverified with the reason.
+  std::string verify_signature(const std::string &digest) {
+    const std::string image = m_ref.canonical();
+    const std::string tag = signature_tag(digest);
+    const std::string what = "the signature of " + image;
+    HttpAnswer answer = get_with_auth(m_base + "/manifests/" + tag, what);
+    if (answer.status == 404 || has_error_code(answer.body, {"MANIFEST_UNKNOWN", "NAME_UNKNOWN"})) {
+      throw Unverified(fmt::format("{} is not signed: {} has no signature of {} (no tag {})", image,
+                                   m_ref.registry, digest, tag));
+    }
+    if (answer.status != 200) {
+      std::string why = error_summary(answer.body);
+      throw ProbeFailure(fmt::format("{}: {} answered HTTP {}{}", what, m_ref.registry,
+                                     answer.status, why.empty() ? "" : ": " + why));
+    }
+    std::vector<SignatureLayer> layers;
+    try {
+      layers = parse_signature_manifest(answer.body);
+    } catch (const SignatureFormatError &e) {
+      throw MalformedAnswer(fmt::format("{}: {}", what, e.what()));
+    }
+    if (layers.empty()) {
+      throw Unverified(
+          fmt::format("{} is not signed: its tag {} holds no cosign signature", image, tag));
+    }
+    // A claim is believed only once its signature verified; the first such that fits wins,
+    // else the reason of the first that did not.
+    std::string refusal;
+    for (const SignatureLayer &layer : layers) {
+      const std::string payload = fetch_blob(layer, what);
+      auto signature = base64_decode(layer.signature);
+      const PublicKey *signer = nullptr;
+      for (const PublicKey &key : *m_options.verify_keys) {
+        if (signature && key.verifies(payload, *signature)) {
+          signer = &key;
+          break;
+        }
+      }
+      if (signer == nullptr) {
+        continue;
+      }
+      SignedClaim claim;
+      try {
+        claim = parse_simple_signing(payload);
+      } catch (const SignatureFormatError &e) {
+        refusal = refusal.empty() ? fmt::format("{}: {}", what, e.what()) : refusal;
+        continue;
+      }
+      if (claim.manifest_digest != digest) {
+        refusal = refusal.empty() ? fmt::format("{}, verified with {}, signs another digest ({}, "
+                                                "not {})",
+                                                what, signer->path(), claim.manifest_digest, digest)
+                                  : refusal;
+      } else if (!names_repository(claim, m_ref)) {
+        refusal = refusal.empty()
+                      ? fmt::format("{}, verified with {}, signs another repository (\"{}\", "
+                                    "not {}/{})",
+                                    what, signer->path(), one_line(claim.docker_reference),
+                                    m_ref.registry, m_ref.repository)
+                      : refusal;
+      } else {
+        return signer->path();
+      }
+    }
+    if (!refusal.empty()) {
+      throw Unverified(refusal);
+    }
+    std::vector<std::string> paths;
+    for (const PublicKey &key : *m_options.verify_keys) {
+      paths.push_back(key.path());
+    }
+    throw Unverified(
+        fmt::format("{} ({}) does not verify with {}", what, digest, fmt::join(paths, " or ")));
+  }
+
+  // A signed payload, checked against its descriptor's digest and size.
+  std::string fetch_blob(const SignatureLayer &layer, const std::string &what) {
+    HttpAnswer answer = get_with_auth(m_base + "/blobs/" + layer.digest, what);
+    if (answer.status != 200) {
+      std::string why = error_summary(answer.body);
+      throw ProbeFailure(fmt::format("{}: the payload {}: {} answered HTTP {}{}", what,
+                                     layer.digest, m_ref.registry, answer.status,
+                                     why.empty() ? "" : ": " + why));
+    }
+    if (static_cast<std::int64_t>(answer.body.size()) != layer.size ||
+        sha256_digest(answer.body) != layer.digest) {
+      throw MalformedAnswer(fmt::format("{}: the payload sent is not the {} the signature names",
+                                        what, layer.digest));
+    }
+    return answer.body;
   }
 
   std::vector<std::string> headers() const {

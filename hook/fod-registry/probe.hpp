@@ -6,6 +6,7 @@
 #include "registry/auth_file.hpp"
 #include "registry/manifest.hpp"
 #include "registry/reference.hpp"
+#include "signing.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -28,6 +29,9 @@ struct ProbeOptions {
   std::vector<std::string> cert_roots = default_cert_roots();
   // When set, the *.crt files of this directory instead (podman's --cert-dir).
   std::string cert_dir;
+  // When not empty: the digest found must carry a cosign signature that one of these keys
+  // verifies and that names that digest and the reference's repository (else Unverified).
+  const std::vector<PublicKey> *verify_keys = nullptr;
 };
 
 struct ProbeResult {
@@ -37,6 +41,7 @@ struct ProbeResult {
   std::int64_t size = 0;       // sum of that manifest's layer sizes
   std::string media_type;      // of what digest names
   std::string platform;        // "linux/amd64"
+  std::string verified_by;     // the key file that verified digest's signature, if asked
 };
 
 // The registry has no such repository, tag or platform (helper::Status::not_found).
@@ -45,8 +50,16 @@ public:
   using std::runtime_error::runtime_error;
 };
 
+// The registry holds no signature of the digest that verifies with the keys asked for, or one
+// that does but names another digest or repository (helper::Status::unverified).
+class Unverified : public ProbeFailure {
+public:
+  using ProbeFailure::ProbeFailure;
+};
+
 // Resolves the reference. Throws NotFound; Unreachable (cannot resolve or connect, timeout);
-// MalformedAnswer (malformed JSON, a manifest that does not parse, digest mismatches); or
+// MalformedAnswer (malformed JSON, a manifest that does not parse, digest mismatches);
+// Unverified (options.verify_keys); or
 // ProbeFailure for everything else (denied, server errors, TLS, redirects).
 ProbeResult probe(const Reference &reference, const ProbeOptions &options);
 

@@ -440,7 +440,9 @@ TEST_CASE("registry::parse_manifest reads manifests and indexes of the four type
 }
 
 TEST_CASE("registry::select_platform picks this machine's entry of an index", "[unit][registry]") {
-  auto entry = [](const std::string &digest, Platform p) { return Descriptor{"m", digest, 1, p}; };
+  auto entry = [](const std::string &digest, Platform p) {
+    return Descriptor{"m", digest, 1, p, {}};
+  };
   std::vector<Descriptor> index = {entry(d1, {"linux", "arm64", "v8"}),
                                    entry(d2, {"linux", "amd64", ""}),
                                    entry(d3, {"windows", "amd64", ""})};

@@ -2,10 +2,29 @@
 
 #include "base/error.hpp"
 #include "pull/catalog.hpp"
+#include "pull/verify.hpp"
 
 #include <fmt/format.h>
 
 namespace fod::cli {
+
+run::RunRequest run_request(const mapping::Entry &entry, const mapping::Config &config,
+                            const engine::Engine &engine, std::vector<std::string> args) {
+  run::RunRequest request{&entry, &config, engine, std::move(args), {}};
+  auto keys = pull::verify_keys(entry.image, config);
+  if (!keys.empty()) {
+    // Read only when a container is to be started: a warm run reads no file for this.
+    request.before_start = [keys = std::move(keys)](const run::RunRequest &r) {
+      if (!pull::recorded_verification(r.entry->image, keys)) {
+        throw run::ImageAbsent(status_engine_failure,
+                               fmt::format("image {} of {} is not verified yet (verify: in "
+                                           "config.yaml); run {} to verify it",
+                                           r.entry->image, r.entry->name, r.entry->name));
+      }
+    };
+  }
+  return request;
+}
 
 engine::Engine require_engine(const mapping::Config &config) {
   std::string why;

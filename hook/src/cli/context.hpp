@@ -2,6 +2,7 @@
 
 #include "engine/engine.hpp"
 #include "mapping/entry.hpp"
+#include "run/runner.hpp"
 
 #include <optional>
 #include <string>
@@ -18,6 +19,12 @@ mapping::Mapping load_mapping_for(const std::string &name);
 
 // The engine to use; throws UserError (125) naming the fix when there is none.
 engine::Engine require_engine(const mapping::Config &config);
+
+// The request to run entry: a container of an image under a `verify:` scope is started only
+// once fod has verified that image with the scope's keys (else run::ImageAbsent, and the
+// caller obtains it, which verifies it).
+run::RunRequest run_request(const mapping::Entry &entry, const mapping::Config &config,
+                            const engine::Engine &engine, std::vector<std::string> args = {});
 
 // NAME's entry: the mapping's, else the one a configured catalog has for it.
 struct FoundEntry {

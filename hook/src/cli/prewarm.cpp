@@ -32,7 +32,7 @@ int prewarm_command(const std::string &trigger, double spawned_at) {
     if (entry == nullptr) {
       return std::nullopt;
     }
-    return run::RunRequest{entry, &mapping.config, engine, {}};
+    return run_request(*entry, mapping.config, engine);
   };
   auto hooks = containers::default_prewarm_hooks(
       [&](const std::string &command) {

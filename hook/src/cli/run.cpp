@@ -47,11 +47,8 @@ run::RunOutcome run_mapped(const mapping::Mapping &mapping, const std::string &n
   }
   auto &from_catalog = found->from_catalog;
   const auto *entry = &found->entry();
-  run::RunRequest request;
-  request.entry = entry;
-  request.config = &mapping.config;
-  request.engine = require_engine(mapping.config);
-  request.args = args;
+  run::RunRequest request =
+      run_request(*entry, mapping.config, require_engine(mapping.config), args);
   if (from_catalog && from_catalog->entrypoint.empty()) {
     // First use of a catalog name: the image (pulled with consent if absent) says what runs.
     auto entrypoint = pull::image_entrypoint(request.engine, entry->image);

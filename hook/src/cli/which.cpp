@@ -10,6 +10,7 @@
 #include "pull/consent.hpp"
 #include "pull/flow.hpp"
 #include "pull/probe.hpp"
+#include "pull/verify.hpp"
 #include "run/agent_client.hpp"
 #include "run/runner.hpp"
 #include "util/duration.hpp"
@@ -143,10 +144,17 @@ int which_command(const std::string &name, const std::vector<std::string> &args,
                                         ? "no (localhost/: build or import it)"
                                         : "no (the first run pulls it)");
 
+  if (auto keys = pull::verify_keys(entry->image, mapping.config); !keys.empty()) {
+    auto verified = pull::recorded_verification(entry->image, keys);
+    fmt::print("  signature:   {}\n",
+               verified ? fmt::format("verified {} with {}", verified->digest, verified->key)
+                        : fmt::format("required, by {} (verify:); the first run checks it",
+                                      fmt::join(keys, " or ")));
+  }
   if (auto note = dirs::runtime_fallback_note()) {
     fmt::print("  runtime dir: {}\n", *note);
   }
-  run::RunRequest request{entry, &mapping.config, *engine, args};
+  run::RunRequest request = run_request(*entry, mapping.config, *engine, args);
   std::string cwd = run::current_directory();
   try {
     auto target = run::target_for(request, cwd);

@@ -81,7 +81,10 @@ struct Config {
   OnDigestChange on_digest_change = OnDigestChange::ask;
   std::vector<std::string> insecure_registries; // host[:port] spoken to over plain HTTP
   std::vector<std::string> catalogs;            // registry/prefix probed for unmapped names
-  Network catalog_network = Network::standard;  // the network of commands found in a catalog
+  // Image scopes ("registry[/prefix]") whose images must carry a cosign signature that one of
+  // the PEM public keys (absolute paths) verifies. Layers merge it by scope.
+  std::map<std::string, std::vector<std::string>> verify;
+  Network catalog_network = Network::standard; // the network of commands found in a catalog
   std::chrono::seconds registry_connect_timeout{2};
   std::chrono::seconds registry_timeout{5};
   std::chrono::seconds negative_cache_ttl{86400};

@@ -2,6 +2,7 @@
 
 #include "adaptive/settings.hpp"
 #include "mapping/validate.hpp"
+#include "registry/signature.hpp"
 #include "util/duration.hpp"
 #include "util/environment.hpp"
 #include "util/names.hpp"
@@ -236,6 +237,51 @@ std::vector<std::string> catalog_list(const YAML::Node &node, const std::string 
   return catalogs;
 }
 
+// `verify:`, a map from image scope to a key file or a list of them. A layer's scopes are added
+// to those of the layers below it, replacing the keys of a scope both name.
+Field<Config> verify_scopes() {
+  return {"verify",
+          [](const YAML::Node &value, Config &config) {
+            if (value.IsNull()) {
+              return;
+            }
+            if (!value.IsMap()) {
+              throw FieldError{line_of(value), "'verify' must map image scopes (registry/prefix) "
+                                               "to public key files"};
+            }
+            for (const auto &item : value) {
+              const std::string scope = scalar(item.first, "verify");
+              if (!registry::is_valid_scope(scope)) {
+                throw FieldError{line_of(item.first),
+                                 fmt::format("verify: '{}' is not an image scope like "
+                                             "registry.example.com/team",
+                                             scope)};
+              }
+              auto keys = string_list(item.second, "verify: " + scope);
+              if (keys.empty()) {
+                throw FieldError{line_of(item.second),
+                                 fmt::format("verify: '{}' names no key file", scope)};
+              }
+              for (auto &key : keys) {
+                if (key.rfind("~/", 0) == 0) {
+                  key = util::home_directory() + key.substr(1);
+                }
+                if (key.empty() || key[0] != '/') {
+                  throw FieldError{line_of(item.second),
+                                   fmt::format("verify: '{}': the key file '{}' must be an "
+                                               "absolute path (or start with ~/)",
+                                               scope, key)};
+                }
+              }
+              config.verify[scope] = keys;
+            }
+          },
+          [](const Config &config, json &out) { out["verify"] = config.verify; },
+          [](const json &in, Config &config) {
+            config.verify = in.at("verify").get<std::map<std::string, std::vector<std::string>>>();
+          }};
+}
+
 // How each type of value is kept in the index. Reading throws json::exception for anything
 // fod would not have written, so that a damaged index is rebuilt.
 
@@ -440,6 +486,7 @@ const std::vector<Field<Config>> &config_fields() {
       field("on_digest_change", &Config::on_digest_change, one_of(on_digest_change_names)),
       field("insecure_registries", &Config::insecure_registries, registry_hosts),
       field("catalogs", &Config::catalogs, catalog_list),
+      verify_scopes(),
       field("catalog_network", &Config::catalog_network, one_of(network_names)),
       field("registry_connect_timeout", &Config::registry_connect_timeout, positive_duration),
       field("registry_timeout", &Config::registry_timeout, positive_duration),

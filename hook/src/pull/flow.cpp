@@ -6,6 +6,7 @@
 #include "engine/failure.hpp"
 #include "pull/consent.hpp"
 #include "pull/probe.hpp"
+#include "pull/verify.hpp"
 #include "registry/reference.hpp"
 #include "util/fs.hpp"
 #include "util/hash.hpp"
@@ -176,12 +177,20 @@ void obtain_image(const mapping::Entry &entry, const mapping::Config &config,
     fmt::print(stderr, "fod: waiting for another fod pulling {}\n", entry.image);
     lock.lock(util::FileLock::Mode::exclusive);
   }
-  if (image_present(engine, entry.image)) {
+  // Under a `verify:` scope, an image fod has not verified with these keys is fetched again by
+  // its signed digest, even when the engine has one by that name.
+  const std::vector<std::string> keys = verify_keys(entry.image, config);
+  if (image_present(engine, entry.image) &&
+      (keys.empty() || recorded_verification(entry.image, keys))) {
     return;
   }
   auto recorded = recorded_consent(entry.image); // the other run may have answered
   refuse_without_consent(recorded);
-  auto result = probe(entry.image, config);
+  auto result = probe(entry.image, config, keys);
+  if (result.kind == ProbeResult::Kind::unverified) {
+    throw UserError(status_engine_failure,
+                    fmt::format("{}: {}; nothing pulled or run", name, result.error));
+  }
   if (result.kind != ProbeResult::Kind::found) {
     throw UserError(status_engine_failure, fmt::format("cannot pull {} for {}: {}", entry.image,
                                                        name, describe_failure(result)));
@@ -253,6 +262,10 @@ void obtain_image(const mapping::Entry &entry, const mapping::Config &config,
                       fmt::format("{} tag {} {} failed: {}", engine::to_string(engine.kind), source,
                                   entry.image, engine::error_line(tagged.err)));
     }
+  }
+  if (!keys.empty()) {
+    record_verification(entry.image,
+                        {result.remote.digest, result.remote.verified_by, keys_fingerprint(keys)});
   }
 }
 

@@ -26,10 +26,14 @@ bool is_insecure(const std::string &reference, const mapping::Config &config) {
 }
 
 std::vector<std::string> probe_argv(const std::string &helper, const std::string &reference,
-                                    const mapping::Config &config) {
+                                    const mapping::Config &config,
+                                    const std::vector<std::string> &verify_keys) {
   std::vector<std::string> argv = {helper, registry::helper::probe_command};
   for (const auto &host : config.insecure_registries) {
     argv.insert(argv.end(), {"--insecure", host});
+  }
+  for (const auto &key : verify_keys) {
+    argv.insert(argv.end(), {"--verify-key", key});
   }
   argv.insert(argv.end(),
               {"--connect-timeout", std::to_string(config.registry_connect_timeout.count()),
@@ -63,6 +67,7 @@ ProbeResult parse_probe_output(int status, const std::string &out, const std::st
     result.remote.reference = text(key::reference);
     result.remote.digest = text(key::digest);
     result.remote.manifest_digest = text(key::manifest_digest);
+    result.remote.verified_by = text(key::verified_by);
     if (j.is_object() && j.contains(key::size) && j[key::size].is_number_unsigned()) {
       result.remote.size = j[key::size].get<std::uint64_t>();
     }
@@ -82,6 +87,9 @@ ProbeResult parse_probe_output(int status, const std::string &out, const std::st
     break;
   case static_cast<int>(Status::malformed):
     result.kind = ProbeResult::Kind::malformed;
+    break;
+  case static_cast<int>(Status::unverified):
+    result.kind = ProbeResult::Kind::unverified;
     break;
   default:
     result.kind = ProbeResult::Kind::failed;
@@ -103,6 +111,8 @@ std::string describe_failure(const ProbeResult &result) {
     return "not found in its registry" + (result.error.empty() ? "" : ": " + result.error);
   case ProbeResult::Kind::invalid:
     return "not a valid image reference" + (result.error.empty() ? "" : ": " + result.error);
+  case ProbeResult::Kind::unverified:
+    return "refused: " + result.error;
   default:
     return "registry error: " + result.error;
   }
@@ -113,7 +123,8 @@ bool is_local_name(const std::string &reference) {
   return parsed && parsed->registry == "localhost";
 }
 
-ProbeResult probe(const std::string &reference, const mapping::Config &config) {
+ProbeResult probe(const std::string &reference, const mapping::Config &config,
+                  const std::vector<std::string> &verify_keys) {
   if (is_local_name(reference)) {
     ProbeResult result;
     result.kind = ProbeResult::Kind::local;
@@ -128,7 +139,7 @@ ProbeResult probe(const std::string &reference, const mapping::Config &config) {
   if (access(helper.c_str(), X_OK) != 0) {
     result.error = fmt::format("{} is missing; reinstall fod", helper);
   } else {
-    auto captured = util::capture(probe_argv(helper, reference, config));
+    auto captured = util::capture(probe_argv(helper, reference, config, verify_keys));
     result = parse_probe_output(captured.status, captured.out, captured.err);
   }
   result.registry = parsed ? parsed->registry : std::string();

@@ -14,6 +14,7 @@ struct Remote {
   std::string digest;          // what the tag resolves to (an index or a manifest)
   std::string manifest_digest; // the manifest for this machine's platform
   std::uint64_t size = 0;      // bytes to download (the layers)
+  std::string verified_by;     // the key file that verified digest's signature, when asked
 };
 
 struct ProbeResult {
@@ -21,8 +22,9 @@ struct ProbeResult {
   // failure: cannot resolve or connect, timed out), malformed (the registry's answer cannot
   // be read), failed (anything else: access denied, a server error, TLS, the helper missing
   // or failing); local: the reference names podman's locally built or imported images
-  // (localhost/NAME), no registry was asked.
-  enum class Kind { found, not_found, invalid, unreachable, malformed, failed, local };
+  // (localhost/NAME), no registry was asked; unverified: keys were given and the digest has
+  // no cosign signature that one verifies for that digest and repository.
+  enum class Kind { found, not_found, invalid, unreachable, malformed, failed, local, unverified };
   Kind kind = Kind::failed;
   Remote remote;        // when found
   std::string error;    // one printable line, when not found or failed
@@ -32,9 +34,11 @@ struct ProbeResult {
 // Whether the registry of reference is listed in insecure_registries.
 bool is_insecure(const std::string &reference, const mapping::Config &config);
 
-// The argv that probes reference, which follows "--". Pure.
+// The argv that probes reference, which follows "--", requiring a signature that one of
+// verify_keys (PEM files) verifies when there are any. Pure.
 std::vector<std::string> probe_argv(const std::string &helper, const std::string &reference,
-                                    const mapping::Config &config);
+                                    const mapping::Config &config,
+                                    const std::vector<std::string> &verify_keys = {});
 
 // Reads the helper's exit status and its JSON line (registry/helper_proto.hpp). Every string
 // taken from them is made printable (util::printable): this is where registry text enters
@@ -46,8 +50,10 @@ ProbeResult parse_probe_output(int status, const std::string &out, const std::st
 bool is_local_name(const std::string &reference);
 
 // Asks the registry about reference through fod-registry (bounded by the config's timeouts).
-// A localhost/ name is never sent anywhere: Kind::local.
-ProbeResult probe(const std::string &reference, const mapping::Config &config);
+// A localhost/ name is never sent anywhere: Kind::local. With verify_keys, the digest found
+// must carry a signature one of them verifies (else Kind::unverified).
+ProbeResult probe(const std::string &reference, const mapping::Config &config,
+                  const std::vector<std::string> &verify_keys = {});
 
 // One line that says why a probe found nothing to pull, for a result that is neither found
 // nor local: "registry unreachable: ...", "malformed answer from REGISTRY: ...", ...

@@ -4,7 +4,7 @@
 // the command line fod runs, the exit statuses and the keys of the one JSON line the helper
 // prints. Both programs include this header, so neither writes a bare number or key.
 //
-//   fod-registry probe [OPTIONS] -- REFERENCE
+//   fod-registry probe [OPTIONS] [--verify-key PEM]... -- REFERENCE
 //
 // The helper prints one line, a JSON object: on success the result keys below, otherwise
 // only "error", a one-line message. Every string in it is printable (util::printable):
@@ -31,6 +31,9 @@ enum class Status : int {
   // The registry's answer cannot be read: not JSON, wrong types, a manifest that does not
   // parse, content whose digest is not the one asked for or announced, a body too large.
   malformed = 5,
+  // --verify-key was given and the digest has no cosign signature that one of the keys
+  // verifies and that names that digest and the reference's repository; "error" says which.
+  unverified = 6,
 };
 
 // Keys of the JSON line.
@@ -41,6 +44,7 @@ inline constexpr const char *manifest_digest = "manifest_digest"; // this platfo
 inline constexpr const char *size = "size";                       // bytes of its layers
 inline constexpr const char *media_type = "media_type";           // of what digest names
 inline constexpr const char *platform = "platform";               // "linux/amd64"
+inline constexpr const char *verified_by = "verified_by";         // the key file, with --verify-key
 inline constexpr const char *error = "error"; // the message, with any status but found
 } // namespace key
 

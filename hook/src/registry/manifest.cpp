@@ -73,6 +73,14 @@ Descriptor descriptor(const json &item, const char *where) {
     p.variant = optional_string(*platform, "variant").value_or("");
     d.platform = p;
   }
+  auto annotations = item.find("annotations");
+  if (annotations != item.end() && annotations->is_object()) {
+    for (const auto &[name, value] : annotations->items()) {
+      if (value.is_string()) {
+        d.annotations[name] = value.get<std::string>();
+      }
+    }
+  }
   return d;
 }
 

@@ -3,6 +3,7 @@
 // OCI and Docker v2 manifests and indexes: what a probe reads from them.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -47,6 +48,8 @@ struct Descriptor {
   std::string digest;
   std::int64_t size = 0;
   std::optional<Platform> platform; // index entries only
+  // Its string-valued annotations (cosign keeps a signature in one); others are skipped.
+  std::map<std::string, std::string> annotations;
 };
 
 // What a manifest or index says, as far as a probe needs it.

@@ -154,6 +154,9 @@ void record_use(const containers::ContainerPaths &paths, const containers::Info 
 void start_recorded(const RunRequest &request, const Target &target,
                     const containers::ContainerPaths &paths, containers::Info info,
                     std::chrono::seconds ttl) {
+  if (request.before_start) {
+    request.before_start(request);
+  }
   info.commands = {request.entry->name};
   info.ttl = ttl;
   if (!containers::write_info(paths, info)) {

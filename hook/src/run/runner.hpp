@@ -6,6 +6,7 @@
 #include "engine/argv.hpp"
 #include "mapping/entry.hpp"
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +19,9 @@ struct RunRequest {
   const mapping::Config *config = nullptr;
   engine::Engine engine;
   std::vector<std::string> args; // after the command name
+  // Called before a container is started, never on a warm run: may throw (ImageAbsent when
+  // the image must be obtained first, as an image under a `verify:` scope not yet verified).
+  std::function<void(const RunRequest &)> before_start;
 };
 
 // The directory a run mounts and works in: $PWD when it names the current
