@@ -84,6 +84,20 @@ HttpClient::~HttpClient() {
 HttpAnswer HttpClient::get(const std::string &url, const std::vector<std::string> &headers,
                            bool allow_http, const std::string &what,
                            const std::vector<std::string> &ca_files, std::size_t max_body) {
+  return perform(nullptr, url, headers, nullptr, allow_http, what, ca_files, max_body);
+}
+
+HttpAnswer HttpClient::send(const std::string &method, const std::string &url,
+                            const std::vector<std::string> &headers, const std::string &body,
+                            bool allow_http, const std::string &what,
+                            const std::vector<std::string> &ca_files) {
+  return perform(&method, url, headers, &body, allow_http, what, ca_files, 1U << 20U);
+}
+
+HttpAnswer HttpClient::perform(const std::string *method, const std::string &url,
+                               const std::vector<std::string> &headers, const std::string *body,
+                               bool allow_http, const std::string &what,
+                               const std::vector<std::string> &ca_files, std::size_t max_body) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(m_deadline - Clock::now());
   if (left.count() <= 0) {
     throw Unreachable(fmt::format("timed out: {} took longer than {} (timeout)", what,
@@ -103,7 +117,14 @@ HttpAnswer HttpClient::get(const std::string &url, const std::vector<std::string
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, protocols);
   curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, protocols);
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+  if (method != nullptr && body != nullptr) {
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method->c_str());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body->data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
+  } else {
+    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+  }
   curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
   curl_easy_setopt(curl, CURLOPT_UNRESTRICTED_AUTH, 0L);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);

@@ -1,6 +1,6 @@
 #pragma once
 
-// GET over libcurl with a deadline for the whole probe. Only fod-registry links this.
+// HTTP over libcurl with a deadline for the whole exchange. Only fod-registry links this.
 
 #include <chrono>
 #include <map>
@@ -60,7 +60,18 @@ public:
                  const std::string &what, const std::vector<std::string> &ca_files = {},
                  std::size_t max_body = 4U << 20U);
 
+  // Sends body with method (POST, PUT) as get() does a GET, but follows no redirect: a
+  // registry answers an upload with a Location to go on with, never to be followed blindly.
+  HttpAnswer send(const std::string &method, const std::string &url,
+                  const std::vector<std::string> &headers, const std::string &body, bool allow_http,
+                  const std::string &what, const std::vector<std::string> &ca_files = {});
+
 private:
+  HttpAnswer perform(const std::string *method, const std::string &url,
+                     const std::vector<std::string> &headers, const std::string *body,
+                     bool allow_http, const std::string &what,
+                     const std::vector<std::string> &ca_files, std::size_t max_body);
+
   void *m_curl; // CURL*
   std::chrono::milliseconds m_connect_timeout;
   Clock::time_point m_deadline;

@@ -1,5 +1,6 @@
 #include "probe.hpp"
 
+#include "registry/artifact.hpp"
 #include "registry/cred_helper.hpp"
 #include "registry/signature.hpp"
 #include "registry/www_authenticate.hpp"
@@ -120,10 +121,98 @@ public:
     return result;
   }
 
+  MappingsFetch fetch_mappings() {
+    MappingsFetch result;
+    result.reference = m_ref.canonical();
+    const std::string what = "the mappings " + result.reference;
+    Fetched top = fetch_manifest(m_ref.manifest_reference(), what);
+    if (!m_ref.digest.empty() && top.digest != m_ref.digest) {
+      throw MalformedAnswer(fmt::format("{}: the registry sent content with digest {}, not {}",
+                                        what, top.digest, m_ref.digest));
+    }
+    MappingsLayer layer;
+    try {
+      layer = parse_mappings_artifact(top.body);
+    } catch (const ArtifactError &e) {
+      throw NotMappings(
+          fmt::format("{} is not a fod mappings artifact: {}", result.reference, e.what()));
+    }
+    result.digest = top.digest;
+    if (m_options.verify_keys != nullptr && !m_options.verify_keys->empty()) {
+      result.verified_by = verify_signature(top.digest);
+    }
+    HttpAnswer answer = get_with_auth(m_base + "/blobs/" + layer.digest, what);
+    if (answer.status != 200) {
+      std::string why = error_summary(answer.body);
+      throw ProbeFailure(fmt::format("{}: its layer {}: {} answered HTTP {}{}", what, layer.digest,
+                                     m_ref.registry, answer.status, why.empty() ? "" : ": " + why));
+    }
+    if (static_cast<std::int64_t>(answer.body.size()) != layer.size ||
+        sha256_digest(answer.body) != layer.digest) {
+      throw MalformedAnswer(
+          fmt::format("{}: the layer sent is not the {} the manifest names", what, layer.digest));
+    }
+    result.content = std::move(answer.body);
+    return result;
+  }
+
+  std::string publish_mappings(const std::string &content) {
+    const std::string what = "publishing to " + m_ref.canonical();
+    const std::string config_digest = push_blob(std::string(empty_config), what);
+    MappingsLayer layer{push_blob(content, what), static_cast<std::int64_t>(content.size())};
+    const std::string manifest = mappings_manifest(layer, config_digest);
+    Upload upload{"PUT", manifest, {"Content-Type: " + std::string(media_type::oci_manifest)}};
+    HttpAnswer answer =
+        exchange(m_base + "/manifests/" + m_ref.manifest_reference(), what, &upload);
+    refuse_unless(answer, 201, what + ": the manifest");
+    return sha256_digest(manifest);
+  }
+
 private:
+  // A refused upload: denied (ProbeFailure, with the credentials' source) or another status.
+  void refuse_unless(const HttpAnswer &answer, long wanted, const std::string &what) const {
+    if (answer.status == wanted) {
+      return;
+    }
+    std::string why = error_summary(answer.body);
+    if (answer.status == 401 || answer.status == 403) {
+      throw ProbeFailure(fmt::format(
+          "{}: {} refused the push (HTTP {}{}){}", what, m_ref.registry, answer.status,
+          why.empty() ? "" : ": " + why,
+          m_credentials ? " with the credentials from " + m_source
+                        : "; log in with `podman login` or `docker login`" + problems()));
+    }
+    throw ProbeFailure(fmt::format("{}: {} answered HTTP {}{}", what, m_ref.registry, answer.status,
+                                   why.empty() ? "" : ": " + why));
+  }
+
+  // Uploads a blob in one piece (POST, then PUT to the Location given); returns its digest.
+  std::string push_blob(const std::string &data, const std::string &what) {
+    const std::string digest = sha256_digest(data);
+    Upload start{"POST", "", {}};
+    HttpAnswer started = exchange(m_base + "/blobs/uploads/", what, &start);
+    refuse_unless(started, 202, what + ": starting an upload");
+    std::string location = started.header("location");
+    // The upload goes on at the registry itself: a Location on another host would receive
+    // the credentials, so it is refused.
+    const std::string origin = m_base.substr(0, m_base.find("/v2/"));
+    if (location.rfind('/', 0) == 0) {
+      location = origin + location;
+    } else if (location.rfind(origin + "/", 0) != 0) {
+      throw ProbeFailure(fmt::format("{}: the registry sent the upload elsewhere (\"{}\")", what,
+                                     one_line(location)));
+    }
+    location += (location.find('?') == std::string::npos ? "?" : "&");
+    location += "digest=" + url_escape(digest);
+    Upload finish{"PUT", data, {"Content-Type: application/octet-stream"}};
+    refuse_unless(exchange(location, what, &finish), 201, what + ": the blob " + digest);
+    return digest;
+  }
+
   struct Fetched {
     std::string digest;
     ParsedManifest parsed;
+    std::string body;
   };
 
   std::vector<std::string> ca_files(const std::string &authority) const {
@@ -182,6 +271,7 @@ private:
     } catch (const ManifestError &e) {
       throw MalformedAnswer(fmt::format("{}: {}", what, e.what()));
     }
+    fetched.body = std::move(answer.body);
     return fetched;
   }
 
@@ -287,7 +377,27 @@ private:
   }
 
   HttpAnswer get_with_auth(const std::string &url, const std::string &what) {
-    HttpAnswer answer = m_http.get(url, headers(), m_insecure, what, m_registry_cas);
+    return exchange(url, what, nullptr);
+  }
+
+  // A request that, on the registry's first 401, authenticates as the challenge asks and is
+  // sent again. With an upload, its method, body and extra header lines; else a GET.
+  struct Upload {
+    std::string method;
+    std::string body;
+    std::vector<std::string> headers;
+  };
+  HttpAnswer exchange(const std::string &url, const std::string &what, const Upload *upload) {
+    auto send = [&] {
+      if (upload == nullptr) {
+        return m_http.get(url, headers(), m_insecure, what, m_registry_cas);
+      }
+      std::vector<std::string> lines = headers();
+      lines.insert(lines.end(), upload->headers.begin(), upload->headers.end());
+      return m_http.send(upload->method, url, lines, upload->body, m_insecure, what,
+                         m_registry_cas);
+    };
+    HttpAnswer answer = send();
     if (answer.status != 401 || m_authenticated) {
       return answer;
     }
@@ -313,7 +423,7 @@ private:
       throw ProbeFailure(fmt::format("{}: {} answered 401 without a Bearer or Basic challenge",
                                      what, m_ref.registry));
     }
-    return m_http.get(url, headers(), m_insecure, what, m_registry_cas);
+    return send();
   }
 
   std::string fetch_token(const Challenge &challenge) {
@@ -329,7 +439,8 @@ private:
     if (auto service = challenge.param("service"); !service.empty()) {
       url += "service=" + url_escape(service) + "&";
     }
-    url += "scope=" + url_escape("repository:" + m_ref.repository + ":pull");
+    url += "scope=" +
+           url_escape("repository:" + m_ref.repository + (m_options.push ? ":pull,push" : ":pull"));
     std::vector<std::string> lines;
     if (m_credentials) {
       lines.push_back("Authorization: Basic " +
@@ -447,6 +558,17 @@ namespace fod::registry {
 
 ProbeResult probe(const Reference &reference, const ProbeOptions &options) {
   return Session(reference, options).run();
+}
+
+MappingsFetch fetch_mappings(const Reference &reference, const ProbeOptions &options) {
+  return Session(reference, options).fetch_mappings();
+}
+
+std::string publish_mappings(const Reference &reference, const std::string &content,
+                             const ProbeOptions &options) {
+  ProbeOptions push = options;
+  push.push = true;
+  return Session(reference, push).publish_mappings(content);
 }
 
 } // namespace fod::registry

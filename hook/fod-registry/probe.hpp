@@ -32,6 +32,8 @@ struct ProbeOptions {
   // When not empty: the digest found must carry a cosign signature that one of these keys
   // verifies and that names that digest and the reference's repository (else Unverified).
   const std::vector<PublicKey> *verify_keys = nullptr;
+  // Ask the token service for push as well as pull (publish_mappings).
+  bool push = false;
 };
 
 struct ProbeResult {
@@ -62,6 +64,31 @@ public:
 // Unverified (options.verify_keys); or
 // ProbeFailure for everything else (denied, server errors, TLS, redirects).
 ProbeResult probe(const Reference &reference, const ProbeOptions &options);
+
+// A fod mappings artifact, fetched.
+struct MappingsFetch {
+  std::string reference;   // canonical
+  std::string digest;      // of the artifact's manifest
+  std::string verified_by; // the key file that verified its signature, if asked
+  std::string content;     // the mapping file, checked against its digest
+};
+
+// What the reference names is not a fod mappings artifact (helper::Status::not_mappings).
+class NotMappings : public ProbeFailure {
+public:
+  using ProbeFailure::ProbeFailure;
+};
+
+// Fetches a fod mappings artifact (registry/artifact.hpp): its manifest, the signature when
+// options.verify_keys are given, and its one layer (at most max_mappings_size bytes). Throws
+// as probe() does, and NotMappings.
+MappingsFetch fetch_mappings(const Reference &reference, const ProbeOptions &options);
+
+// Pushes content as a fod mappings artifact under the reference's tag (or digest), with the
+// credentials a pull would use and a token for push; returns the manifest's digest. Throws
+// ProbeFailure when the registry refuses, Unreachable and MalformedAnswer as probe() does.
+std::string publish_mappings(const Reference &reference, const std::string &content,
+                             const ProbeOptions &options);
 
 // The host the API of a registry is served from (docker.io: registry-1.docker.io).
 std::string api_host(const std::string &registry);

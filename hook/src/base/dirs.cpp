@@ -120,6 +120,10 @@ std::string state() {
   return xdg("XDG_STATE_HOME", ".local/state");
 }
 
+std::string team_mappings() {
+  return util::join(state(), "team");
+}
+
 std::string cache() {
   return xdg("XDG_CACHE_HOME", ".cache");
 }

@@ -49,6 +49,10 @@ std::string package_mappings();
 // The system's mapping layer and config: $FOD_SYSCONFDIR, or /etc/fod.
 std::string system_config();
 
+// The team layer: state()/team, the last good copies of the mappings fetched from
+// config.yaml's mapping_sources (mappings.d/), and what fod knows of each fetch.
+std::string team_mappings();
+
 // All of the above (runtime, state, cache, config, shims), as the paths are
 // configured, and $XDG_RUNTIME_DIR, the session's sockets: none may be reached
 // from a container.

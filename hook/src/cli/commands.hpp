@@ -47,6 +47,17 @@ int sync_command();
 // (internal); SPAWNED_AT is when the run spawned it (seconds since the epoch).
 int prewarm_command(const std::string &name, double spawned_at);
 
+// fod update: fetches the mapping_sources now and prints what changed; 1 when a source failed
+// (its last good copy stays).
+int update_command();
+
+// fod publish FILE REF: checks a mapping file and pushes it as a fod mappings artifact.
+int publish_command(const std::string &file, const std::string &reference);
+
+// fod _refresh: the detached helper that fetches the mapping_sources when mapping_refresh has
+// passed since the last attempt (internal).
+int refresh_command();
+
 // fod _reap DIR: the detached reaper (internal).
 int reap_command(const std::string &dir);
 

@@ -1,12 +1,20 @@
 #include "cli/context.hpp"
 
 #include "base/error.hpp"
+#include "containers/reaper.hpp"
 #include "pull/catalog.hpp"
+#include "pull/sources.hpp"
 #include "pull/verify.hpp"
 
 #include <fmt/format.h>
 
 namespace fod::cli {
+
+void refresh_sources_when_due(const mapping::Config &config) {
+  if (pull::refresh_due(config)) {
+    containers::spawn_detached({"_refresh"});
+  }
+}
 
 run::RunRequest run_request(const mapping::Entry &entry, const mapping::Config &config,
                             const engine::Engine &engine, std::vector<std::string> args) {

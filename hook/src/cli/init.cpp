@@ -14,6 +14,7 @@ int init_command(const std::string &shell) {
     throw UserError(2, fmt::format("init: unknown shell '{}': use bash, zsh or fish", shell));
   }
   fmt::print("{}", *script);
+  refresh_sources_when_due(load_mapping().config);
   return 0;
 }
 

@@ -94,12 +94,25 @@ const Subcommand subcommands[] = {
        sub.add_option("SHELL", a.name, "bash, zsh or fish")->required();
      },
      [](const Arguments &a) { return init_command(a.name); }},
-    // Internal: fod _prewarm NAME SPAWNED_AT, fod _reap DIR, fod _catalog NAME, fod _sync.
+    {"update", "update",
+     "Fetch the team mappings of mapping_sources now and print the commands added, removed and "
+     "changed",
+     no_options, [](const Arguments &) { return update_command(); }},
+    {"publish", "publish FILE REF",
+     "Check a mapping file and push it to a registry as a fod mappings artifact",
+     [](CLI::App &sub, Arguments &a) {
+       sub.add_option("FILE", a.name, "mapping file")->required();
+       sub.add_option("REF", a.rest, "registry/repository:tag")->required()->expected(1);
+     },
+     [](const Arguments &a) { return publish_command(a.name, a.rest.at(0)); }},
+    // Internal: fod _prewarm NAME SPAWNED_AT, fod _reap DIR, fod _catalog NAME, fod _sync,
+    // fod _refresh.
     {"_prewarm", "", "", no_options,
      [](const Arguments &a) { return prewarm_command(a.name, a.number); }, 2},
     {"_reap", "", "", no_options, [](const Arguments &a) { return reap_command(a.name); }, 1},
     {"_catalog", "", "", no_options, [](const Arguments &a) { return catalog_command(a.name); }, 1},
     {"_sync", "", "", no_options, [](const Arguments &) { return sync_command(); }, 0},
+    {"_refresh", "", "", no_options, [](const Arguments &) { return refresh_command(); }, 0},
 };
 
 // "usage: fod run NAME [ARGS...] | which [--registry] NAME | ...", from the table.

@@ -60,6 +60,7 @@ run::RunOutcome run_mapped(const mapping::Mapping &mapping, const std::string &n
         entrypoint && !entrypoint->empty() ? *entrypoint : std::vector<std::string>{name};
     pull::record_entrypoint(name, from_catalog->entrypoint);
   }
+  refresh_sources_when_due(mapping.config);
   try {
     return run::execute(request);
   } catch (const run::ImageAbsent &) {

@@ -84,6 +84,10 @@ struct Config {
   // Image scopes ("registry[/prefix]") whose images must carry a cosign signature that one of
   // the PEM public keys (absolute paths) verifies. Layers merge it by scope.
   std::map<std::string, std::vector<std::string>> verify;
+  // Team mappings: fod mappings artifacts (registry/repo:tag) fetched into the team layer, by
+  // a detached helper at most every mapping_refresh, and by `fod update`.
+  std::vector<std::string> mapping_sources;
+  std::chrono::seconds mapping_refresh{3600};
   Network catalog_network = Network::standard; // the network of commands found in a catalog
   std::chrono::seconds registry_connect_timeout{2};
   std::chrono::seconds registry_timeout{5};

@@ -2,6 +2,7 @@
 
 #include "adaptive/settings.hpp"
 #include "mapping/validate.hpp"
+#include "registry/reference.hpp"
 #include "registry/signature.hpp"
 #include "util/duration.hpp"
 #include "util/environment.hpp"
@@ -235,6 +236,21 @@ std::vector<std::string> catalog_list(const YAML::Node &node, const std::string 
     }
   }
   return catalogs;
+}
+
+// Artifact references: the grammar of images, with no localhost/ (no registry serves it).
+std::vector<std::string> source_list(const YAML::Node &node, const std::string &key) {
+  auto sources = string_list(node, key);
+  for (const auto &source : sources) {
+    if (auto problem = check_image_reference(source)) {
+      throw FieldError{line_of(node), fmt::format("{}: '{}': {}", key, source, *problem)};
+    }
+    auto parsed = registry::parse_reference(source);
+    if (!parsed || parsed->registry == "localhost") {
+      throw FieldError{line_of(node), fmt::format("{}: '{}' names no registry", key, source)};
+    }
+  }
+  return sources;
 }
 
 // `verify:`, a map from image scope to a key file or a list of them. A layer's scopes are added
@@ -487,6 +503,8 @@ const std::vector<Field<Config>> &config_fields() {
       field("insecure_registries", &Config::insecure_registries, registry_hosts),
       field("catalogs", &Config::catalogs, catalog_list),
       verify_scopes(),
+      field("mapping_sources", &Config::mapping_sources, source_list),
+      field("mapping_refresh", &Config::mapping_refresh, positive_duration),
       field("catalog_network", &Config::catalog_network, one_of(network_names)),
       field("registry_connect_timeout", &Config::registry_connect_timeout, positive_duration),
       field("registry_timeout", &Config::registry_timeout, positive_duration),

@@ -11,6 +11,7 @@ namespace fod::mapping {
 
 std::vector<Layer> default_layers() {
   return {{"package", dirs::package_mappings()},
+          {"team", dirs::team_mappings(), false},
           {"system", dirs::system_config()},
           {"user", dirs::config()}};
 }

@@ -78,14 +78,14 @@ std::optional<YAML::Node> parse_top_map(const std::string &text, const Reporter 
 
 } // namespace
 
-void apply_mapping_text(const std::string &text, const std::string &layer, const std::string &file,
+bool apply_mapping_text(const std::string &text, const std::string &layer, const std::string &file,
                         Mapping &mapping) {
   Reporter report = [&](int line, const std::string &message) {
     mapping.diagnostics.push_back(fmt::format("{}:{}: {}", file, line, message));
   };
   auto parsed = parse_top_map(text, report, "a map with 'commands:'");
   if (!parsed) {
-    return;
+    return false;
   }
   const YAML::Node &root = *parsed;
   for (const auto &top : root) {
@@ -96,11 +96,11 @@ void apply_mapping_text(const std::string &text, const std::string &layer, const
   }
   auto commands = root["commands"];
   if (!commands || commands.IsNull()) {
-    return;
+    return true;
   }
   if (!commands.IsMap()) {
     report(line_of(commands), "'commands' must be a map of command names; file skipped");
-    return;
+    return false;
   }
   for (const auto &item : commands) {
     const auto name = item.first.Scalar();
@@ -122,6 +122,7 @@ void apply_mapping_text(const std::string &text, const std::string &layer, const
       report(e.mark.line + 1, fmt::format("{}; entry '{}' skipped", e.msg, name));
     }
   }
+  return true;
 }
 
 void apply_config_text(const std::string &text, const std::string &file, Mapping &mapping) {
@@ -153,7 +154,7 @@ Mapping load_layers(const std::vector<Layer> &layers) {
   Mapping mapping;
   for (const auto &layer : layers) {
     std::string config_file = util::join(layer.dir, "config.yaml");
-    if (auto text = util::read_file(config_file)) {
+    if (auto text = layer.has_config ? util::read_file(config_file) : std::nullopt) {
       apply_config_text(*text, config_file, mapping);
     }
     for (const auto &file : mapping_files(layer)) {

@@ -11,8 +11,8 @@ namespace fod::mapping {
 
 // Applies one mapping file's text on top of mapping: a later entry replaces an
 // earlier one whole, `disabled: true` removes it. Problems go to diagnostics;
-// a file that does not parse changes nothing.
-void apply_mapping_text(const std::string &text, const std::string &layer, const std::string &file,
+// a file that does not parse changes nothing and gives false.
+bool apply_mapping_text(const std::string &text, const std::string &layer, const std::string &file,
                         Mapping &mapping);
 
 // Applies one config.yaml's text on top of mapping.config, key by key.

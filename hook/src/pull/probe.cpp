@@ -25,21 +25,30 @@ bool is_insecure(const std::string &reference, const mapping::Config &config) {
                    parsed->registry) != config.insecure_registries.end();
 }
 
-std::vector<std::string> probe_argv(const std::string &helper, const std::string &reference,
-                                    const mapping::Config &config,
-                                    const std::vector<std::string> &verify_keys) {
-  std::vector<std::string> argv = {helper, registry::helper::probe_command};
+std::vector<std::string> helper_argv(const std::string &helper, const char *command,
+                                     const mapping::Config &config,
+                                     const std::vector<std::string> &options,
+                                     const std::string &reference) {
+  std::vector<std::string> argv = {helper, command};
   for (const auto &host : config.insecure_registries) {
     argv.insert(argv.end(), {"--insecure", host});
   }
-  for (const auto &key : verify_keys) {
-    argv.insert(argv.end(), {"--verify-key", key});
-  }
+  argv.insert(argv.end(), options.begin(), options.end());
   argv.insert(argv.end(),
               {"--connect-timeout", std::to_string(config.registry_connect_timeout.count()),
                "--timeout", std::to_string(config.registry_timeout.count()),
                registry::helper::end_of_options, reference});
   return argv;
+}
+
+std::vector<std::string> probe_argv(const std::string &helper, const std::string &reference,
+                                    const mapping::Config &config,
+                                    const std::vector<std::string> &verify_keys) {
+  std::vector<std::string> options;
+  for (const auto &key : verify_keys) {
+    options.insert(options.end(), {"--verify-key", key});
+  }
+  return helper_argv(helper, registry::helper::probe_command, config, options, reference);
 }
 
 ProbeResult parse_probe_output(int status, const std::string &out, const std::string &err) {

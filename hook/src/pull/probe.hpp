@@ -34,6 +34,13 @@ struct ProbeResult {
 // Whether the registry of reference is listed in insecure_registries.
 bool is_insecure(const std::string &reference, const mapping::Config &config);
 
+// fod-registry's argv for one of its subcommands: the config's insecure hosts, options, the
+// config's timeouts, then "--" and reference. Pure.
+std::vector<std::string> helper_argv(const std::string &helper, const char *command,
+                                     const mapping::Config &config,
+                                     const std::vector<std::string> &options,
+                                     const std::string &reference);
+
 // The argv that probes reference, which follows "--", requiring a signature that one of
 // verify_keys (PEM files) verifies when there are any. Pure.
 std::vector<std::string> probe_argv(const std::string &helper, const std::string &reference,

@@ -14,6 +14,10 @@ namespace fod::registry::helper {
 
 // The subcommand that probes a reference.
 inline constexpr const char *probe_command = "probe";
+// The subcommands that fetch (--output FILE) and publish (--file FILE) a mappings artifact;
+// they print reference, digest, size (and verified_by) on success.
+inline constexpr const char *fetch_mappings_command = "fetch-mappings";
+inline constexpr const char *publish_mappings_command = "publish-mappings";
 // Ends the options: the reference that follows is an operand even if it starts with '-'.
 inline constexpr const char *end_of_options = "--";
 
@@ -34,6 +38,9 @@ enum class Status : int {
   // --verify-key was given and the digest has no cosign signature that one of the keys
   // verifies and that names that digest and the reference's repository; "error" says which.
   unverified = 6,
+  // fetch-mappings: the reference names something that is not a fod mappings artifact (another
+  // artifact type, a layer of another media type, more than one layer, a layer over 1 MiB).
+  not_mappings = 7,
 };
 
 // Keys of the JSON line.
