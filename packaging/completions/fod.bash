@@ -18,7 +18,7 @@ _fod() {
     COMPREPLY=()
 
     if ((cword == 1)); then
-        COMPREPLY=($(compgen -W "run which allow ps stop gc stats init --version --help" -- "$cur"))
+        COMPREPLY=($(compgen -W "run which allow ps stop gc stats init update publish --version --help" -- "$cur"))
         return
     fi
 
@@ -54,8 +54,12 @@ _fod() {
     init)
         ((cword == 2)) && COMPREPLY=($(compgen -W "bash zsh fish --help" -- "$cur"))
         ;;
-    ps | gc | stats)
+    ps | gc | stats | update)
         ((cword == 2)) && COMPREPLY=($(compgen -W "--help" -- "$cur"))
+        ;;
+    publish)
+        # FILE, then the registry reference (nothing to complete).
+        ((cword == 2)) && COMPREPLY=($(compgen -f -- "$cur"))
         ;;
     esac
 }

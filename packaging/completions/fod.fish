@@ -31,6 +31,9 @@ complete -c fod -n __fish_use_subcommand -a stop -d 'Remove the warm containers 
 complete -c fod -n __fish_use_subcommand -a gc -d 'Remove containers whose reaper is gone'
 complete -c fod -n __fish_use_subcommand -a stats -d 'Per command: calls, MTBC, MTTS, MTTE, epsilon, warm hits, idle time'
 complete -c fod -n __fish_use_subcommand -a init -d 'Print the shell integration'
+complete -c fod -n __fish_use_subcommand -a update -d 'Fetch the team mappings now'
+complete -c fod -n __fish_use_subcommand -a publish -d 'Push a mapping file as team mappings'
+complete -c fod -n '__fish_seen_subcommand_from publish; and __fod_completing_first_argument' -F
 
 complete -c fod -n '__fish_seen_subcommand_from run which allow stop; and __fod_completing_first_argument' \
     -a '(__fod_mapped_names)' -d 'Mapped command'

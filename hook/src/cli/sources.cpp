@@ -43,7 +43,6 @@ int update_command() {
   const auto config = load_mapping().config;
   if (config.mapping_sources.empty()) {
     fmt::print("fod: no mapping_sources in config.yaml; nothing to fetch\n");
-    return 0;
   }
   const auto before = team_commands();
   const auto outcomes = pull::refresh_sources(config);

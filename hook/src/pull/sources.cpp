@@ -141,6 +141,12 @@ std::vector<SourceOutcome> refresh_sources(const mapping::Config &config) {
   util::make_directories(drop_in_dir(), 0700);
   util::FileLock lock(util::join(dirs::team_mappings(), "lock"));
   lock.lock(util::FileLock::Mode::exclusive);
+  if (config.mapping_sources.empty()) {
+    remove_unlisted(config);
+    unlink(sources_record().c_str());
+    unlink(attempt_stamp().c_str());
+    return {};
+  }
   util::touch(attempt_stamp());
   json record = read_json_object(sources_record());
   json updated = json::object();
@@ -165,12 +171,12 @@ std::vector<SourceOutcome> refresh_sources(const mapping::Config &config) {
 }
 
 bool refresh_due(const mapping::Config &config) {
-  if (config.mapping_sources.empty()) {
-    return false;
-  }
   struct stat st {};
   if (stat(attempt_stamp().c_str(), &st) != 0) {
-    return true;
+    return !config.mapping_sources.empty();
+  }
+  if (config.mapping_sources.empty()) {
+    return true; // the list was emptied: the copies go
   }
   return std::time(nullptr) - st.st_mtim.tv_sec >= config.mapping_refresh.count();
 }

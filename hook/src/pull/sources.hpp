@@ -29,11 +29,12 @@ std::string source_file(std::size_t position, const std::string &source);
 // Fetches every source now, one after the other, under the team layer's lock: each through
 // fod-registry (with the keys of its verify: scope), refused unless it is a mapping file
 // whose YAML parses (one line why), else written over its last copy. Copies of sources no
-// longer listed are removed. Marks the attempt for refresh_due.
+// longer listed are removed (all of them, and the stamp, when none is). Marks the attempt for
+// refresh_due.
 std::vector<SourceOutcome> refresh_sources(const mapping::Config &config);
 
 // Whether sources are listed and the last attempt is older than mapping_refresh (or none was
-// made). One stat; nothing when no source is listed.
+// made), or none is listed any more and copies may be left (the stamp is there). One stat.
 bool refresh_due(const mapping::Config &config);
 
 // The argv that fetches source into output (a file that must not exist), which follows "--".
