@@ -188,7 +188,7 @@ private:
 
   // Uploads a blob in one piece (POST, then PUT to the Location given); returns its digest.
   std::string push_blob(const std::string &data, const std::string &what) {
-    const std::string digest = sha256_digest(data);
+    std::string digest = sha256_digest(data);
     Upload start{"POST", "", {}};
     HttpAnswer started = exchange(m_base + "/blobs/uploads/", what, &start);
     refuse_unless(started, 202, what + ": starting an upload");

@@ -65,7 +65,11 @@ int update_command() {
     } else if (old->second != fields) {
       const std::string was = image_of(old->second);
       const std::string now = image_of(fields);
-      fmt::print("  changed  {} ({})\n", name, was == now ? now : was + " -> " + now);
+      if (was == now) {
+        fmt::print("  changed  {} ({})\n", name, now);
+      } else {
+        fmt::print("  changed  {} ({} -> {})\n", name, was, now);
+      }
     }
   }
   for (const auto &[name, fields] : before) {

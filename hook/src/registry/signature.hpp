@@ -24,7 +24,7 @@ inline constexpr std::string_view simple_signing_media_type =
 inline constexpr std::string_view cosign_signature_type = "cosign container image signature";
 // Bounds on what fod reads of a signature: payloads are a few hundred bytes.
 inline constexpr std::size_t max_signature_layers = 16;
-inline constexpr std::int64_t max_payload_size = 64 * 1024;
+inline constexpr std::int64_t max_payload_size = std::int64_t{64} * 1024;
 
 // The tag cosign stores the signatures of digest under ("sha256-<hex>.sig"); digest must be a
 // sha256 digest.
