@@ -27,8 +27,8 @@ run::RunRequest run_request(const mapping::Entry &entry, const mapping::Config &
                             const engine::Engine &engine, std::vector<std::string> args = {});
 
 // Starts the detached helper that fetches the team mappings (fod _refresh) when the config
-// lists mapping_sources and mapping_refresh has passed since the last attempt, or when the list
-// was emptied and copies are left: one stat. A run never waits for a fetch.
+// lists mapping_sources and mapping_refresh has passed since the last attempt: one stat, and
+// nothing at all without sources. A run never waits for a fetch.
 void refresh_sources_when_due(const mapping::Config &config);
 
 // NAME's entry: the mapping's, else the one a configured catalog has for it.

@@ -3,6 +3,7 @@
 #include "mapping/index.hpp"
 #include "mapping/loader.hpp"
 #include "pull/catalog.hpp"
+#include "pull/sources.hpp"
 #include "shell/shims.hpp"
 
 #include <fmt/format.h>
@@ -17,6 +18,11 @@ mapping::Mapping load(bool print_all_diagnostics, bool sync_shims,
                       const std::optional<std::string> &only) {
   auto layers = mapping::default_layers();
   auto result = mapping::load_indexed(layers, mapping::default_cache_dir(), only);
+  if (result.rebuilt && result.mapping.config.mapping_sources.empty() && pull::has_team_copies()) {
+    // mapping_sources was emptied: its copies go, and the mapping is read again without them.
+    pull::refresh_sources(result.mapping.config);
+    result = mapping::load_indexed(layers, mapping::default_cache_dir(), only);
+  }
   if (result.rebuilt || print_all_diagnostics) {
     for (const auto &line : result.mapping.diagnostics) {
       fmt::print(stderr, "fod: warning: {}\n", line);

@@ -170,13 +170,17 @@ std::vector<SourceOutcome> refresh_sources(const mapping::Config &config) {
   return outcomes;
 }
 
+bool has_team_copies() {
+  return access(attempt_stamp().c_str(), F_OK) == 0;
+}
+
 bool refresh_due(const mapping::Config &config) {
+  if (config.mapping_sources.empty()) {
+    return false;
+  }
   struct stat st {};
   if (stat(attempt_stamp().c_str(), &st) != 0) {
-    return !config.mapping_sources.empty();
-  }
-  if (config.mapping_sources.empty()) {
-    return true; // the list was emptied: the copies go
+    return true;
   }
   return std::time(nullptr) - st.st_mtim.tv_sec >= config.mapping_refresh.count();
 }
