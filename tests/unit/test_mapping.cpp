@@ -902,21 +902,27 @@ TEST_CASE("mapping::default_layers follows the environment", "[unit][mapping]") 
   env.set("FOD_DATADIR", "/opt/fod/share");
   env.set("FOD_SYSCONFDIR", "/opt/fod/etc");
   env.set("XDG_CONFIG_HOME", "/home/someone/.cfg");
+  env.set("XDG_STATE_HOME", "/home/someone/.st");
   auto layers = fod::mapping::default_layers();
-  REQUIRE(layers.size() == 3);
+  REQUIRE(layers.size() == 4);
   CHECK(layers[0].name == "package");
   CHECK(layers[0].dir == "/opt/fod/share");
-  CHECK(layers[1].name == "system");
-  CHECK(layers[1].dir == "/opt/fod/etc");
-  CHECK(layers[2].name == "user");
-  CHECK(layers[2].dir == "/home/someone/.cfg/fod");
+  CHECK(layers[1].name == "team");
+  CHECK(layers[1].dir == "/home/someone/.st/fod/team");
+  CHECK_FALSE(layers[1].has_config);
+  CHECK(layers[2].name == "system");
+  CHECK(layers[2].dir == "/opt/fod/etc");
+  CHECK(layers[3].name == "user");
+  CHECK(layers[3].dir == "/home/someone/.cfg/fod");
 
   SECTION("without overrides: /etc/fod and ~/.config/fod") {
     env.unset("FOD_SYSCONFDIR");
     env.unset("XDG_CONFIG_HOME");
     env.set("HOME", "/home/someone");
+    env.unset("XDG_STATE_HOME");
     auto plain = fod::mapping::default_layers();
-    CHECK(plain[1].dir == "/etc/fod");
-    CHECK(plain[2].dir == "/home/someone/.config/fod");
+    CHECK(plain[1].dir == "/home/someone/.local/state/fod/team");
+    CHECK(plain[2].dir == "/etc/fod");
+    CHECK(plain[3].dir == "/home/someone/.config/fod");
   }
 }

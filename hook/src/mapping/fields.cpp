@@ -265,6 +265,8 @@ Field<Config> verify_scopes() {
               throw FieldError{line_of(value), "'verify' must map image scopes (registry/prefix) "
                                                "to public key files"};
             }
+            // Read whole before it is applied: a bad scope leaves verify as it was.
+            auto scopes = config.verify;
             for (const auto &item : value) {
               const std::string scope = scalar(item.first, "verify");
               if (!registry::is_valid_scope(scope)) {
@@ -289,8 +291,9 @@ Field<Config> verify_scopes() {
                                                scope, key)};
                 }
               }
-              config.verify[scope] = keys;
+              scopes[scope] = keys;
             }
+            config.verify = std::move(scopes);
           },
           [](const Config &config, json &out) { out["verify"] = config.verify; },
           [](const json &in, Config &config) {

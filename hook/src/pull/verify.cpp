@@ -60,8 +60,13 @@ std::optional<Verified> recorded_verification(const std::string &image,
   if (!j.is_object()) {
     return std::nullopt;
   }
-  Verified verified{j.value("digest", ""), j.value("key", ""), j.value("fingerprint", "")};
-  if (!registry::is_sha256_digest(verified.digest) ||
+  // A damaged record (another type where a string belongs) is no record.
+  auto text = [&j](const char *name) {
+    auto it = j.find(name);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  Verified verified{text("digest"), text("key"), text("fingerprint")};
+  if (!registry::is_sha256_digest(verified.digest) || verified.key.empty() ||
       verified.fingerprint != keys_fingerprint(keys)) {
     return std::nullopt;
   }
