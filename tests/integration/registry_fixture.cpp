@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -410,21 +411,94 @@ std::string TestRegistry::skopeo_digest(const std::string& repo_tag) const {
     return nlohmann::json::parse(inspected.out).at("Digest").get<std::string>();
 }
 
+std::string TestRegistry::authorization(const std::string& repo) const {
+    if (m_auth == RegistryAuth::none) return "";
+    const std::string basic = "Basic " + base64(user() + ":" + password(), false);
+    if (m_auth == RegistryAuth::basic) return basic;
+    auto answer = http_request(m_token->listener->port(), "GET",
+                               "/token?service=" + std::string(token_service_name) +
+                                   "&scope=repository:" + repo + ":pull,push",
+                               {{"Authorization", basic}});
+    if (answer.status != 200) {
+        throw std::runtime_error("token for " + repo + ": HTTP " + std::to_string(answer.status) +
+                                 " " + answer.body);
+    }
+    return "Bearer " + nlohmann::json::parse(answer.body).at("token").get<std::string>();
+}
+
+namespace {
+
+// The value of a response header (names compared without case), or "".
+std::string header_of(const HttpResponse& response, const std::string& name) {
+    auto lower = [](std::string text) {
+        for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return text;
+    };
+    for (const auto& [key, value] : response.headers)
+        if (lower(key) == lower(name)) return value;
+    return "";
+}
+
+// "sha256:<hex>" of data.
+std::string sha256_digest(const std::string& data) {
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+    static const char* hex = "0123456789abcdef";
+    std::string out = "sha256:";
+    for (unsigned char byte : digest) {
+        out += hex[byte >> 4];
+        out += hex[byte & 15];
+    }
+    return out;
+}
+
+}  // namespace
+
 std::string TestRegistry::put_manifest(const std::string& repo, const std::string& reference,
                                        const std::string& media_type,
                                        const std::string& body) const {
-    if (m_auth != RegistryAuth::none || m_tls)
-        throw std::logic_error("put_manifest: auth none, no TLS only");
-    auto response = http_request(m_port, "PUT", "/v2/" + repo + "/manifests/" + reference,
-                                 {{"Content-Type", media_type}}, body);
+    if (m_tls) throw std::logic_error("put_manifest: no TLS only");
+    std::vector<std::pair<std::string, std::string>> headers = {{"Content-Type", media_type}};
+    if (m_auth != RegistryAuth::none) headers.emplace_back("Authorization", authorization(repo));
+    auto response =
+        http_request(m_port, "PUT", "/v2/" + repo + "/manifests/" + reference, headers, body);
     if (response.status != 201) {
         throw std::runtime_error("PUT manifest " + repo + ":" + reference + ": HTTP " +
                                  std::to_string(response.status) + " " + response.body);
     }
-    for (const auto& [name, value] : response.headers) {
-        if (name == "docker-content-digest") return value;
+    std::string digest = header_of(response, "docker-content-digest");
+    if (digest.empty())
+        throw std::runtime_error("PUT manifest: no Docker-Content-Digest in the answer");
+    return digest;
+}
+
+std::string TestRegistry::put_blob(const std::string& repo, const std::string& data) const {
+    if (m_tls) throw std::logic_error("put_blob: no TLS only");
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (m_auth != RegistryAuth::none) headers.emplace_back("Authorization", authorization(repo));
+    auto started = http_request(m_port, "POST", "/v2/" + repo + "/blobs/uploads/", headers);
+    if (started.status != 202) {
+        throw std::runtime_error("POST blob upload to " + repo + ": HTTP " +
+                                 std::to_string(started.status) + " " + started.body);
     }
-    throw std::runtime_error("PUT manifest: no Docker-Content-Digest in the answer");
+    // The Location may be absolute (http://HOST/v2/...) or a path.
+    std::string location = header_of(started, "location");
+    if (location.rfind("http://", 0) == 0 || location.rfind("https://", 0) == 0) {
+        auto path = location.find('/', location.find("//") + 2);
+        location = path == std::string::npos ? "/" : location.substr(path);
+    }
+    if (location.empty() || location[0] != '/')
+        throw std::runtime_error("POST blob upload: no usable Location: " + location);
+    const std::string digest = sha256_digest(data);
+    const std::string target = location + (location.find('?') == std::string::npos ? "?" : "&") +
+                               "digest=sha256%3A" + digest.substr(7);
+    headers.emplace_back("Content-Type", "application/octet-stream");
+    auto put = http_request(m_port, "PUT", target, headers, data);
+    if (put.status != 201) {
+        throw std::runtime_error("PUT blob " + digest + " to " + repo + ": HTTP " +
+                                 std::to_string(put.status) + " " + put.body);
+    }
+    return digest;
 }
 
 }  // namespace fod::test

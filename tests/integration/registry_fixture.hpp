@@ -61,10 +61,20 @@ public:
     std::string skopeo_digest(const std::string& repo_tag) const;
     // The raw manifest (skopeo inspect --raw).
     std::string raw_manifest(const std::string& repo_tag) const;
-    // PUTs a manifest or index through the registry API (auth none only);
-    // returns the digest the registry reports. Throws on an error status.
+    // PUTs a manifest or index through the registry API (no TLS; with auth
+    // as authorization() gives it); returns the digest the registry reports.
+    // Throws on an error status.
     std::string put_manifest(const std::string& repo, const std::string& reference,
                              const std::string& media_type, const std::string& body) const;
+    // Uploads `data` as a blob of REPO in one piece (POST /v2/REPO/blobs/uploads/,
+    // then PUT to its Location with ?digest=; no TLS, with auth as
+    // authorization() gives it); returns its digest "sha256:<hex>". Throws on
+    // an error status.
+    std::string put_blob(const std::string& repo, const std::string& data) const;
+    // The Authorization header that lets the test push to REPO: "" without
+    // auth, Basic with user() and password(), or (token) "Bearer " and a token
+    // with pull and push on REPO that the token service gave user().
+    std::string authorization(const std::string& repo) const;
 
     // Requests the token service has answered (token auth only).
     std::vector<HttpRequest> token_requests() const;
