@@ -88,7 +88,9 @@ int publish_command(const std::string &file, const std::string &reference) {
 
 int refresh_command() {
   const auto config = load_mapping().config;
-  // One helper at a time; the one that runs now serves the others' purpose.
+  // One helper at a time; the one that runs now serves the others' purpose. The directory may
+  // not be there yet: nothing was ever fetched.
+  util::make_directories(dirs::team_mappings(), 0700);
   util::FileLock busy(util::join(dirs::team_mappings(), "refresh.lock"));
   if (!pull::refresh_due(config) || !busy.try_lock(util::FileLock::Mode::exclusive)) {
     return 0;

@@ -78,7 +78,7 @@ SourceOutcome fetch_one(std::size_t position, const std::string &source,
     return outcome;
   }
   if (std::string problem = first_problem(*content, source); !problem.empty()) {
-    outcome.error = "refused: " + util::printable(problem);
+    outcome.error = "the whole source is refused: " + util::printable(problem);
     return outcome;
   }
   const std::string file = source_file(position, source);

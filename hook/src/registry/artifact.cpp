@@ -21,7 +21,7 @@ MappingsLayer parse_mappings_artifact(std::string_view manifest) {
     throw ArtifactError(e.what());
   }
   if (parsed.is_index || parsed.media_type != media_type::oci_manifest) {
-    throw ArtifactError("it is a " + parsed.media_type + ", not an OCI artifact manifest");
+    throw ArtifactError("it is " + parsed.media_type + ", not an OCI artifact manifest");
   }
   auto string_of = [](const json &object, const char *name) {
     auto it = object.find(name);
