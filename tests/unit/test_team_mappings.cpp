@@ -3,6 +3,7 @@
 
 #include "mapping/layers.hpp"
 #include "mapping/loader.hpp"
+#include "pull/schedule.hpp"
 #include "pull/sources.hpp"
 #include "registry/artifact.hpp"
 #include "temp_dir.hpp"

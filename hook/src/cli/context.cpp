@@ -3,7 +3,7 @@
 #include "base/error.hpp"
 #include "containers/reaper.hpp"
 #include "pull/catalog.hpp"
-#include "pull/sources.hpp"
+#include "pull/schedule.hpp"
 #include "pull/verify.hpp"
 
 #include <fmt/format.h>

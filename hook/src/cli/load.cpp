@@ -3,6 +3,7 @@
 #include "mapping/index.hpp"
 #include "mapping/loader.hpp"
 #include "pull/catalog.hpp"
+#include "pull/schedule.hpp"
 #include "pull/sources.hpp"
 #include "shell/shims.hpp"
 

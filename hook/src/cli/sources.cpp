@@ -7,6 +7,7 @@
 #include "cli/context.hpp"
 #include "mapping/fields.hpp"
 #include "mapping/loader.hpp"
+#include "pull/schedule.hpp"
 #include "util/fs.hpp"
 #include "util/lock.hpp"
 

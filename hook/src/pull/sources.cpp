@@ -5,6 +5,7 @@
 #include "mapping/loader.hpp"
 #include "pull/json_store.hpp"
 #include "pull/probe.hpp"
+#include "pull/schedule.hpp"
 #include "pull/verify.hpp"
 #include "registry/helper_proto.hpp"
 #include "util/fs.hpp"
@@ -17,7 +18,6 @@
 #include <dirent.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <sys/stat.h>
 #include <unistd.h>
 
 namespace fod::pull {
@@ -28,11 +28,6 @@ using nlohmann::json;
 
 std::string drop_in_dir() {
   return util::join(dirs::team_mappings(), "mappings.d");
-}
-
-// Marks each attempt: refresh_due compares its time with mapping_refresh.
-std::string attempt_stamp() {
-  return util::join(dirs::team_mappings(), "fetched");
 }
 
 // source -> {digest, verified_by, time, error}: what `fod update` and `fod which` say.
@@ -168,21 +163,6 @@ std::vector<SourceOutcome> refresh_sources(const mapping::Config &config) {
   remove_unlisted(config);
   util::write_file_atomic(sources_record(), updated.dump(2) + "\n", 0600);
   return outcomes;
-}
-
-bool has_team_copies() {
-  return access(attempt_stamp().c_str(), F_OK) == 0;
-}
-
-bool refresh_due(const mapping::Config &config) {
-  if (config.mapping_sources.empty()) {
-    return false;
-  }
-  struct stat st {};
-  if (stat(attempt_stamp().c_str(), &st) != 0) {
-    return true;
-  }
-  return std::time(nullptr) - st.st_mtim.tv_sec >= config.mapping_refresh.count();
 }
 
 std::string publish_mappings(const std::string &file, const std::string &reference,

@@ -33,12 +33,6 @@ std::string source_file(std::size_t position, const std::string &source);
 // refresh_due.
 std::vector<SourceOutcome> refresh_sources(const mapping::Config &config);
 
-// Whether sources are listed and the last attempt is older than mapping_refresh (or none was
-// made). One stat; nothing when no source is listed.
-bool refresh_due(const mapping::Config &config);
-
-// Whether fod fetched sources before (their copies may be left after the list was emptied).
-bool has_team_copies();
 // The argv that fetches source into output (a file that must not exist), which follows "--".
 // Pure.
 std::vector<std::string> fetch_argv(const std::string &helper, const std::string &source,
