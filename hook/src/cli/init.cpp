@@ -3,6 +3,8 @@
 #include "base/error.hpp"
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
+#include "mapping/index.hpp"
+#include "mapping/loader.hpp"
 
 #include <fmt/format.h>
 
@@ -14,7 +16,11 @@ int init_command(const std::string &shell) {
     throw UserError(2, fmt::format("init: unknown shell '{}': use bash, zsh or fish", shell));
   }
   fmt::print("{}", *script);
-  refresh_sources_when_due(load_mapping().config);
+  // The config from a current index, else from the YAML, without writing the index or the shims:
+  // `fod init` itself never makes them (a shell that is not hooked gets none).
+  auto layers = mapping::default_layers();
+  auto current = mapping::read_current_index(layers, mapping::default_cache_dir(), std::string());
+  refresh_sources_when_due(current ? current->config : mapping::load_layers(layers).config);
   return 0;
 }
 
