@@ -4,7 +4,6 @@
 #include "pull/json_store.hpp"
 #include "registry/reference.hpp"
 #include "util/fs.hpp"
-#include "util/lock.hpp"
 
 #include <ctime>
 #include <nlohmann/json.hpp>
@@ -42,20 +41,12 @@ std::optional<Consent> recorded_consent(const std::string &image) {
 }
 
 void record_consent(const std::string &image, const Consent &consent) {
-  std::string path = consent_path();
-  util::make_directories(util::dirname(path), 0700);
-  util::FileLock lock(path + ".lock");
-  lock.lock(util::FileLock::Mode::exclusive);
-  json store = read_json_object(path);
-  if (!store.contains("images") || !store["images"].is_object()) {
-    store["images"] = json::object();
-  }
-  store["images"][canonical_image(image)] = {
-      {"allowed", consent.allowed},
-      {"digest", consent.digest},
-      {"command", consent.command},
-      {"time", consent.time != 0 ? consent.time : static_cast<long long>(std::time(nullptr))}};
-  util::write_file_atomic(path, store.dump(2) + "\n", 0600);
+  set_image_record(
+      consent_path(), canonical_image(image),
+      {{"allowed", consent.allowed},
+       {"digest", consent.digest},
+       {"command", consent.command},
+       {"time", consent.time != 0 ? consent.time : static_cast<long long>(std::time(nullptr))}});
 }
 
 } // namespace fod::pull

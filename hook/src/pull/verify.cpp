@@ -6,7 +6,6 @@
 #include "registry/reference.hpp"
 #include "registry/signature.hpp"
 #include "util/fs.hpp"
-#include "util/lock.hpp"
 #include "util/sha256.hpp"
 
 #include <nlohmann/json.hpp>
@@ -74,17 +73,9 @@ std::optional<Verified> recorded_verification(const std::string &image,
 }
 
 void record_verification(const std::string &image, const Verified &verified) {
-  const std::string path = verified_path();
-  util::make_directories(util::dirname(path), 0700);
-  util::FileLock lock(path + ".lock");
-  lock.lock(util::FileLock::Mode::exclusive);
-  json store = read_json_object(path);
-  if (!store.contains("images") || !store["images"].is_object()) {
-    store["images"] = json::object();
-  }
-  store["images"][canonical_image(image)] = {
-      {"digest", verified.digest}, {"key", verified.key}, {"fingerprint", verified.fingerprint}};
-  util::write_file_atomic(path, store.dump(2) + "\n", 0600);
+  set_image_record(
+      verified_path(), canonical_image(image),
+      {{"digest", verified.digest}, {"key", verified.key}, {"fingerprint", verified.fingerprint}});
 }
 
 } // namespace fod::pull
