@@ -1,4 +1,6 @@
-/* The agent: one forked handler per connection. The handler reads and checks
+/* The agent: one handler per connection, forked before the connection comes (a
+ * spare, handed the connection's descriptor), so that a run waits for no fork
+ * of the keeper. The handler reads and checks
  * the request, becomes a session leader (so the command's process group is
  * not orphaned and Ctrl-Z can stop it) and the subreaper of everything the run
  * starts, gives the command a pseudo-terminal for the streams fod asks for,
@@ -17,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +45,24 @@
 
 extern char **environ;
 
+/* The signals a handler ignores, so the command must have set back to default (exec keeps
+ * an ignored signal ignored): those the keeper ignores, found once (agent_listen), and
+ * SIGHUP, which a handler ignores as a terminal's controlling process. */
+static sigset_t ignored_signals;
+
+static void find_ignored_signals(void) {
+  sigemptyset(&ignored_signals);
+  for (int sig = 1; sig < NSIG; ++sig) {
+    struct sigaction current;
+    if (sigaction(sig, NULL, &current) == 0 && current.sa_handler == SIG_IGN) {
+      sigaddset(&ignored_signals, sig);
+    }
+  }
+  sigaddset(&ignored_signals, SIGHUP);
+}
+
 int agent_listen(void) {
+  find_ignored_signals();
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     return -1;
@@ -119,9 +139,9 @@ static char **merged_environment(char **over) {
   return env;
 }
 
-/* In the forked command: from here on only system calls and no allocation (its
- * environment was merged before the fork); a message is formatted on this stack
- * and written at once. */
+/* In the command's child, sharing the handler's memory until it execs: from here on
+ * only system calls and no allocation (its environment was merged before the clone);
+ * a message is formatted on this stack and written at once. */
 _Noreturn static void exec_command(const struct fod_agent_request *request, int stdio[3],
                                    int slave) {
   sigset_t all;
@@ -141,12 +161,15 @@ _Noreturn static void exec_command(const struct fod_agent_request *request, int 
   for (int i = 0; i < 3; ++i) {
     dup2(fds[i], i);
   }
-  /* The handler's own dispositions (SIGPIPE, SIGHUP ignored) are not the command's. */
+  /* Signals the handler ignores stay ignored across exec (caught ones are reset by it):
+   * they are not the command's. */
   struct sigaction default_action;
   memset(&default_action, 0, sizeof default_action);
   default_action.sa_handler = SIG_DFL;
   for (int sig = 1; sig < NSIG; ++sig) {
-    sigaction(sig, &default_action, NULL);
+    if (sigismember(&ignored_signals, sig) == 1) {
+      sigaction(sig, &default_action, NULL);
+    }
   }
   sigset_t none;
   sigemptyset(&none);
@@ -171,6 +194,20 @@ _Noreturn static void exec_command(const struct fod_agent_request *request, int 
            request->image, strerror(err));
   (void)!write(STDERR_FILENO, message, strlen(message));
   _exit(126);
+}
+
+/* What the command's child is started with, and the stack it runs on until it execs
+ * (exec_command needs a few KiB; untouched pages of it are never allocated). */
+struct command_start {
+  const struct fod_agent_request *request;
+  int *stdio;
+  int slave;
+};
+static _Alignas(16) char command_stack[64 * 1024];
+
+static int start_command(void *arg) {
+  const struct command_start *start = arg;
+  exec_command(start->request, start->stdio, start->slave);
 }
 
 /* Opens a pseudo-terminal pair with the caller's terminal modes; returns the master. */
@@ -379,7 +416,9 @@ static void supervise(int sock, pid_t pid, int sigfd) {
   }
 }
 
-static void handle(int sock) {
+/* What a handler sets up before its request comes: its signals. Returns the signalfd that
+ * reports SIGCHLD. */
+static int prepare_handler(void) {
   signal(SIGPIPE, SIG_IGN);
   signal(SIGHUP, SIG_IGN); /* as a terminal's controlling process */
   signal(SIGINT, SIG_DFL);
@@ -389,8 +428,10 @@ static void handle(int sock) {
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
   sigprocmask(SIG_BLOCK, &chld, NULL);
-  int sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+  return signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+}
 
+static void handle(int sock, int sigfd) {
   struct timeval timeout = {10, 0};
   setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
 
@@ -433,12 +474,14 @@ static void handle(int sock) {
   }
   /* The handler execs nothing itself: the command's environment can be its own. */
   environ = merged_environment(request.env);
-  pid_t pid = fork();
+  /* As posix_spawn does: the child shares the handler's memory (nothing is copied for a
+   * process that only execs, so the command starts sooner) and runs on a stack of its own
+   * while the handler waits for its exec. */
+  struct command_start start = {&request, stdio, slave};
+  pid_t pid = clone(start_command, command_stack + sizeof command_stack,
+                    CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
   if (pid < 0) {
     fail(sock, FOD_AGENT_E_SETUP);
-  }
-  if (pid == 0) {
-    exec_command(&request, stdio, slave);
   }
   setpgid(pid, pid); /* also here, so signals find the group at once */
   for (int i = 0; i < 3; ++i) {
@@ -482,6 +525,70 @@ static void end_orphans(void) {
   }
 }
 
+/* The keeper's end of the socket pair the spare handler waits on for the next
+ * connection's descriptor; -1 when there is no spare. */
+static int spare_channel = -1;
+/* When the last connection was handed over. The next spare is forked when the handlers
+ * have ended or after SPARE_DELAY_MS, not at once: on a machine of few cores the fork
+ * would take the CPU from the run that was just handed over. */
+static struct timespec last_handoff;
+#define SPARE_DELAY_MS 20
+
+static void remember_handler(pid_t pid) {
+  if (pid > 0 && handler_count < (int)(sizeof handlers / sizeof handlers[0])) {
+    handlers[handler_count++] = pid;
+  }
+}
+
+/* In the spare: waits for a connection's descriptor from the keeper and serves it. A
+ * closed channel (the keeper gone) ends the spare. */
+_Noreturn static void serve_as_spare(int channel, int listen_fd) {
+  close(listen_fd);
+  int sigfd = prepare_handler();
+  char byte;
+  int sock = -1, nfds = 0;
+  if (fod_agent_receive(channel, &byte, 1, &sock, 1, &nfds) != 0 || nfds != 1) {
+    _exit(0);
+  }
+  close(channel);
+  handle(sock, sigfd);
+  _exit(0);
+}
+
+void agent_prepare_spare(int listen_fd) {
+  if (spare_channel >= 0) {
+    return;
+  }
+  int pair[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+    return;
+  }
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(pair[0]);
+    serve_as_spare(pair[1], listen_fd);
+  }
+  close(pair[1]);
+  if (pid < 0) {
+    close(pair[0]);
+    return;
+  }
+  remember_handler(pid);
+  spare_channel = pair[0];
+}
+
+/* Gives sock to the spare; 0 when it took it. */
+static int hand_to_spare(int sock) {
+  if (spare_channel < 0) {
+    return -1;
+  }
+  const char byte = 'c';
+  int sent = fod_agent_send(spare_channel, &byte, 1, &sock, 1);
+  close(spare_channel);
+  spare_channel = -1;
+  return sent;
+}
+
 void agent_accept(int listen_fd) {
   int sock = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
   if (sock < 0) {
@@ -498,13 +605,37 @@ void agent_accept(int listen_fd) {
     return;
   }
   end_orphans();
-  pid_t pid = fork();
-  if (pid == 0) {
-    handle(sock);
-    _exit(0);
-  }
-  if (pid > 0 && handler_count < (int)(sizeof handlers / sizeof handlers[0])) {
-    handlers[handler_count++] = pid;
+  if (hand_to_spare(sock) != 0) {
+    /* No spare (it could not be forked, or it died): a handler forked now. */
+    pid_t pid = fork();
+    if (pid == 0) {
+      close(listen_fd);
+      handle(sock, prepare_handler());
+      _exit(0);
+    }
+    remember_handler(pid);
   }
   close(sock);
+  clock_gettime(CLOCK_MONOTONIC, &last_handoff);
+}
+
+int agent_spare_wait(void) {
+  if (spare_channel >= 0) {
+    return -1;
+  }
+  int live = 0;
+  for (int i = 0; i < handler_count; ++i) {
+    if (kill(handlers[i], 0) == 0) {
+      handlers[live++] = handlers[i];
+    }
+  }
+  handler_count = live;
+  if (handler_count == 0) {
+    return 0;
+  }
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  long waited = (long)(now.tv_sec - last_handoff.tv_sec) * 1000L +
+                (now.tv_nsec - last_handoff.tv_nsec) / (1000L * 1000L);
+  return waited >= SPARE_DELAY_MS ? 0 : (int)(SPARE_DELAY_MS - waited);
 }

@@ -141,9 +141,14 @@ static int keep(void) {
   char buffer[512];
   size_t used = 0;
   for (;;) {
+    int wait = agent >= 0 ? agent_spare_wait() : -1;
+    if (wait == 0) {
+      agent_prepare_spare(agent);
+      wait = -1;
+    }
     struct pollfd fds[2] = {{fifo, POLLIN, 0}, {agent, POLLIN, 0}};
-    if (poll(fds, 2, -1) < 0) {
-      continue; /* EINTR: a child was reaped */
+    if (poll(fds, 2, wait) <= 0) {
+      continue; /* EINTR: a child was reaped (a handler may have ended); or time for a spare */
     }
     if (fds[0].revents & POLLIN) {
       read_signal_requests(fifo, buffer, sizeof buffer, &used);

@@ -39,14 +39,9 @@ int finish(const run::RunOutcome &outcome) {
 }
 
 run::RunOutcome run_mapped(const mapping::Mapping &mapping, const std::string &name,
-                           const std::vector<std::string> &args) {
-  auto found = find_entry(mapping, name);
-  if (!found) {
-    throw UserError(status_not_found,
-                    fmt::format("{}: command not found (fod has no mapping for it)", name));
-  }
-  auto &from_catalog = found->from_catalog;
-  const auto *entry = &found->entry();
+                           FoundEntry &found, const std::vector<std::string> &args) {
+  auto &from_catalog = found.from_catalog;
+  const auto *entry = &found.entry();
   run::RunRequest request =
       run_request(*entry, mapping.config, require_engine(mapping.config), args);
   if (from_catalog && from_catalog->entrypoint.empty()) {
@@ -74,8 +69,15 @@ run::RunOutcome run_mapped(const mapping::Mapping &mapping, const std::string &n
 
 int run_command(const mapping::Mapping &mapping, const std::string &name,
                 const std::vector<std::string> &args) {
+  auto found = find_entry(mapping, name);
+  if (!found) {
+    // Said here rather than thrown: an unmapped name is the shell's everyday miss, and the
+    // first throw of a process costs it the unwinder's start-up.
+    fmt::print(stderr, "fod: {}: command not found (fod has no mapping for it)\n", name);
+    return status_not_found;
+  }
   try {
-    return finish(run_mapped(mapping, name, args));
+    return finish(run_mapped(mapping, name, *found, args));
   } catch (const Interrupted &e) {
     fmt::print(stderr, "fod: {}\n", e.what());
     die_of_signal(e.signal());
