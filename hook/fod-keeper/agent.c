@@ -18,6 +18,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -25,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -196,14 +198,39 @@ _Noreturn static void exec_command(const struct fod_agent_request *request, int 
   _exit(126);
 }
 
-/* What the command's child is started with, and the stack it runs on until it execs
- * (exec_command needs a few KiB; untouched pages of it are never allocated). */
+/* What the command's child is started with. */
 struct command_start {
   const struct fod_agent_request *request;
   int *stdio;
   int slave;
 };
-static _Alignas(16) char command_stack[64 * 1024];
+
+/* Maps the stack the command's child runs on until it execs, sized for what execvp itself
+ * puts there (a path buffer of up to PATH_MAX + NAME_MAX, and for a file the kernel will not
+ * run, the argv of /bin/sh: one pointer per argument), over a page that faults, so an
+ * overflow can never write the handler's memory. Returns its top, or NULL. */
+static char *map_command_stack(const struct fod_agent_request *request, char **base,
+                               size_t *length) {
+  size_t argc = 0;
+  while (request->argv[argc] != NULL) {
+    ++argc;
+  }
+  const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  size_t needed = (argc + 3) * sizeof(char *) + PATH_MAX + NAME_MAX + (size_t)64 * 1024;
+  needed = (needed + page - 1) / page * page;
+  *length = needed + page;
+  void *mapped =
+      mmap(NULL, *length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (mapped == MAP_FAILED) {
+    return NULL;
+  }
+  *base = mapped;
+  if (mprotect(mapped, page, PROT_NONE) != 0) {
+    munmap(mapped, *length);
+    return NULL;
+  }
+  return *base + *length;
+}
 
 static int start_command(void *arg) {
   const struct command_start *start = arg;
@@ -476,10 +503,17 @@ static void handle(int sock, int sigfd) {
   environ = merged_environment(request.env);
   /* As posix_spawn does: the child shares the handler's memory (nothing is copied for a
    * process that only execs, so the command starts sooner) and runs on a stack of its own
-   * while the handler waits for its exec. */
+   * (map_command_stack) while the handler waits for its exec. */
   struct command_start start = {&request, stdio, slave};
-  pid_t pid = clone(start_command, command_stack + sizeof command_stack,
-                    CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
+  char *stack_base = NULL;
+  size_t stack_length = 0;
+  char *stack_top = map_command_stack(&request, &stack_base, &stack_length);
+  if (stack_top == NULL) {
+    fail(sock, FOD_AGENT_E_SETUP);
+  }
+  pid_t pid = clone(start_command, stack_top, CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
+  /* The child has exec'd or ended: its stack is no longer used. */
+  munmap(stack_base, stack_length);
   if (pid < 0) {
     fail(sock, FOD_AGENT_E_SETUP);
   }

@@ -223,6 +223,31 @@ void status_and_signals(Engine e) {
     env.stop_all_checked();
 }
 
+// A file the kernel will not run (no "#!") is run by the image's /bin/sh, as execvp does: it
+// builds sh's argv on the stack of the command's child, a pointer per argument. That stack is
+// the agent's own mapping (the child shares the handler's memory until it execs): with 60,000
+// arguments (480 KB of pointers; a request holds at most 65,536 items) the command must still
+// run through the agent, and the agent go on serving.
+void script_without_interpreter_line(Engine e) {
+    FodEnv env(e);
+    const std::string script = env.put("work/count-args", "echo \"$# $1 ${60000}\"\n", 0755);
+    env.write_mappings(env.entry("bb-count", busybox_image, {script}, "95s"));
+    std::vector<std::string> args;
+    for (int i = 1; i <= 60000; ++i) {
+        args.push_back(std::to_string(i));
+    }
+    Result many = env.run_cmd("bb-count", args, env.traced({.timeout_s = 60}));
+    INFO("stderr: " << many.err.substr(0, 2000));
+    CHECK(many.status == 0);
+    CHECK(many.out == "60000 1 60000\n");
+    Result few = env.run_cmd("bb-count", {"a"}, env.traced());
+    CHECK(few.status == 0);
+    CHECK(few.out == "1 a \n");
+    CHECK(env.trace() == std::vector<std::string>{"agent", "agent"});
+
+    env.stop_all_checked();
+}
+
 // ---------------------------------------------------------------- raw protocol
 
 struct Reply {
@@ -446,6 +471,8 @@ FOD_TEST_ALL_ENGINES("the command writes to and reads from the caller's own file
                      "[agent]", caller_streams_are_passed)
 FOD_TEST_ALL_ENGINES("exit status, SIGTERM and a trapped SIGTERM come back through the agent",
                      "[agent][signal]", status_and_signals)
+FOD_TEST_ALL_ENGINES("a script without #! and 60,000 arguments runs through the image's sh",
+                     "[agent]", script_without_interpreter_line)
 
 TEST_CASE("another user's connection is refused (rootless podman as fodtest, root connects)",
           "[integration][rootless][agent]") {
