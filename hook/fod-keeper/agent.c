@@ -535,10 +535,8 @@ static void handle(int sock, int sigfd) {
 static pid_t handlers[1024];
 static int handler_count;
 
-/* Processes left behind by runs of the engine's exec (the fast path's handlers
- * end their own) become children of PID 1 when their parents end: before each
- * run, every child of the keeper that is not a handler is ended. */
-static void end_orphans(void) {
+/* Drops from handlers[] the handlers that have ended. */
+static void prune_handlers(void) {
   int live = 0;
   for (int i = 0; i < handler_count; ++i) {
     if (kill(handlers[i], 0) == 0) {
@@ -546,6 +544,13 @@ static void end_orphans(void) {
     }
   }
   handler_count = live;
+}
+
+/* Processes left behind by runs of the engine's exec (the fast path's handlers
+ * end their own) become children of PID 1 when their parents end: before each
+ * run, every child of the keeper that is not a handler is ended. */
+static void end_orphans(void) {
+  prune_handlers();
   pid_t pids[256];
   int n = list_children(pids, 256);
   for (int i = 0; i < n; ++i) {
@@ -657,13 +662,7 @@ int agent_spare_wait(void) {
   if (spare_channel >= 0) {
     return -1;
   }
-  int live = 0;
-  for (int i = 0; i < handler_count; ++i) {
-    if (kill(handlers[i], 0) == 0) {
-      handlers[live++] = handlers[i];
-    }
-  }
-  handler_count = live;
+  prune_handlers();
   if (handler_count == 0) {
     return 0;
   }
