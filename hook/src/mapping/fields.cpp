@@ -8,7 +8,9 @@
 #include "util/environment.hpp"
 #include "util/names.hpp"
 
+#include <array>
 #include <fmt/format.h>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <utility>
 #include <vector>
@@ -467,13 +469,13 @@ Field<Config> config_ttl() {
           }};
 }
 
-// The rows moved into a table: a braced list would copy every row's three std::functions,
-// and each call of fod builds its tables once.
-template <class Target, class... Rows> std::vector<Field<Target>> table(Rows &&...rows) {
-  std::vector<Field<Target>> fields;
-  fields.reserve(sizeof...(rows));
-  (fields.push_back(std::forward<Rows>(rows)), ...);
-  return fields;
+// The rows are built in place in an array and moved into the table: a braced list straight
+// into the vector would copy every row's three std::functions, and each call of fod builds
+// its tables once.
+template <class Target, std::size_t N>
+std::vector<Field<Target>> table(std::array<Field<Target>, N> &&rows) {
+  return std::vector<Field<Target>>(std::make_move_iterator(rows.begin()),
+                                    std::make_move_iterator(rows.end()));
 }
 
 } // namespace
@@ -482,40 +484,48 @@ template <class Target, class... Rows> std::vector<Field<Target>> table(Rows &&.
 // index and the unknown-key warnings follow from the row.
 
 const std::vector<Field<Entry>> &entry_fields() {
-  static const std::vector<Field<Entry>> fields = table<Entry>(
+  static const std::vector<Field<Entry>> fields = table(std::array{
       field("image", &Entry::image, image_reference),
       field("entrypoint", &Entry::entrypoint, program_argv),
       field("network", &Entry::network, one_of(network_names)),
-      field("env", &Entry::env, env_names), field("mounts", &Entry::mounts, mount_list),
-      field("capabilities", &Entry::capabilities, capability_list), entry_ttl(),
-      field("memory", &Entry::memory, memory_size), field("pids", &Entry::pids, positive_int),
+      field("env", &Entry::env, env_names),
+      field("mounts", &Entry::mounts, mount_list),
+      field("capabilities", &Entry::capabilities, capability_list),
+      entry_ttl(),
+      field("memory", &Entry::memory, memory_size),
+      field("pids", &Entry::pids, positive_int),
       field("mount_root", &Entry::mount_root, one_of(mount_root_names)),
-      field("path_args", &Entry::path_args, boolean));
+      field("path_args", &Entry::path_args, boolean),
+  });
   return fields;
 }
 
 const std::vector<Field<Config>> &config_fields() {
-  static const std::vector<Field<Config>> fields = table<Config>(
-      field("engine", &Config::engine, engine_name), config_ttl(),
+  static const std::vector<Field<Config>> fields = table(std::array{
+      field("engine", &Config::engine, engine_name),
+      config_ttl(),
       adaptive_setting("ttl_min", &adaptive::Settings::ttl_min),
       adaptive_setting("ttl_max", &adaptive::Settings::ttl_max),
       adaptive_setting("prewarm", &adaptive::Settings::prewarm),
       adaptive_setting("max_warm", &adaptive::Settings::max_warm),
       adaptive_setting("memory_ceiling", &adaptive::Settings::memory_ceiling),
-      field("memory", &Config::memory, memory_size), field("pids", &Config::pids, positive_int),
+      field("memory", &Config::memory, memory_size),
+      field("pids", &Config::pids, positive_int),
       field("fast_path", &Config::fast_path, boolean),
       field("mount_root", &Config::mount_root, one_of(mount_root_names)),
       field("path_args", &Config::path_args, boolean),
       field("confirm", &Config::confirm, one_of(confirm_names)),
       field("on_digest_change", &Config::on_digest_change, one_of(on_digest_change_names)),
       field("insecure_registries", &Config::insecure_registries, registry_hosts),
-      field("catalogs", &Config::catalogs, catalog_list), verify_scopes(),
+      field("catalogs", &Config::catalogs, catalog_list),
+      verify_scopes(),
       field("mapping_sources", &Config::mapping_sources, source_list),
       field("mapping_refresh", &Config::mapping_refresh, positive_duration),
       field("catalog_network", &Config::catalog_network, one_of(network_names)),
       field("registry_connect_timeout", &Config::registry_connect_timeout, positive_duration),
       field("registry_timeout", &Config::registry_timeout, positive_duration),
-      field("negative_cache_ttl", &Config::negative_cache_ttl, duration));
+      field("negative_cache_ttl", &Config::negative_cache_ttl, duration),
+  });
   return fields;
 }
 
