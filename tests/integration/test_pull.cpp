@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -57,6 +58,44 @@ void remove_image(const FodEnv& env, const std::string& image) {
         if (id.status == 0) env.engine_cli({"rmi", "-f", lines_of(id.out).at(0)});
     } else {
         env.engine_cli({"rmi", image});
+    }
+}
+
+// Removes, when it goes (also when a check fails), the images this test made under
+// names of its own: the image each tracked name finds, whole, by its ID (podman keeps
+// an image pulled by digest under that digest when only its tag is removed). It asks
+// the engine itself, not FodEnv: declared before the Setup, it runs after FodEnv has
+// stopped the test's containers.
+class OwnImages {
+public:
+    explicit OwnImages(Engine e) : m_engine(e) {}
+    ~OwnImages();
+    OwnImages(const OwnImages&) = delete;
+    OwnImages& operator=(const OwnImages&) = delete;
+    // A name (REPO:TAG or REPO@DIGEST) whose image is this test's alone.
+    void track(const std::string& name) { m_names.push_back(name); }
+
+private:
+    Engine m_engine;
+    std::vector<std::string> m_names;
+};
+
+OwnImages::~OwnImages() {
+    // Never throws: it may run while a failed assertion unwinds the test.
+    try {
+        const RunOptions options = engine_options(m_engine, {.timeout_s = 60});
+        std::vector<std::string> ids;
+        for (const auto& name : m_names) {
+            Result id = run({engine_cli(m_engine), "image", "inspect", "--format", "{{.Id}}", name},
+                            options);
+            const auto lines = lines_of(id.out);
+            if (id.status == 0 && !lines.empty() &&
+                std::find(ids.begin(), ids.end(), lines.front()) == ids.end())
+                ids.push_back(lines.front());
+        }
+        for (const auto& id : ids) run({engine_cli(m_engine), "rmi", "-f", id}, options);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "test_pull: removing this test's images failed: %s\n", e.what());
     }
 }
 
@@ -380,13 +419,14 @@ void push_unique_image(const Setup& s, const std::string& repo_tag) {
     REQUIRE(run({"tar", "-C", rootfs.path() + "/rootfs", "-cf", rootfs.path() + "/rootfs.tar", "."})
                 .status == 0);
     const std::string local = "localhost/fod-test-unique:" + nonce;
+    OwnImages imported_image(Engine::podman);
+    imported_image.track(local);
     Result imported = run({"podman", "import", "--change", "ENTRYPOINT [\"/bin/busybox\"]",
                            rootfs.path() + "/rootfs.tar", local},
                           engine_options(Engine::podman, {.timeout_s = 120}));
     INFO(imported.err);
     REQUIRE(imported.status == 0);
     s.registry.push(local, repo_tag);
-    run({"podman", "rmi", local}, engine_options(Engine::podman, {.timeout_s = 60}));
 }
 
 // Forwards a request of an engine to the registry on `upstream` and its answer back.
@@ -421,8 +461,10 @@ HttpResponse forward(int upstream, const HttpRequest& request) {
 // downloads: a pull that hangs until Ctrl-C.
 void interrupted_pull(Engine e) {
     FOD_REQUIRE_REGISTRY();
+    OwnImages pulled(e);
     Setup s(e);
     push_unique_image(s, "fodtest/slow:1");
+    const std::string digest = s.registry.skopeo_digest("fodtest/slow:1");
     std::atomic<bool> stall{true};
     std::atomic<int> stalled{0};
     const int upstream = s.registry.port();
@@ -437,6 +479,8 @@ void interrupted_pull(Engine e) {
         return forward(upstream, request);
     });
     const std::string image = proxy.host() + "/fodtest/slow:1";
+    pulled.track(image);
+    pulled.track(proxy.host() + "/fodtest/slow@" + digest);
     remove_image(s.env, image);
     s.env.write_config("config.yaml",
                        "confirm: never\ninsecure_registries: [\"" + proxy.host() + "\"]\n");
@@ -462,7 +506,6 @@ void interrupted_pull(Engine e) {
     CHECK(r.out == "second try\n");
 
     s.env.stop_all_checked();
-    remove_image(s.env, image);
 }
 
 // The registry answers the probe (the manifest is there) but the engine's pull
@@ -472,6 +515,7 @@ void interrupted_pull(Engine e) {
 // growing pauses, about 50 s).
 void failed_pull(Engine e) {
     FOD_REQUIRE_REGISTRY();
+    OwnImages pulled(e);
     Setup s(e);
     push_unique_image(s, "fodtest/broken:1");
     const std::string digest = s.registry.skopeo_digest("fodtest/broken:1");
@@ -492,6 +536,8 @@ void failed_pull(Engine e) {
     });
     const std::string image = proxy.host() + "/fodtest/broken:1";
     const std::string by_digest = proxy.host() + "/fodtest/broken@" + digest;
+    pulled.track(image);
+    pulled.track(by_digest);
     remove_image(s.env, image);
     s.env.write_config("config.yaml", "insecure_registries: [\"" + proxy.host() + "\"]\n");
     s.env.write_mappings(s.env.entry("tool-broken", image, {"/bin/busybox"}, "96s"));
@@ -535,7 +581,6 @@ void failed_pull(Engine e) {
     CHECK(again.out == "second try\n");
 
     s.env.stop_all_checked();
-    remove_image(s.env, image);
 }
 
 // fod which and fod run never ask a registry about a localhost/ name (podman's
