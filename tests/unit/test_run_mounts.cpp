@@ -421,3 +421,25 @@ TEST_CASE("containers::container_key: one per family and mount set", "[unit][run
     CHECK(key(family, {{t.outside, t.outside, false, true}}) != before);
   }
 }
+
+TEST_CASE("containers::resolve_needs: an argument's need keeps the identity its stat found",
+          "[unit][run_mounts]") {
+  Tree t;
+  auto host = t.host();
+  const std::string file = t.outside + "/file.txt";
+  auto need_of = [&] {
+    auto found = only(paths_of(t, {file}, t.sub));
+    REQUIRE(found.mount);
+    CHECK(found.mount->identity == fod::containers::identity(file, host));
+    auto needs = fod::containers::resolve_needs({*found.mount}, host);
+    REQUIRE(needs.size() == 1);
+    return needs[0];
+  };
+  const auto before = need_of();
+  CHECK(before.identity == fod::containers::identity(Tree::real(file), host));
+  SECTION("a file replaced at the same path is another need") {
+    t.dir.write("outside/new.txt", "new\n");
+    REQUIRE(rename((t.outside + "/new.txt").c_str(), file.c_str()) == 0);
+    CHECK(need_of().identity != before.identity);
+  }
+}

@@ -37,6 +37,9 @@ struct MountRequest {
   // (`mount_root: cwd`: the tool sees the directory alone).
   bool exact = false;
   bool resolved = false; // source is a real path already (an argument's): not resolved again
+  // With resolved: "device:inode" of source as it was resolved, so that it is not
+  // stat'ed again; empty: stat it.
+  std::string identity{};
 };
 
 // What stat(2) says of a path, as far as mounts care.

@@ -137,7 +137,7 @@ private:
     } else {
       const bool system = in_system_tree(real) || in_system_tree(target);
       const bool read_only = system || link_out || inside_any(real, m_host.read_only_dirs);
-      found.mount = MountRequest{real, target, read_only, false, false, true};
+      found.mount = MountRequest{real, target, read_only, false, false, true, identity_of(facts)};
       if (read_only && found.note.empty()) {
         found.note =
             system ? "read-only: a system file" : "read-only: the host runs programs from there";
@@ -163,9 +163,11 @@ private:
       m_paths.push_back(std::move(found));
       return;
     }
-    PathFacts facts;
-    facts.directory = true;
-    add(found.argument, found.path, dir, real, facts,
+    auto facts = m_host.stat(real);
+    if (!facts || !facts->directory) {
+      return; // gone since its file was found: nothing to lend
+    }
+    add(found.argument, found.path, dir, real, *facts,
         "its directory: the engines take only UTF-8 in a mount path");
   }
 
@@ -314,8 +316,10 @@ std::vector<Need> resolve_needs(const std::vector<MountRequest> &requests, const
       continue;
     }
     bool read_only = request.read_only || inside_any(*real, host.read_only_dirs);
-    needs.push_back(
-        {request.target, *real, read_only, identity_of(host.stat(*real)), request.exact});
+    std::string identity = request.resolved && !request.identity.empty()
+                               ? request.identity
+                               : identity_of(host.stat(*real));
+    needs.push_back({request.target, *real, read_only, std::move(identity), request.exact});
   }
   return needs;
 }
