@@ -8,11 +8,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <sstream>
 #include <stdexcept>
 #include <system_error>
 
@@ -81,14 +83,14 @@ std::string FodEnv::make_work_dir(const std::string& relpath) const {
 }
 
 std::string FodEnv::put(const std::string& relpath, const std::string& text, mode_t mode) const {
-    const std::string path = m_root.path() + "/" + relpath;
+    std::string path = m_root.path() + "/" + relpath;
     write_file(path, text, mode);
     give(path);
     return path;
 }
 
 std::string FodEnv::put_dir(const std::string& relpath, mode_t mode) const {
-    const std::string path = m_root.path() + "/" + relpath;
+    std::string path = m_root.path() + "/" + relpath;
     std::filesystem::create_directories(path);
     chmod(path.c_str(), mode);
     give(path);
@@ -279,6 +281,40 @@ std::vector<pid_t> FodEnv::wait_for_reaper_of_dir(const std::string& dir, double
     std::vector<pid_t> pids;
     poll_until([&] { return !(pids = reaper_pids_of_dir(dir)).empty(); }, timeout_s);
     return pids;
+}
+
+OwnImages::~OwnImages() {
+    // Never throws: it may run while a failed assertion unwinds the test.
+    try {
+        const RunOptions options = engine_options(m_engine, {.timeout_s = 60});
+        const auto tracked = [&](const std::string& name) {
+            return std::find(m_names.begin(), m_names.end(), name) != m_names.end();
+        };
+        std::vector<std::string> ids;
+        std::vector<std::string> untag;
+        for (const auto& name : m_names) {
+            // "ID TAG..." of the image the name finds.
+            Result found = run({engine_cli(m_engine), "image", "inspect", "--format",
+                                "{{.Id}}{{range .RepoTags}} {{.}}{{end}}", name},
+                               options);
+            const auto lines = lines_of(found.out);
+            if (found.status != 0 || lines.empty()) continue;
+            std::istringstream words(lines.front());
+            std::string id;
+            words >> id;
+            bool alone = true;
+            for (std::string tag; words >> tag;) alone = alone && tracked(tag);
+            if (alone) {
+                if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+            } else if (name.find('@') == std::string::npos) {
+                untag.push_back(name);
+            }
+        }
+        for (const auto& name : untag) run({engine_cli(m_engine), "rmi", name}, options);
+        for (const auto& id : ids) run({engine_cli(m_engine), "rmi", "-f", id}, options);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "fod test: removing this test's images failed: %s\n", e.what());
+    }
 }
 
 }  // namespace fod::test

@@ -136,6 +136,27 @@ private:
     TempDir m_root;
 };
 
+// Removes, when it goes (also when a check fails), the images a test made under
+// names of its own (REPO:TAG or REPO@DIGEST): an image that no other name holds
+// goes whole, by its ID (podman keeps an image pulled by digest under that digest
+// when only its tag is removed); an image that also has names the test did not
+// make (rootful podman pulls the test image back as the image it already has)
+// only loses the tracked tags. It asks the engine itself, not FodEnv: declared
+// before the FodEnv, it runs after FodEnv has stopped the test's containers.
+class OwnImages {
+public:
+    explicit OwnImages(Engine e) : m_engine(e) {}
+    ~OwnImages();  // never throws
+    OwnImages(const OwnImages&) = delete;
+    OwnImages& operator=(const OwnImages&) = delete;
+    // A name whose image this test made (pulled or tagged) under that name.
+    void track(const std::string& name) { m_names.push_back(name); }
+
+private:
+    Engine m_engine;
+    std::vector<std::string> m_names;
+};
+
 }  // namespace fod::test
 
 // One TEST_CASE per engine, each tagged with its engine, calling

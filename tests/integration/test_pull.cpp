@@ -11,7 +11,6 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -58,44 +57,6 @@ void remove_image(const FodEnv& env, const std::string& image) {
         if (id.status == 0) env.engine_cli({"rmi", "-f", lines_of(id.out).at(0)});
     } else {
         env.engine_cli({"rmi", image});
-    }
-}
-
-// Removes, when it goes (also when a check fails), the images this test made under
-// names of its own: the image each tracked name finds, whole, by its ID (podman keeps
-// an image pulled by digest under that digest when only its tag is removed). It asks
-// the engine itself, not FodEnv: declared before the Setup, it runs after FodEnv has
-// stopped the test's containers.
-class OwnImages {
-public:
-    explicit OwnImages(Engine e) : m_engine(e) {}
-    ~OwnImages();
-    OwnImages(const OwnImages&) = delete;
-    OwnImages& operator=(const OwnImages&) = delete;
-    // A name (REPO:TAG or REPO@DIGEST) whose image is this test's alone.
-    void track(const std::string& name) { m_names.push_back(name); }
-
-private:
-    Engine m_engine;
-    std::vector<std::string> m_names;
-};
-
-OwnImages::~OwnImages() {
-    // Never throws: it may run while a failed assertion unwinds the test.
-    try {
-        const RunOptions options = engine_options(m_engine, {.timeout_s = 60});
-        std::vector<std::string> ids;
-        for (const auto& name : m_names) {
-            Result id = run({engine_cli(m_engine), "image", "inspect", "--format", "{{.Id}}", name},
-                            options);
-            const auto lines = lines_of(id.out);
-            if (id.status == 0 && !lines.empty() &&
-                std::find(ids.begin(), ids.end(), lines.front()) == ids.end())
-                ids.push_back(lines.front());
-        }
-        for (const auto& id : ids) run({engine_cli(m_engine), "rmi", "-f", id}, options);
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "test_pull: removing this test's images failed: %s\n", e.what());
     }
 }
 

@@ -34,8 +34,9 @@ bool has_image(const FodEnv& env, const std::string& image) {
     return env.engine_cli({"image", "inspect", image}).status == 0;
 }
 
-// Removes an image name this test pulled (podman: the name only, so the test
-// image sharing its content stays; docker: the pulled image).
+// Removes an image name left from an earlier run on the same port, so the test
+// pulls it (podman: the name only, so the test image sharing its content stays;
+// docker: the image).
 void remove_image(const FodEnv& env, const std::string& image) {
     if (env.engine() == Engine::docker) {
         Result id = env.engine_cli({"image", "inspect", "--format", "{{.Id}}", image});
@@ -107,7 +108,7 @@ struct Setup {
                                   published_digest(r.out) + ")"));
         CHECK(lines_of(r.out).size() == 1);
         CHECK(r.err.empty());
-        const std::string digest = published_digest(r.out);
+        std::string digest = published_digest(r.out);
         CHECK(starts_with(digest, "sha256:"));
         CHECK(digest.size() == 7 + 64);
         return digest;
@@ -156,9 +157,11 @@ RunOptions with_credentials(const Setup& s) {
 // user's own mapping of the name wins over the team's.
 void team_mapping_runs(Engine e) {
     FOD_REQUIRE_REGISTRY();
+    OwnImages pulled(e);
     Setup s(e);
     s.registry->push(scratch_image, "team/tool:1");
     const std::string image = s.image("team/tool:1");
+    pulled.track(image);
     remove_image(s.env, image);
     s.config();
     s.env.write_mappings("");
@@ -215,7 +218,6 @@ void team_mapping_runs(Engine e) {
     CHECK_FALSE(contains(which_user.out, "team layer"));
 
     s.env.stop_all_checked();
-    remove_image(s.env, image);
 }
 
 // 9. A run of a mapped command, once mapping_refresh has passed, fetches in the
@@ -223,9 +225,11 @@ void team_mapping_runs(Engine e) {
 // output is untouched.
 void refresh_after_run(Engine e) {
     FOD_REQUIRE_REGISTRY();
+    OwnImages pulled(e);
     Setup s(e);
     s.registry->push(scratch_image, "team/tool:1");
     const std::string image = s.image("team/tool:1");
+    pulled.track(image);
     remove_image(s.env, image);
     s.config();  // mapping_refresh: the default, 1h
     s.env.write_mappings("");
@@ -283,7 +287,6 @@ void refresh_after_run(Engine e) {
     CHECK(refreshed);
 
     s.env.stop_all_checked();
-    remove_image(s.env, image);
 }
 
 }  // namespace
@@ -492,8 +495,9 @@ TEST_CASE("team: a malformed artifact is refused in one line and the last good c
     }
     SECTION("a layer of more than 1 MiB") {
         std::string big = mapping_file(s.env.entry("tool-x", s.image("team/tool:1"), {}, "9s"));
-        while (big.size() < 2 * 1024 * 1024) big += "# " + std::string(76, 'x') + "\n";
-        big.resize(2 * 1024 * 1024 - 1);
+        const size_t two_mib = size_t{2} * 1024 * 1024;
+        while (big.size() < two_mib) big += "# " + std::string(76, 'x') + "\n";
+        big.resize(two_mib - 1);
         big += "\n";
         push_artifact(*s.registry, "team/mappings", "v1", big, mappings_type,
                       static_cast<long long>(big.size()));
