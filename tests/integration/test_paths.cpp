@@ -7,6 +7,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -128,6 +130,41 @@ void arguments_outside_are_mounted(Engine e) {
     INFO("stderr: " << written.err);
     CHECK(written.status == 0);
     CHECK(read_file(env.outside() + "/sorted.txt") == "top\n");
+    env.stop_all_checked();
+}
+
+// An editor saves a file named outside the project anew: it writes a new file
+// and renames it over the old one. The warm container that holds the old file
+// cannot show the new one, so the next run must not be served by it; a write in
+// place is seen by the container that holds the file.
+void file_saved_anew_is_seen_anew(Engine e) {
+    ProjectEnv env(e);
+    const std::string file = env.outside() + "/file.txt";
+    Result first = env.bbx({"cat", "../outside/file.txt"}, env.project());
+    INFO("stderr: " << first.err);
+    CHECK(first.status == 0);
+    CHECK(first.out == "outside\n");
+    CHECK(env.containers().size() == 1);
+
+    env.write_work("outside/file.txt.saving", "saved\n");
+    REQUIRE(rename((file + ".saving").c_str(), file.c_str()) == 0);
+    env.clear_trace();
+    Result saved = env.bbx({"cat", "../outside/file.txt"}, env.project());
+    INFO("stderr: " << saved.err);
+    CHECK(saved.status == 0);
+    CHECK(saved.out == "saved\n");
+    auto trace = env.trace();
+    REQUIRE(!trace.empty());
+    CHECK(trace[0].rfind("start: no warm container of " + std::string(busybox_image), 0) == 0);
+    CHECK(env.containers().size() == 2);
+
+    env.write_work("outside/file.txt", "in place\n");  // truncates the same file
+    env.clear_trace();
+    Result in_place = env.bbx({"cat", file}, env.sub());
+    INFO("stderr: " << in_place.err);
+    CHECK(in_place.out == "in place\n");
+    CHECK(env.trace() == std::vector<std::string>{"agent"});
+    CHECK(env.containers().size() == 2);
     env.stop_all_checked();
 }
 
@@ -281,6 +318,8 @@ FOD_TEST_ALL_ENGINES("paths: one warm container serves a whole project, from any
                      "[paths][warm]", one_container_per_project)
 FOD_TEST_ALL_ENGINES("paths: files and directories named outside the project are mounted",
                      "[paths]", arguments_outside_are_mounted)
+FOD_TEST_ALL_ENGINES("paths: a file named outside the project and saved anew is seen anew",
+                     "[paths][warm]", file_saved_anew_is_seen_anew)
 FOD_TEST_ALL_ENGINES("paths: a file in $HOME, and a run needing more starts one more container",
                      "[paths][warm]", home_file_and_reuse)
 FOD_TEST_ALL_ENGINES("paths: awkward names, links out of the project, read-only system files",
