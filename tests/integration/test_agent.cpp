@@ -248,6 +248,31 @@ void script_without_interpreter_line(Engine e) {
     env.stop_all_checked();
 }
 
+// More arguments than the agent reads in one request (65,536 items): the run takes the engine's
+// exec, and FOD_TRACE says why; the next run takes the agent again.
+void request_larger_than_the_agent_reads(Engine e) {
+    FodEnv env(e);
+    const std::string script =
+        env.put("work/count-args", "#!/bin/sh\necho \"$# $1 ${70000}\"\n", 0755);
+    env.write_mappings(env.entry("bb-count", busybox_image, {script}, "95s"));
+    std::vector<std::string> args;
+    for (int i = 1; i <= 70000; ++i) {
+        args.push_back(std::to_string(i));
+    }
+    Result many = env.run_cmd("bb-count", args, env.traced({.timeout_s = 60}));
+    INFO("stderr: " << many.err.substr(0, 2000));
+    CHECK(many.status == 0);
+    CHECK(many.out == "70000 1 70000\n");
+    Result few = env.run_cmd("bb-count", {"a"}, env.traced());
+    CHECK(few.out == "1 a \n");
+    const auto trace = env.trace();
+    REQUIRE(trace.size() == 2);
+    CHECK(trace[0].rfind("exec: the request (700", 0) == 0);
+    CHECK(ends_with(trace[0], " is larger than the agent reads (65536 items, 4194304 bytes)"));
+    CHECK(trace[1] == "agent");
+    env.stop_all_checked();
+}
+
 // ---------------------------------------------------------------- raw protocol
 
 struct Reply {
@@ -473,6 +498,8 @@ FOD_TEST_ALL_ENGINES("exit status, SIGTERM and a trapped SIGTERM come back throu
                      "[agent][signal]", status_and_signals)
 FOD_TEST_ALL_ENGINES("a script without #! and 60,000 arguments runs through the image's sh",
                      "[agent]", script_without_interpreter_line)
+FOD_TEST_ALL_ENGINES("a request larger than the agent reads takes the engine's exec, said so",
+                     "[agent]", request_larger_than_the_agent_reads)
 
 TEST_CASE("another user's connection is refused (rootless podman as fodtest, root connects)",
           "[integration][rootless][agent]") {

@@ -1,3 +1,4 @@
+#include "agent_proto.h"
 #include "base/error.hpp"
 #include "containers/records.hpp"
 #include "run/agent_client.hpp"
@@ -367,4 +368,31 @@ TEST_CASE("run::fast_path_unusable: config, local and remote engines", "[unit][a
   }
   unsetenv("DOCKER_HOST");
   unsetenv("CONTAINER_HOST");
+}
+
+TEST_CASE("run::request_unfit_for_agent: the agent's item and byte limits, terminal included",
+          "[unit][agent]") {
+  fod::engine::ExecSpec spec;
+  spec.image = "localhost/tool:1";
+  spec.workdir = "/work";
+  // Five items beside the arguments: D, I and room for T, M and W.
+  spec.command.assign(FOD_AGENT_MAX_ITEMS - 5, "x");
+  CHECK_FALSE(fod::run::request_unfit_for_agent(spec));
+  spec.env_names = {"FOD_TEST_UNSET_NAME"}; // not set: not sent, not counted
+  unsetenv("FOD_TEST_UNSET_NAME");
+  CHECK_FALSE(fod::run::request_unfit_for_agent(spec));
+  spec.command.emplace_back("x");
+  auto why = fod::run::request_unfit_for_agent(spec);
+  REQUIRE(why);
+  CHECK(*why == "the request (65537 items, 196742 bytes) is larger than the agent reads "
+                "(65536 items, 4194304 bytes)");
+
+  spec.command = {"cat"};
+  setenv("FOD_TEST_BIG", std::string(FOD_AGENT_MAX_PAYLOAD, 'v').c_str(), 1);
+  spec.env_names = {"FOD_TEST_BIG"};
+  why = fod::run::request_unfit_for_agent(spec);
+  REQUIRE(why);
+  CHECK(why->find("bytes) is larger than the agent reads") != std::string::npos);
+  unsetenv("FOD_TEST_BIG");
+  CHECK_FALSE(fod::run::request_unfit_for_agent(spec));
 }

@@ -286,6 +286,32 @@ std::optional<std::string> stdio_unfit_for_agent() {
   return std::nullopt;
 }
 
+std::optional<std::string> request_unfit_for_agent(const engine::ExecSpec &spec) {
+  // The items encode() writes, each a tag, its text and a NUL: the arguments, D, I, the
+  // environment set, and T, M and W at their largest (whether they go depends on the terminal).
+  constexpr size_t tag_and_nul = 2;
+  constexpr int modes_text = FOD_AGENT_MODES_TEXT;
+  size_t items = spec.command.size() + 5;
+  size_t bytes = (tag_and_nul + spec.workdir.size()) + (tag_and_nul + spec.image.size()) +
+                 (tag_and_nul + 3) + (tag_and_nul + static_cast<size_t>(modes_text)) +
+                 (tag_and_nul + std::strlen("65535x65535"));
+  for (const auto &arg : spec.command) {
+    bytes += tag_and_nul + arg.size();
+  }
+  for (const auto &name : spec.env_names) {
+    if (const char *value = getenv(name.c_str())) {
+      ++items;
+      bytes += tag_and_nul + name.size() + 1 + std::strlen(value);
+    }
+  }
+  if (items <= FOD_AGENT_MAX_ITEMS && bytes <= FOD_AGENT_MAX_PAYLOAD) {
+    return std::nullopt;
+  }
+  return fmt::format("the request ({} items, {} bytes) is larger than the agent reads ({} items, "
+                     "{} bytes)",
+                     items, bytes, FOD_AGENT_MAX_ITEMS, FOD_AGENT_MAX_PAYLOAD);
+}
+
 std::optional<EngineExecResult> run_via_agent(const containers::ContainerPaths &paths,
                                               const engine::ExecSpec &spec) {
   util::UniqueFd sock(containers::box::connect_agent(paths));

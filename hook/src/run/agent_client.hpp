@@ -22,6 +22,10 @@ std::optional<std::string> fast_path_unusable(const mapping::Config &config,
 // nullopt when all may. The run then takes the engine's exec, which relays.
 std::optional<std::string> stdio_unfit_for_agent();
 
+// Why the agent would not read this request (more items or bytes than the protocol
+// allows, counted with room for the terminal's items), or nullopt when it would.
+std::optional<std::string> request_unfit_for_agent(const engine::ExecSpec &spec);
+
 // Runs spec.command through the agent of the container at paths, with fod's
 // own stdin, stdout and stderr, and waits for it like exec_through_engine; the
 // streams that are terminals get a pseudo-terminal of the command's own,

@@ -231,6 +231,9 @@ EngineExecResult run_once(const RunRequest &request, const engine::ExecSpec &exe
     fast_path_unusable = stdio_unfit_for_agent();
   }
   if (!fast_path_unusable) {
+    fast_path_unusable = request_unfit_for_agent(exec);
+  }
+  if (!fast_path_unusable) {
     if (auto result = run_via_agent(paths, exec)) {
       trace_path("agent");
       return *result;
