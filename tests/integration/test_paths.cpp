@@ -6,8 +6,10 @@
 #include "fod_env.hpp"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <filesystem>
 
 #include <pwd.h>
 #include <sys/stat.h>
@@ -199,6 +201,49 @@ void home_file_and_reuse(Engine e) {
     env.stop_all_checked();
 }
 
+// A run whose own container is not up is served by a wider warm one of its family,
+// and fod remembers that one (<runtime>/served/<family>) to try it first next time;
+// a remembered container that does not mount what the run needs is passed over.
+void wider_container_is_remembered(Engine e) {
+    ProjectEnv env(e);
+    env.write_work("outside/notes.txt", "notes\n");
+    env.write_work("outside/third.txt", "third\n");
+    const std::string notes = env.outside() + "/notes.txt";
+    Result wide = env.bbx({"cat", notes, env.outside() + "/file.txt"}, env.project());
+    INFO("stderr: " << wide.err);
+    CHECK(wide.out == "notes\noutside\n");
+    const auto wide_names = env.containers();
+    REQUIRE(wide_names.size() == 1);
+    const std::string wide_key =
+        std::filesystem::path(env.container_dir(wide_names[0])).filename().string();
+    const nlohmann::json record =
+        nlohmann::json::parse(read_file(env.container_dir(wide_names[0]) + "/info.json"));
+    const std::string hint =
+        env.runtime_dir() + "/served/" + record.at("family").get<std::string>();
+
+    env.clear_trace();
+    Result served = env.bbx({"cat", notes}, env.project());
+    CHECK(served.out == "notes\n");
+    CHECK(env.trace() == std::vector<std::string>{"agent"});
+    CHECK(env.containers() == wide_names);
+    CHECK(read_file(hint) == wide_key);
+
+    // Another container of the family, without notes.txt, remembered in its place.
+    Result third = env.bbx({"cat", env.outside() + "/third.txt"}, env.project());
+    CHECK(third.out == "third\n");
+    const auto names = env.containers();
+    REQUIRE(names.size() == 2);
+    const std::string third_name = names[0] == wide_names[0] ? names[1] : names[0];
+    write_file(hint, std::filesystem::path(env.container_dir(third_name)).filename().string());
+    env.clear_trace();
+    Result again = env.bbx({"cat", notes}, env.project());
+    CHECK(again.out == "notes\n");
+    CHECK(env.trace() == std::vector<std::string>{"agent"});
+    CHECK(env.containers().size() == 2);
+    CHECK(read_file(hint) == wide_key);
+    env.stop_all_checked();
+}
+
 // A path with a space, ':', ',' and a newline; a link out of the project; a file
 // under /etc, read-only.
 void awkward_paths_links_and_system_files(Engine e) {
@@ -322,6 +367,9 @@ FOD_TEST_ALL_ENGINES("paths: a file named outside the project and saved anew is 
                      "[paths][warm]", file_saved_anew_is_seen_anew)
 FOD_TEST_ALL_ENGINES("paths: a file in $HOME, and a run needing more starts one more container",
                      "[paths][warm]", home_file_and_reuse)
+FOD_TEST_ALL_ENGINES("paths: a run served by a wider warm container remembers it, and a "
+                     "remembered one that does not serve the run is passed over",
+                     "[paths][warm]", wider_container_is_remembered)
 FOD_TEST_ALL_ENGINES("paths: awkward names, links out of the project, read-only system files",
                      "[paths][boundary]", awkward_paths_links_and_system_files)
 FOD_TEST_ALL_ENGINES("paths: attack: a link planted in the project into a dot-file of $HOME "

@@ -1,4 +1,5 @@
 #include "agent_proto.h"
+#include "base/dirs.hpp"
 #include "base/error.hpp"
 #include "containers/records.hpp"
 #include "run/agent_client.hpp"
@@ -293,6 +294,30 @@ TEST_CASE("containers::runtime_id is one per canonical runtime directory", "[uni
   CHECK(fod::containers::runtime_id() == id_a);
   env.set("XDG_RUNTIME_DIR", a + "/");
   CHECK(fod::containers::runtime_id() == id_a);
+}
+
+TEST_CASE("containers::serving_hint: one key per family, and only a key is read back",
+          "[unit][runner]") {
+  TempDir dir;
+  fod::test::EnvGuard env;
+  env.set("XDG_RUNTIME_DIR", dir.mkdir("run", 0700));
+  const std::string family(32, 'a');
+  const std::string key(32, 'b');
+  const std::string other(32, 'c');
+  CHECK_FALSE(fod::containers::serving_hint(family));
+  fod::containers::remember_serving(family, key);
+  CHECK(fod::containers::serving_hint(family) == key);
+  CHECK_FALSE(fod::containers::serving_hint(other));
+  fod::containers::remember_serving(family, other);
+  CHECK(fod::containers::serving_hint(family) == other);
+  // Neither a family nor a key that is not one names a file.
+  fod::containers::remember_serving("../" + family, key);
+  fod::containers::remember_serving(family, "../" + key);
+  CHECK(fod::containers::serving_hint(family) == other);
+  CHECK_FALSE(fod::containers::serving_hint("../served/" + family));
+  const std::string file = fod::util::join(fod::dirs::runtime(), "served/" + family);
+  REQUIRE(fod::util::write_file_atomic(file, "../../c/" + key));
+  CHECK_FALSE(fod::containers::serving_hint(family));
 }
 
 TEST_CASE("run::target_for: the same run in two runtime directories gets two containers",

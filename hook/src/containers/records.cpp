@@ -141,6 +141,34 @@ std::vector<std::pair<ContainerPaths, Info>> list_recorded() {
   return result;
 }
 
+namespace {
+
+std::string serving_hint_path(const std::string &family) {
+  return util::join(util::join(dirs::runtime(), "served"), family);
+}
+
+} // namespace
+
+std::optional<std::string> serving_hint(const std::string &family) {
+  if (!is_key(family)) {
+    return std::nullopt;
+  }
+  auto key = util::read_file(serving_hint_path(family));
+  if (!key || !is_key(*key)) {
+    return std::nullopt;
+  }
+  return key;
+}
+
+void remember_serving(const std::string &family, const std::string &key) {
+  if (!is_key(family) || !is_key(key) || serving_hint(family) == key) {
+    return;
+  }
+  const std::string path = serving_hint_path(family);
+  util::make_directories(util::dirname(path), 0700);
+  util::write_file_atomic(path, key, 0600); // a hint: not written (a full disk) is no hint
+}
+
 bool keeper_alive(const ContainerPaths &paths) {
   return box::keeper_alive(paths);
 }

@@ -80,6 +80,13 @@ void forget(const ContainerPaths &paths);
 // Every container directory with a record, for ps, stop and gc.
 std::vector<std::pair<ContainerPaths, Info>> list_recorded();
 
+// The key of the container that last served a run of this family that had no
+// container of its own key (<runtime>/served/<family>): tried before every record
+// is read, and checked as any record is (serves()), so a stale or wrong hint costs
+// one record read. nullopt when there is none or it does not hold a key.
+std::optional<std::string> serving_hint(const std::string &family);
+void remember_serving(const std::string &family, const std::string &key);
+
 // The keeper holds its lock: the container is running.
 bool keeper_alive(const ContainerPaths &paths);
 
