@@ -223,6 +223,28 @@ void status_and_signals(Engine e) {
     env.stop_all_checked();
 }
 
+// Maps `bb-count`, a script (first_line, then one line) that prints how many arguments it got,
+// the first and the Nth, runs it with the arguments "1" to "N" and then with "a", and returns
+// the trace of the two runs.
+std::vector<std::string> count_arguments(const FodEnv& env, int n, const std::string& first_line) {
+    const std::string count = std::to_string(n);
+    const std::string script =
+        env.put("work/count-args", first_line + "echo \"$# $1 ${" + count + "}\"\n", 0755);
+    env.write_mappings(env.entry("bb-count", busybox_image, {script}, "95s"));
+    std::vector<std::string> args;
+    for (int i = 1; i <= n; ++i) {
+        args.push_back(std::to_string(i));
+    }
+    Result many = env.run_cmd("bb-count", args, env.traced({.timeout_s = 60}));
+    INFO("stderr: " << many.err.substr(0, 2000));
+    CHECK(many.status == 0);
+    CHECK(many.out == count + " 1 " + count + "\n");
+    Result few = env.run_cmd("bb-count", {"a"}, env.traced());
+    CHECK(few.status == 0);
+    CHECK(few.out == "1 a \n");
+    return env.trace();
+}
+
 // A file the kernel will not run (no "#!") is run by the image's /bin/sh, as execvp does: it
 // builds sh's argv on the stack of the command's child, a pointer per argument. That stack is
 // the agent's own mapping (the child shares the handler's memory until it execs): with 60,000
@@ -230,21 +252,7 @@ void status_and_signals(Engine e) {
 // run through the agent, and the agent go on serving.
 void script_without_interpreter_line(Engine e) {
     FodEnv env(e);
-    const std::string script = env.put("work/count-args", "echo \"$# $1 ${60000}\"\n", 0755);
-    env.write_mappings(env.entry("bb-count", busybox_image, {script}, "95s"));
-    std::vector<std::string> args;
-    for (int i = 1; i <= 60000; ++i) {
-        args.push_back(std::to_string(i));
-    }
-    Result many = env.run_cmd("bb-count", args, env.traced({.timeout_s = 60}));
-    INFO("stderr: " << many.err.substr(0, 2000));
-    CHECK(many.status == 0);
-    CHECK(many.out == "60000 1 60000\n");
-    Result few = env.run_cmd("bb-count", {"a"}, env.traced());
-    CHECK(few.status == 0);
-    CHECK(few.out == "1 a \n");
-    CHECK(env.trace() == std::vector<std::string>{"agent", "agent"});
-
+    CHECK(count_arguments(env, 60000, "") == std::vector<std::string>{"agent", "agent"});
     env.stop_all_checked();
 }
 
@@ -252,20 +260,7 @@ void script_without_interpreter_line(Engine e) {
 // exec, and FOD_TRACE says why; the next run takes the agent again.
 void request_larger_than_the_agent_reads(Engine e) {
     FodEnv env(e);
-    const std::string script =
-        env.put("work/count-args", "#!/bin/sh\necho \"$# $1 ${70000}\"\n", 0755);
-    env.write_mappings(env.entry("bb-count", busybox_image, {script}, "95s"));
-    std::vector<std::string> args;
-    for (int i = 1; i <= 70000; ++i) {
-        args.push_back(std::to_string(i));
-    }
-    Result many = env.run_cmd("bb-count", args, env.traced({.timeout_s = 60}));
-    INFO("stderr: " << many.err.substr(0, 2000));
-    CHECK(many.status == 0);
-    CHECK(many.out == "70000 1 70000\n");
-    Result few = env.run_cmd("bb-count", {"a"}, env.traced());
-    CHECK(few.out == "1 a \n");
-    const auto trace = env.trace();
+    const auto trace = count_arguments(env, 70000, "#!/bin/sh\n");
     REQUIRE(trace.size() == 2);
     CHECK(trace[0].rfind("exec: the request (700", 0) == 0);
     CHECK(ends_with(trace[0], " is larger than the agent reads (65536 items, 4194304 bytes)"));
