@@ -8,8 +8,10 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <tuple>
 
 #include <pwd.h>
 #include <sys/stat.h>
@@ -204,43 +206,70 @@ void home_file_and_reuse(Engine e) {
 // A run whose own container is not up is served by a wider warm one of its family,
 // and fod remembers that one (<runtime>/served/<family>) to try it first next time;
 // a remembered container that does not mount what the run needs is passed over.
+// Which container served a run shows in its record: the command's name is added.
 void wider_container_is_remembered(Engine e) {
     ProjectEnv env(e);
+    env.write_mappings(env.entry("bbx", busybox_image, {"/bin/busybox"}, "10m") +
+                       env.entry("bbx-a", busybox_image, {"/bin/busybox"}, "10m") +
+                       env.entry("bbx-b", busybox_image, {"/bin/busybox"}, "10m"));
     env.write_work("outside/notes.txt", "notes\n");
     env.write_work("outside/third.txt", "third\n");
     const std::string notes = env.outside() + "/notes.txt";
+    const std::string third = env.outside() + "/third.txt";
+    auto key_of = [&](const std::string& name) {
+        return std::filesystem::path(env.container_dir(name)).filename().string();
+    };
+    auto record_of = [&](const std::string& name) {
+        return read_file(env.container_dir(name) + "/info.json");
+    };
+    auto started = [&](const std::vector<std::string>& before) {
+        for (const auto& name : env.containers())
+            if (std::find(before.begin(), before.end(), name) == before.end()) return name;
+        FAIL("no container was started");
+        return std::string();
+    };
+
     Result wide = env.bbx({"cat", notes, env.outside() + "/file.txt"}, env.project());
     INFO("stderr: " << wide.err);
     CHECK(wide.out == "notes\noutside\n");
-    const auto wide_names = env.containers();
-    REQUIRE(wide_names.size() == 1);
-    const std::string wide_key =
-        std::filesystem::path(env.container_dir(wide_names[0])).filename().string();
-    const nlohmann::json record =
-        nlohmann::json::parse(read_file(env.container_dir(wide_names[0]) + "/info.json"));
-    const std::string hint =
-        env.runtime_dir() + "/served/" + record.at("family").get<std::string>();
+    const std::string wide_name = started({});
+    const std::string first_line = lines_of(record_of(wide_name)).at(0);
+    const std::string hint = env.runtime_dir() + "/served/" +
+                             nlohmann::json::parse(first_line).at("family").get<std::string>();
 
     env.clear_trace();
     Result served = env.bbx({"cat", notes}, env.project());
     CHECK(served.out == "notes\n");
     CHECK(env.trace() == std::vector<std::string>{"agent"});
-    CHECK(env.containers() == wide_names);
-    CHECK(read_file(hint) == wide_key);
+    CHECK(env.containers() == std::vector<std::string>{wide_name});
+    CHECK(read_file(hint) == key_of(wide_name));
 
     // Another container of the family, without notes.txt, remembered in its place.
-    Result third = env.bbx({"cat", env.outside() + "/third.txt"}, env.project());
-    CHECK(third.out == "third\n");
-    const auto names = env.containers();
-    REQUIRE(names.size() == 2);
-    const std::string third_name = names[0] == wide_names[0] ? names[1] : names[0];
-    write_file(hint, std::filesystem::path(env.container_dir(third_name)).filename().string());
+    Result third_run = env.bbx({"cat", third}, env.project());
+    CHECK(third_run.out == "third\n");
+    const std::string third_name = started({wide_name});
+    write_file(hint, key_of(third_name));
     env.clear_trace();
     Result again = env.bbx({"cat", notes}, env.project());
     CHECK(again.out == "notes\n");
     CHECK(env.trace() == std::vector<std::string>{"agent"});
     CHECK(env.containers().size() == 2);
-    CHECK(read_file(hint) == wide_key);
+    CHECK(read_file(hint) == key_of(wide_name));
+
+    // Two containers that both serve `cat notes.txt`: the remembered one serves it.
+    Result both = env.bbx({"cat", notes, third}, env.project());
+    CHECK(both.out == "notes\nthird\n");
+    const std::string both_name = started({wide_name, third_name});
+    for (const auto& [command, chosen, other] :
+         {std::tuple{"bbx-a", both_name, wide_name}, std::tuple{"bbx-b", wide_name, both_name}}) {
+        write_file(hint, key_of(chosen));
+        Result r = env.run_cmd(command, {"cat", notes}, env.traced({.cwd = env.project()}));
+        INFO(command << " stderr: " << r.err);
+        CHECK(r.out == "notes\n");
+        CHECK(contains(record_of(chosen), std::string("\"") + command + "\""));
+        CHECK_FALSE(contains(record_of(other), std::string("\"") + command + "\""));
+    }
+    CHECK(env.containers().size() == 3);
     env.stop_all_checked();
 }
 

@@ -320,6 +320,65 @@ TEST_CASE("containers::serving_hint: one key per family, and only a key is read 
   CHECK_FALSE(fod::containers::serving_hint(family));
 }
 
+TEST_CASE("containers::read_info: the mounts on a line of their own, read only when asked",
+          "[unit][runner]") {
+  using fod::containers::RecordPart;
+  TempDir dir;
+  fod::containers::ContainerPaths paths(dir.path());
+  fod::containers::Info info;
+  info.key = std::string(32, 'b');
+  info.container = "fod-1-" + info.key;
+  info.image = "localhost/a:1";
+  info.root = "/work";
+  info.family = std::string(32, 'a');
+  info.mounted.binds = {{"/work", "/work", false}, {"/data/x", "/x", true}};
+  info.mounted.hidden = {"/work/.cache/fod"};
+  info.mounted.identities = {{"/work", "1:2"}, {"/x", "1:3"}};
+  REQUIRE(fod::containers::write_info(paths, info));
+  const std::string text = fod::util::read_file(paths.info()).value_or("");
+  CHECK(std::count(text.begin(), text.end(), '\n') == 2);
+
+  auto whole = fod::containers::read_info(paths);
+  REQUIRE(whole);
+  CHECK(whole->key == info.key);
+  CHECK(whole->family == info.family);
+  auto spelled = [](const std::vector<BindMount> &binds) {
+    std::vector<std::string> out;
+    out.reserve(binds.size());
+    for (const auto &bind : binds) {
+      out.push_back(bind.source + " " + bind.target + (bind.read_only ? " ro" : " rw"));
+    }
+    return out;
+  };
+  CHECK(spelled(whole->mounted.binds) == spelled(info.mounted.binds));
+  CHECK(whole->mounted.hidden == info.mounted.hidden);
+  CHECK(whole->mounted.identities == info.mounted.identities);
+  auto first_line = fod::containers::read_info(paths, RecordPart::without_mounts);
+  REQUIRE(first_line);
+  CHECK(first_line->family == info.family);
+  CHECK(first_line->mounted.binds.empty());
+  CHECK(first_line->mounted.identities.empty());
+
+  SECTION("an older fod's record: one line, the mounts in it") {
+    REQUIRE(fod::util::write_file_atomic(
+        paths.info(), "{\"key\":\"k\",\"container\":\"c\",\"image\":\"i\",\"root\":\"/work\","
+                      "\"engine\":\"podman\",\"rootless\":false,\"commands\":[],\"ttl\":60,"
+                      "\"created\":1,\"family\":\"f\",\"binds\":[{\"source\":\"/work\","
+                      "\"target\":\"/work\",\"ro\":false}],\"hidden\":[],"
+                      "\"identities\":{\"/work\":\"1:2\"}}"));
+    auto older = fod::containers::read_info(paths);
+    REQUIRE(older);
+    REQUIRE(older->mounted.binds.size() == 1);
+    CHECK(older->mounted.binds[0].target == "/work");
+    CHECK(older->mounted.identities.at("/work") == "1:2");
+  }
+  SECTION("a damaged second line: no record") {
+    REQUIRE(fod::util::write_file_atomic(paths.info(),
+                                         *fod::util::read_file(paths.info()) + "{\"binds\":"));
+    CHECK_FALSE(fod::containers::read_info(paths));
+  }
+}
+
 TEST_CASE("run::target_for: the same run in two runtime directories gets two containers",
           "[unit][runner]") {
   Fixture f;
@@ -413,11 +472,12 @@ TEST_CASE("run::request_unfit_for_agent: the agent's item and byte limits, termi
                 "(65536 items, 4194304 bytes)");
 
   spec.command = {"cat"};
-  setenv("FOD_TEST_BIG", std::string(FOD_AGENT_MAX_PAYLOAD, 'v').c_str(), 1);
+  fod::test::EnvGuard env;
+  env.set("FOD_TEST_BIG", std::string(FOD_AGENT_MAX_PAYLOAD, 'v'));
   spec.env_names = {"FOD_TEST_BIG"};
   why = fod::run::request_unfit_for_agent(spec);
   REQUIRE(why);
   CHECK(why->find("bytes) is larger than the agent reads") != std::string::npos);
-  unsetenv("FOD_TEST_BIG");
+  env.unset("FOD_TEST_BIG");
   CHECK_FALSE(fod::run::request_unfit_for_agent(spec));
 }

@@ -50,13 +50,39 @@ std::optional<ContainerPaths> paths_for_dir(const std::string &dir) {
   return paths_for_key(key);
 }
 
-std::optional<Info> read_info(const ContainerPaths &paths) {
+namespace {
+
+MountedView mounted_from_json(const json &j) {
+  MountedView mounted;
+  for (const auto &bind : j.value("binds", json::array())) {
+    mounted.binds.push_back({bind.at("source").get<std::string>(),
+                             bind.at("target").get<std::string>(), bind.at("ro").get<bool>()});
+  }
+  mounted.hidden = j.value("hidden", std::vector<std::string>());
+  mounted.identities = j.value("identities", std::map<std::string, std::string>());
+  return mounted;
+}
+
+json mounted_to_json(const MountedView &mounted) {
+  json binds = json::array();
+  for (const auto &bind : mounted.binds) {
+    binds.push_back({{"source", bind.source}, {"target", bind.target}, {"ro", bind.read_only}});
+  }
+  return {{"binds", binds}, {"hidden", mounted.hidden}, {"identities", mounted.identities}};
+}
+
+} // namespace
+
+std::optional<Info> read_info(const ContainerPaths &paths, RecordPart part) {
   auto text = util::read_file(paths.info());
   if (!text) {
     return std::nullopt;
   }
   try {
-    auto j = json::parse(*text);
+    const size_t newline = text->find('\n');
+    const auto first_end =
+        newline == std::string::npos ? text->end() : text->begin() + static_cast<long>(newline);
+    auto j = json::parse(text->begin(), first_end);
     Info info;
     info.key = j.at("key").get<std::string>();
     info.container = j.at("container").get<std::string>();
@@ -73,13 +99,11 @@ std::optional<Info> read_info(const ContainerPaths &paths) {
       info.adaptive = adaptive::settings_from_json(j["adaptive"]);
     }
     info.family = j.value("family", std::string());
-    for (const auto &bind : j.value("binds", json::array())) {
-      info.mounted.binds.push_back({bind.at("source").get<std::string>(),
-                                    bind.at("target").get<std::string>(),
-                                    bind.at("ro").get<bool>()});
+    if (part == RecordPart::whole) {
+      // An older fod wrote one line, its mounts in it.
+      const bool second_line = first_end != text->end() && first_end + 1 != text->end();
+      info.mounted = mounted_from_json(second_line ? json::parse(first_end + 1, text->end()) : j);
     }
-    info.mounted.hidden = j.value("hidden", std::vector<std::string>());
-    info.mounted.identities = j.value("identities", std::map<std::string, std::string>());
     return info;
   } catch (const json::exception &) {
     return std::nullopt;
@@ -100,19 +124,18 @@ bool write_info(const ContainerPaths &paths, const Info &info) {
   if (info.adaptive) {
     j["adaptive"] = adaptive::settings_to_json(*info.adaptive);
   }
-  if (!info.family.empty()) {
-    j["family"] = info.family;
-    json binds = json::array();
-    for (const auto &bind : info.mounted.binds) {
-      binds.push_back({{"source", bind.source}, {"target", bind.target}, {"ro", bind.read_only}});
-    }
-    j["binds"] = binds;
-    j["hidden"] = info.mounted.hidden;
-    j["identities"] = info.mounted.identities;
-  }
   // A path that is not UTF-8 is written with U+FFFD: such a record serves no other run.
-  return util::write_file_atomic(paths.info(),
-                                 j.dump(-1, ' ', false, json::error_handler_t::replace), 0600);
+  auto line = [](const json &value) {
+    return value.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  };
+  std::string text;
+  if (info.family.empty()) {
+    text = line(j);
+  } else {
+    j["family"] = info.family;
+    text = line(j) + line(mounted_to_json(info.mounted));
+  }
+  return util::write_file_atomic(paths.info(), text, 0600);
 }
 
 void forget(const ContainerPaths &paths) {

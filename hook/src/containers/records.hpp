@@ -63,14 +63,19 @@ struct Info {
   double created = 0;
 };
 
-std::optional<Info> read_info(const ContainerPaths &paths);
+// The record is two lines of JSON: the container, then what it mounts. A warm run
+// of the container's own key needs only the first (the key stands for the mounts);
+// a run that may be served by another container needs both (serves()).
+enum class RecordPart { whole, without_mounts };
+std::optional<Info> read_info(const ContainerPaths &paths, RecordPart part = RecordPart::whole);
 
 // The container's ttl as `fod which` shows it: "10m", "auto", or "auto, at
 // least 10m" when it is shared by fixed and auto commands; compact (`fod ps`'s
 // column): "auto>=10m".
 std::string describe_ttl(const Info &info, bool compact = false);
 
-// Writes the record atomically; false when it could not be written (a full disk).
+// Writes the record atomically, mounts and all; false when it could not be written
+// (a full disk).
 bool write_info(const ContainerPaths &paths, const Info &info);
 
 // Removes the record and the box (`fod stop`, gc and the reaper, once the

@@ -117,9 +117,12 @@ void start_container(const engine::Engine &engine, const engine::ContainerSpec &
   }
 }
 
-// The container's record when its keeper is alive: the one read a warm run makes.
-std::optional<containers::Info> live_record(const containers::ContainerPaths &paths) {
-  return containers::keeper_alive(paths) ? containers::read_info(paths) : std::nullopt;
+// The container's record when its keeper is alive: the one read a warm run makes,
+// without the mounts unless it asks (the key stands for them).
+std::optional<containers::Info>
+live_record(const containers::ContainerPaths &paths,
+            containers::RecordPart part = containers::RecordPart::without_mounts) {
+  return containers::keeper_alive(paths) ? containers::read_info(paths, part) : std::nullopt;
 }
 
 // Records that command ran in the container (current, its record), writing only
@@ -144,6 +147,12 @@ void record_use(const containers::ContainerPaths &paths, const containers::Info 
   if (!known) {
     updated.commands.push_back(command);
   }
+  // current was read without its mounts: they are written back as recorded.
+  auto whole = containers::read_info(paths);
+  if (!whole) {
+    return;
+  }
+  updated.mounted = std::move(whole->mounted);
   containers::write_info(paths, updated);
 }
 
@@ -379,10 +388,10 @@ Held hold_container(const RunRequest &request, Target &target, std::chrono::seco
   // serves this run too: one record read instead of all of them.
   if (auto hint = containers::serving_hint(target.family); hint && *hint != target.key) {
     containers::ContainerPaths hinted = containers::paths_for_key(*hint);
-    if (access(hinted.dir.c_str(), F_OK) == 0) {
+    if (containers::keeper_alive(hinted)) { // else a lock might wait on its start
       lock.emplace(hinted.lock());
       lock->lock(util::FileLock::Mode::shared);
-      if (auto current = live_record(hinted);
+      if (auto current = live_record(hinted, containers::RecordPart::whole);
           current && current->family == target.family &&
           containers::serves(current->mounted, target.needs, target.host)) {
         return {hinted, *current, false};
@@ -410,7 +419,7 @@ Held hold_container(const RunRequest &request, Target &target, std::chrono::seco
     plan_mounts(target);
     target.spec.box_dir = own.box();
     start_recorded(request, target, own, info_for(request, target), ttl);
-    current = containers::read_info(own);
+    current = containers::read_info(own, containers::RecordPart::without_mounts);
     containers::adopt_orphans();
   }
   // Touched before the lock is downgraded: a reaper that slips in between
