@@ -454,30 +454,62 @@ TEST_CASE("run::fast_path_unusable: config, local and remote engines", "[unit][a
   unsetenv("CONTAINER_HOST");
 }
 
-TEST_CASE("run::request_unfit_for_agent: the agent's item and byte limits, terminal included",
-          "[unit][agent]") {
+TEST_CASE("run::encode_agent_request: what the agent's parser reads back", "[unit][agent]") {
   fod::engine::ExecSpec spec;
   spec.image = "localhost/tool:1";
   spec.workdir = "/work";
-  // Five items beside the arguments: D, I and room for T, M and W.
-  spec.command.assign(FOD_AGENT_MAX_ITEMS - 5, "x");
-  CHECK_FALSE(fod::run::request_unfit_for_agent(spec));
-  spec.env_names = {"FOD_TEST_UNSET_NAME"}; // not set: not sent, not counted
-  unsetenv("FOD_TEST_UNSET_NAME");
-  CHECK_FALSE(fod::run::request_unfit_for_agent(spec));
+  spec.command = {"/tool", "echo", "a b", ""};
+  fod::test::EnvGuard env;
+  env.set("FOD_TEST_SENT", "v=1");
+  env.unset("FOD_TEST_UNSET_NAME");
+  spec.env_names = {"FOD_TEST_SENT", "FOD_TEST_UNSET_NAME"}; // an unset name is not sent
+  auto request = fod::run::encode_agent_request(spec, 0);
+  CHECK(request.streams == 0);
+  CHECK(request.items == 7); // 4 arguments, D, I, one E
+  fod_agent_request parsed{};
+  const char *why = nullptr;
+  REQUIRE(fod_agent_parse(request.payload.data(), request.payload.size(), &parsed, &why) == 0);
+  std::vector<std::string> argv;
+  for (char **arg = parsed.argv; *arg != nullptr; ++arg) {
+    argv.emplace_back(*arg);
+  }
+  CHECK(argv == spec.command);
+  CHECK(std::string(parsed.cwd) == "/work");
+  CHECK(std::string(parsed.image) == "localhost/tool:1");
+  REQUIRE(parsed.env[0] != nullptr);
+  CHECK(std::string(parsed.env[0]) == "FOD_TEST_SENT=v=1");
+  CHECK(parsed.env[1] == nullptr);
+  CHECK(parsed.pty_slots == 0);
+  fod_agent_request_free(&parsed);
+
+  // A terminal on stdin: its stream is named for the pseudo-terminal (T), counted as an item.
+  auto with_terminal = fod::run::encode_agent_request(spec, 1u);
+  CHECK(with_terminal.streams == 1u);
+  CHECK(with_terminal.items > request.items);
+  CHECK(with_terminal.payload.find(std::string("T0\0", 3)) != std::string::npos);
+}
+
+TEST_CASE("run::request_unfit_for_agent: the agent's item and byte limits", "[unit][agent]") {
+  fod::engine::ExecSpec spec;
+  spec.image = "localhost/tool:1";
+  spec.workdir = "/work";
+  // Two items beside the arguments: D and I.
+  spec.command.assign(FOD_AGENT_MAX_ITEMS - 2, "x");
+  CHECK_FALSE(fod::run::request_unfit_for_agent(fod::run::encode_agent_request(spec, 0)));
   spec.command.emplace_back("x");
-  auto why = fod::run::request_unfit_for_agent(spec);
+  auto why = fod::run::request_unfit_for_agent(fod::run::encode_agent_request(spec, 0));
   REQUIRE(why);
-  CHECK(*why == "the request (65537 items, 196742 bytes) is larger than the agent reads "
+  // 65,535 items "Ax\0", "D/work\0", "Ilocalhost/tool:1\0"
+  CHECK(*why == "the request (65537 items, 196630 bytes) is larger than the agent reads "
                 "(65536 items, 4194304 bytes)");
 
   spec.command = {"cat"};
   fod::test::EnvGuard env;
   env.set("FOD_TEST_BIG", std::string(FOD_AGENT_MAX_PAYLOAD, 'v'));
   spec.env_names = {"FOD_TEST_BIG"};
-  why = fod::run::request_unfit_for_agent(spec);
+  why = fod::run::request_unfit_for_agent(fod::run::encode_agent_request(spec, 0));
   REQUIRE(why);
   CHECK(why->find("bytes) is larger than the agent reads") != std::string::npos);
   env.unset("FOD_TEST_BIG");
-  CHECK_FALSE(fod::run::request_unfit_for_agent(spec));
+  CHECK_FALSE(fod::run::request_unfit_for_agent(fod::run::encode_agent_request(spec, 0)));
 }

@@ -28,18 +28,6 @@ bool is_local_engine_url(const char *value) {
   return value == nullptr || value[0] == '\0' || std::strncmp(value, "unix://", 7) == 0;
 }
 
-// The streams among 0-2 that are terminals: they go to a pseudo-terminal of the
-// command's own, never into the container.
-unsigned terminal_streams() {
-  unsigned streams = 0;
-  for (int fd = 0; fd <= 2; ++fd) {
-    if (isatty(fd) != 0) {
-      streams |= 1u << fd;
-    }
-  }
-  return streams;
-}
-
 // The first terminal among fd 0-2 (stdout, stderr, stdin): where the command's
 // pseudo-terminal shows, and whose modes and size it copies.
 int caller_terminal(unsigned streams) {
@@ -51,12 +39,27 @@ int caller_terminal(unsigned streams) {
   return -1;
 }
 
-std::string encode(const engine::ExecSpec &spec, unsigned streams) {
-  std::string payload;
+} // namespace
+
+unsigned terminal_streams() {
+  unsigned streams = 0;
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (isatty(fd) != 0) {
+      streams |= 1u << fd;
+    }
+  }
+  return streams;
+}
+
+AgentRequest encode_agent_request(const engine::ExecSpec &spec, unsigned streams) {
+  AgentRequest request;
+  request.streams = streams;
+  std::string &payload = request.payload;
   auto item = [&](char tag, const std::string &text) {
     payload += tag;
     payload += text;
     payload += '\0';
+    ++request.items;
   };
   for (const auto &arg : spec.command) {
     item('A', arg);
@@ -91,8 +94,20 @@ std::string encode(const engine::ExecSpec &spec, unsigned streams) {
       item('W', fmt::format("{}x{}", ws.ws_row, ws.ws_col));
     }
   }
-  return payload;
+  return request;
 }
+
+std::optional<std::string> request_unfit_for_agent(const AgentRequest &request) {
+  if (request.items <= FOD_AGENT_MAX_ITEMS && request.payload.size() <= FOD_AGENT_MAX_PAYLOAD) {
+    return std::nullopt;
+  }
+  return fmt::format("the request ({} items, {} bytes) is larger than the agent reads ({} items, "
+                     "{} bytes)",
+                     request.items, request.payload.size(), FOD_AGENT_MAX_ITEMS,
+                     FOD_AGENT_MAX_PAYLOAD);
+}
+
+namespace {
 
 // Sends the header with fod's stdin, stdout and stderr attached, then the payload;
 // a terminal among them is replaced by /dev/null (the agent gives the command a
@@ -286,45 +301,20 @@ std::optional<std::string> stdio_unfit_for_agent() {
   return std::nullopt;
 }
 
-std::optional<std::string> request_unfit_for_agent(const engine::ExecSpec &spec) {
-  // The items encode() writes, each a tag, its text and a NUL: the arguments, D, I, the
-  // environment set, and T, M and W at their largest (whether they go depends on the terminal).
-  constexpr size_t tag_and_nul = 2;
-  constexpr int modes_text = FOD_AGENT_MODES_TEXT;
-  size_t items = spec.command.size() + 5;
-  size_t bytes = (tag_and_nul + spec.workdir.size()) + (tag_and_nul + spec.image.size()) +
-                 (tag_and_nul + 3) + (tag_and_nul + static_cast<size_t>(modes_text)) +
-                 (tag_and_nul + std::strlen("65535x65535"));
-  for (const auto &arg : spec.command) {
-    bytes += tag_and_nul + arg.size();
-  }
-  for (const auto &name : spec.env_names) {
-    if (const char *value = getenv(name.c_str())) {
-      ++items;
-      bytes += tag_and_nul + name.size() + 1 + std::strlen(value);
-    }
-  }
-  if (items <= FOD_AGENT_MAX_ITEMS && bytes <= FOD_AGENT_MAX_PAYLOAD) {
-    return std::nullopt;
-  }
-  return fmt::format("the request ({} items, {} bytes) is larger than the agent reads ({} items, "
-                     "{} bytes)",
-                     items, bytes, FOD_AGENT_MAX_ITEMS, FOD_AGENT_MAX_PAYLOAD);
-}
-
 std::optional<EngineExecResult> run_via_agent(const containers::ContainerPaths &paths,
-                                              const engine::ExecSpec &spec) {
+                                              const engine::ExecSpec &spec,
+                                              const AgentRequest &request) {
   util::UniqueFd sock(containers::box::connect_agent(paths));
   if (sock.get() < 0) {
     return std::nullopt;
   }
-  const unsigned streams = terminal_streams();
+  const unsigned streams = request.streams;
   const int terminal = caller_terminal(streams);
   SignalGuard signals;
   {
     util::UniqueFd null_fd(streams != 0 ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1);
     if ((streams != 0 && null_fd.get() < 0) ||
-        !send_request(sock.get(), encode(spec, streams), streams, null_fd.get())) {
+        !send_request(sock.get(), request.payload, streams, null_fd.get())) {
       return std::nullopt;
     }
   }

@@ -22,17 +22,31 @@ std::optional<std::string> fast_path_unusable(const mapping::Config &config,
 // nullopt when all may. The run then takes the engine's exec, which relays.
 std::optional<std::string> stdio_unfit_for_agent();
 
-// Why the agent would not read this request (more items or bytes than the protocol
-// allows, counted with room for the terminal's items), or nullopt when it would.
-std::optional<std::string> request_unfit_for_agent(const engine::ExecSpec &spec);
+// The streams among 0-2 (bit i: fd i) that are terminals: they go to a pseudo-terminal
+// of the command's own, never into the container.
+unsigned terminal_streams();
 
-// Runs spec.command through the agent of the container at paths, with fod's
-// own stdin, stdout and stderr, and waits for it like exec_through_engine; the
-// streams that are terminals get a pseudo-terminal of the command's own,
-// relayed by fod. nullopt when the agent did not take the run (no socket, no
-// listener, another version): the command has not started and the caller may
-// run it another way.
+// A run as the agent reads it, encoded once, before fod connects: the payload and how
+// many items it holds, and the streams given a pseudo-terminal (their T, M and W items
+// read the caller's terminal now; the environment named by the spec is read now too).
+struct AgentRequest {
+  unsigned streams{};
+  std::string payload;
+  size_t items{};
+};
+AgentRequest encode_agent_request(const engine::ExecSpec &spec, unsigned streams);
+
+// Why the agent would not read this request (more items or bytes than the protocol
+// allows), or nullopt when it would.
+std::optional<std::string> request_unfit_for_agent(const AgentRequest &request);
+
+// Runs the request (spec's, encoded) through the agent of the container at paths, with fod's own
+// stdin, stdout and stderr, and waits for it like exec_through_engine; the streams
+// that are terminals get a pseudo-terminal of the command's own, relayed by fod.
+// nullopt when the agent did not take the run (no socket, no listener, another
+// version): the command has not started and the caller may run it another way.
 std::optional<EngineExecResult> run_via_agent(const containers::ContainerPaths &paths,
-                                              const engine::ExecSpec &spec);
+                                              const engine::ExecSpec &spec,
+                                              const AgentRequest &request);
 
 } // namespace fod::run
