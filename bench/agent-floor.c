@@ -8,10 +8,14 @@
  *
  * bench/run builds it twice, with glibc and (when musl-gcc is there) with musl, to
  * show what glibc's start-up alone adds to every call. */
+#define _GNU_SOURCE /* O_PATH */
 #include "agent_proto.h"
 
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -30,8 +34,41 @@ static size_t add_item(size_t at, char tag, const char *text) {
   return at + 1 + length;
 }
 
+/* Whether fd 0-2 may be handed to the agent as they are: not a terminal (fod relays one
+ * through a pseudo-terminal and never lends it), a socket or a directory. This client only
+ * measures the plain case, and refuses the rest. */
+static int streams_fit(void) {
+  for (int fd = 0; fd <= 2; fd++) {
+    struct stat st;
+    if (isatty(fd) || fstat(fd, &st) != 0 || S_ISSOCK(st.st_mode) || S_ISDIR(st.st_mode)) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* Connects to the socket at path as fod does (containers/box.cpp): pinned with
+ * O_PATH|O_NOFOLLOW and reached through /proc/self/fd, so never a link's target (the
+ * container can write the directory that holds the socket). */
+static int connect_pinned(const char *path) {
+  int pinned = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  if (pinned < 0 || fstat(pinned, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+    return -1;
+  }
+  struct sockaddr_un address = {.sun_family = AF_UNIX};
+  snprintf(address.sun_path, sizeof address.sun_path, "/proc/self/fd/%d", pinned);
+  int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (sock >= 0 && connect(sock, (struct sockaddr *)&address, sizeof address) != 0) {
+    close(sock);
+    sock = -1;
+  }
+  close(pinned);
+  return sock;
+}
+
 int main(int argc, char **argv) {
-  if (argc < 4) {
+  if (argc < 4 || !streams_fit()) {
     return status_failed;
   }
   size_t length = 0;
@@ -41,13 +78,8 @@ int main(int argc, char **argv) {
   if (length == 0 || (length = add_item(length, 'D', argv[2])) == 0) {
     return status_failed;
   }
-  struct sockaddr_un address = {.sun_family = AF_UNIX};
-  if (strlen(argv[1]) >= sizeof address.sun_path) {
-    return status_failed;
-  }
-  strcpy(address.sun_path, argv[1]);
-  int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (sock < 0 || connect(sock, (struct sockaddr *)&address, sizeof address) != 0) {
+  int sock = connect_pinned(argv[1]);
+  if (sock < 0) {
     return status_failed;
   }
   struct fod_agent_header header = {FOD_AGENT_MAGIC, FOD_AGENT_VERSION, (uint32_t)length};

@@ -463,9 +463,14 @@ TEST_CASE("run::encode_agent_request: what the agent's parser reads back", "[uni
   env.set("FOD_TEST_SENT", "v=1");
   env.unset("FOD_TEST_UNSET_NAME");
   spec.env_names = {"FOD_TEST_SENT", "FOD_TEST_UNSET_NAME"}; // an unset name is not sent
+  // Every item ends in a NUL, and no text here holds one: the NULs count the items.
+  auto items_in = [](const fod::run::AgentRequest &request) {
+    return static_cast<size_t>(std::count(request.payload.begin(), request.payload.end(), '\0'));
+  };
   auto request = fod::run::encode_agent_request(spec, 0);
   CHECK(request.streams == 0);
   CHECK(request.items == 7); // 4 arguments, D, I, one E
+  CHECK(items_in(request) == request.items);
   fod_agent_request parsed{};
   const char *why = nullptr;
   REQUIRE(fod_agent_parse(request.payload.data(), request.payload.size(), &parsed, &why) == 0);
@@ -483,10 +488,15 @@ TEST_CASE("run::encode_agent_request: what the agent's parser reads back", "[uni
   fod_agent_request_free(&parsed);
 
   // A terminal on stdin: its stream is named for the pseudo-terminal (T), counted as an item.
+  // (M and W follow when stdin is a terminal indeed, as when the tests run at one.)
   auto with_terminal = fod::run::encode_agent_request(spec, 1u);
   CHECK(with_terminal.streams == 1u);
   CHECK(with_terminal.items > request.items);
-  CHECK(with_terminal.payload.find(std::string("T0\0", 3)) != std::string::npos);
+  CHECK(items_in(with_terminal) == with_terminal.items);
+  REQUIRE(fod_agent_parse(with_terminal.payload.data(), with_terminal.payload.size(), &parsed,
+                          &why) == 0);
+  CHECK(parsed.pty_slots == 1u);
+  fod_agent_request_free(&parsed);
 }
 
 TEST_CASE("run::request_unfit_for_agent: the agent's item and byte limits", "[unit][agent]") {
@@ -503,13 +513,21 @@ TEST_CASE("run::request_unfit_for_agent: the agent's item and byte limits", "[un
   CHECK(*why == "the request (65537 items, 196630 bytes) is larger than the agent reads "
                 "(65536 items, 4194304 bytes)");
 
+  // Bytes: a payload of exactly the limit is read, one byte more is not. Beside the variable's
+  // value: "Acat\0", "D/work\0", "Ilocalhost/tool:1\0" and the item's "EFOD_TEST_BIG=" and NUL.
   spec.command = {"cat"};
   fod::test::EnvGuard env;
-  env.set("FOD_TEST_BIG", std::string(FOD_AGENT_MAX_PAYLOAD, 'v'));
+  const size_t around_value = 5 + 7 + 18 + std::string("EFOD_TEST_BIG=").size() + 1;
+  env.set("FOD_TEST_BIG", std::string(FOD_AGENT_MAX_PAYLOAD - around_value, 'v'));
   spec.env_names = {"FOD_TEST_BIG"};
+  auto at_limit = fod::run::encode_agent_request(spec, 0);
+  CHECK(at_limit.payload.size() == FOD_AGENT_MAX_PAYLOAD);
+  CHECK_FALSE(fod::run::request_unfit_for_agent(at_limit));
+  env.set("FOD_TEST_BIG", std::string(FOD_AGENT_MAX_PAYLOAD - around_value + 1, 'v'));
   why = fod::run::request_unfit_for_agent(fod::run::encode_agent_request(spec, 0));
   REQUIRE(why);
-  CHECK(why->find("bytes) is larger than the agent reads") != std::string::npos);
+  CHECK(*why == "the request (4 items, 4194305 bytes) is larger than the agent reads (65536 "
+                "items, 4194304 bytes)");
   env.unset("FOD_TEST_BIG");
   CHECK_FALSE(fod::run::request_unfit_for_agent(fod::run::encode_agent_request(spec, 0)));
 }

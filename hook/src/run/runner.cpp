@@ -244,7 +244,7 @@ EngineExecResult run_once(const RunRequest &request, const engine::ExecSpec &exe
     agent_request = encode_agent_request(exec, terminal_streams());
     fast_path_unusable = request_unfit_for_agent(*agent_request);
   }
-  if (!fast_path_unusable) {
+  if (agent_request && !fast_path_unusable) {
     if (auto result = run_via_agent(paths, exec, *agent_request)) {
       trace_path("agent");
       return *result;
