@@ -4,7 +4,7 @@
  * command's status. No mapping, no key, no boundary checks, no record: none of what
  * makes a run safe, so never a way to run anything but this measurement.
  *
- *   agent-floor SOCKET CWD ARGV...
+ *   agent-floor BOX CWD ARGV...      (BOX: the container's <runtime>/fod/c/<key>/box)
  *
  * bench/run builds it twice, with glibc and (when musl-gcc is there) with musl, to
  * show what glibc's start-up alone adds to every call. */
@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -34,34 +35,47 @@ static size_t add_item(size_t at, char tag, const char *text) {
   return at + 1 + length;
 }
 
-/* Whether fd 0-2 may be handed to the agent as they are: not a terminal (fod relays one
- * through a pseudo-terminal and never lends it), a socket or a directory. This client only
- * measures the plain case, and refuses the rest. */
+/* Whether fd 0-2 may be handed to the agent as they are, by fod's rule
+ * (run/agent_client.cpp, stdio_unfit_for_agent): regular files, pipes and the memory
+ * devices such as /dev/null; never a terminal (fod relays one through a pseudo-terminal),
+ * a socket, a directory or another device. This client only measures the plain case. */
 static int streams_fit(void) {
   for (int fd = 0; fd <= 2; fd++) {
     struct stat st;
-    if (isatty(fd) || fstat(fd, &st) != 0 || S_ISSOCK(st.st_mode) || S_ISDIR(st.st_mode)) {
+    if (isatty(fd) || fstat(fd, &st) != 0) {
+      return 0;
+    }
+    if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) &&
+        !(S_ISCHR(st.st_mode) && major(st.st_rdev) == 1)) {
       return 0;
     }
   }
   return 1;
 }
 
-/* Connects to the socket at path as fod does (containers/box.cpp): pinned with
- * O_PATH|O_NOFOLLOW and reached through /proc/self/fd, so never a link's target (the
- * container can write the directory that holds the socket). */
-static int connect_pinned(const char *path) {
-  int pinned = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-  struct stat st;
-  if (pinned < 0 || fstat(pinned, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+/* Connects to the agent in the box directory as fod does (containers/box.cpp): the box
+ * opened without following a link, the socket pinned with O_PATH|O_NOFOLLOW and reached
+ * through /proc/self/fd, so never a link's target (the container can write the box). */
+static int connect_pinned(const char *box_dir) {
+  int box = open(box_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (box < 0) {
     return -1;
   }
-  struct sockaddr_un address = {.sun_family = AF_UNIX};
-  snprintf(address.sun_path, sizeof address.sun_path, "/proc/self/fd/%d", pinned);
-  int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (sock >= 0 && connect(sock, (struct sockaddr *)&address, sizeof address) != 0) {
-    close(sock);
-    sock = -1;
+  int pinned = openat(box, FOD_AGENT_SOCKET, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  close(box);
+  if (pinned < 0) {
+    return -1;
+  }
+  struct stat st;
+  int sock = -1;
+  if (fstat(pinned, &st) == 0 && S_ISSOCK(st.st_mode)) {
+    struct sockaddr_un address = {.sun_family = AF_UNIX};
+    snprintf(address.sun_path, sizeof address.sun_path, "/proc/self/fd/%d", pinned);
+    sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (sock >= 0 && connect(sock, (struct sockaddr *)&address, sizeof address) != 0) {
+      close(sock);
+      sock = -1;
+    }
   }
   close(pinned);
   return sock;

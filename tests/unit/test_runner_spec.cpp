@@ -504,9 +504,23 @@ TEST_CASE("run::request_unfit_for_agent: the agent's item and byte limits", "[un
   spec.image = "localhost/tool:1";
   spec.workdir = "/work";
   // Two items beside the arguments: D and I.
+  // Each request is also given to the agent's parser: fod's limits must be the agent's.
+  auto agent_reads = [](const fod::run::AgentRequest &request) {
+    fod_agent_request parsed{};
+    const char *why = nullptr;
+    const bool read =
+        fod_agent_parse(request.payload.data(), request.payload.size(), &parsed, &why) == 0;
+    if (read) {
+      fod_agent_request_free(&parsed);
+    }
+    return read;
+  };
   spec.command.assign(FOD_AGENT_MAX_ITEMS - 2, "x");
-  CHECK_FALSE(fod::run::request_unfit_for_agent(fod::run::encode_agent_request(spec, 0)));
+  auto at_item_limit = fod::run::encode_agent_request(spec, 0);
+  CHECK_FALSE(fod::run::request_unfit_for_agent(at_item_limit));
+  CHECK(agent_reads(at_item_limit));
   spec.command.emplace_back("x");
+  CHECK_FALSE(agent_reads(fod::run::encode_agent_request(spec, 0)));
   auto why = fod::run::request_unfit_for_agent(fod::run::encode_agent_request(spec, 0));
   REQUIRE(why);
   // 65,535 items "Ax\0", "D/work\0", "Ilocalhost/tool:1\0"
@@ -523,7 +537,9 @@ TEST_CASE("run::request_unfit_for_agent: the agent's item and byte limits", "[un
   auto at_limit = fod::run::encode_agent_request(spec, 0);
   CHECK(at_limit.payload.size() == FOD_AGENT_MAX_PAYLOAD);
   CHECK_FALSE(fod::run::request_unfit_for_agent(at_limit));
+  CHECK(agent_reads(at_limit));
   env.set("FOD_TEST_BIG", std::string(FOD_AGENT_MAX_PAYLOAD - around_value + 1, 'v'));
+  CHECK_FALSE(agent_reads(fod::run::encode_agent_request(spec, 0)));
   why = fod::run::request_unfit_for_agent(fod::run::encode_agent_request(spec, 0));
   REQUIRE(why);
   CHECK(*why == "the request (4 items, 4194305 bytes) is larger than the agent reads (65536 "

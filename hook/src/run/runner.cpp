@@ -244,22 +244,22 @@ EngineExecResult run_once(const RunRequest &request, const engine::ExecSpec &exe
     agent_request = encode_agent_request(exec, terminal_streams());
     fast_path_unusable = request_unfit_for_agent(*agent_request);
   }
-  if (agent_request && !fast_path_unusable) {
-    if (auto result = run_via_agent(paths, exec, *agent_request)) {
-      trace_path("agent");
-      return *result;
-    }
-    if (!containers::keeper_alive(paths)) {
-      trace_path("agent: the container is gone");
-      EngineExecResult gone;
-      gone.status = status_engine_failure;
-      gone.container_gone = true;
-      return gone; // not started: the caller starts a new container
-    }
-    trace_path("exec: the container has no agent that takes the run");
-  } else {
+  if (fast_path_unusable) {
     trace_path("exec: " + *fast_path_unusable);
+    return exec_through_engine(request.engine, exec, paths);
   }
+  if (auto result = run_via_agent(paths, exec, *agent_request)) {
+    trace_path("agent");
+    return *result;
+  }
+  if (!containers::keeper_alive(paths)) {
+    trace_path("agent: the container is gone");
+    EngineExecResult gone;
+    gone.status = status_engine_failure;
+    gone.container_gone = true;
+    return gone; // not started: the caller starts a new container
+  }
+  trace_path("exec: the container has no agent that takes the run");
   return exec_through_engine(request.engine, exec, paths);
 }
 
