@@ -40,11 +40,12 @@ AgentRequest encode_agent_request(const engine::ExecSpec &spec, unsigned streams
 // allows), or nullopt when it would.
 std::optional<std::string> request_unfit_for_agent(const AgentRequest &request);
 
-// Runs the request (spec's, encoded) through the agent of the container at paths, with fod's own
-// stdin, stdout and stderr, and waits for it like exec_through_engine; the streams
-// that are terminals get a pseudo-terminal of the command's own, relayed by fod.
-// nullopt when the agent did not take the run (no socket, no listener, another
-// version): the command has not started and the caller may run it another way.
+// Runs request, spec encoded, through the agent of the container at paths, with
+// fod's own stdin, stdout and stderr, and waits for it like exec_through_engine (spec
+// names the image and command in messages); the streams that are terminals get a
+// pseudo-terminal of the command's own, relayed by fod. nullopt when the agent did not
+// take the run (no socket, no listener, another version): the command has not started
+// and the caller may run it another way.
 std::optional<EngineExecResult> run_via_agent(const containers::ContainerPaths &paths,
                                               const engine::ExecSpec &spec,
                                               const AgentRequest &request);
