@@ -172,6 +172,14 @@ RunOptions FodEnv::traced(RunOptions base) const {
 }
 
 std::vector<std::string> FodEnv::trace() const {
+    std::vector<std::string> ways = raw_trace();
+    for (auto& way : ways) {
+        if (way.rfind(zygote_prefix, 0) == 0) way.erase(0, zygote_prefix.size());
+    }
+    return ways;
+}
+
+std::vector<std::string> FodEnv::raw_trace() const {
     return lines_of(read_file(m_root.path() + "/trace"));
 }
 

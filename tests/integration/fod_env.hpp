@@ -32,6 +32,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace fod::test {
@@ -94,8 +95,12 @@ public:
     // `base` with FOD_TRACE set: each run appends the way it took ("agent" or
     // "exec: REASON") to ROOT/trace.
     RunOptions traced(RunOptions base = {}) const;
-    // The ways the traced runs took so far, one line each.
+    // The ways the traced runs took so far, one line each, whether fod's zygote served
+    // the call or fod-run did (test_zygote.cpp tells them apart with raw_trace()).
     std::vector<std::string> trace() const;
+    // The same as fod wrote them: "zygote: agent" for a call the zygote served.
+    std::vector<std::string> raw_trace() const;
+    static constexpr std::string_view zygote_prefix = "zygote: ";
     // Empties the trace.
     void clear_trace() const;
 

@@ -4,7 +4,9 @@
 #include "base/error.hpp"
 #include "base/version.hpp"
 #include "cli/commands.hpp"
+#include "cli/zygote.hpp"
 #include "mapping/index.hpp"
+#include "run/runner.hpp"
 #include "util/fs.hpp"
 
 #include <cerrno>
@@ -30,6 +32,7 @@ void report(const char *prefix, const char *message) noexcept {
 // Hands the call, argv as given (a shim's name included), to fod-commands, telling it which
 // fod it serves.
 [[noreturn]] void hand_over(char **argv) {
+  run::decline_unless_own_process("fod-commands serves the call");
   const std::string program = dirs::commands_program();
   setenv("FOD_PROGRAM", dirs::fod_program().c_str(), 1);
   execv(program.c_str(), argv);
@@ -45,6 +48,10 @@ int serve(int argc, char **argv) {
     fmt::print("fod {}\n", version);
     return 0;
   }
+  if (!shim && argc == 2 && std::string_view(argv[1]) == "_zygote") {
+    run::decline_unless_own_process("a zygote is not started by a call");
+    return serve_zygote();
+  }
   std::string name;
   int first_arg = 0;
   if (shim) {
@@ -55,6 +62,7 @@ int serve(int argc, char **argv) {
     first_arg = 3;
   }
   if (!name.empty()) {
+    start_zygote_when_asked();
     if (auto mapping = mapping::read_current_index(mapping::default_layers(),
                                                    mapping::default_cache_dir(), name)) {
       return run_command(*mapping, name, std::vector<std::string>(argv + first_arg, argv + argc));

@@ -46,6 +46,7 @@ run::RunOutcome run_mapped(const mapping::Mapping &mapping, const std::string &n
       run_request(*entry, mapping.config, require_engine(mapping.config), args);
   if (from_catalog && from_catalog->entrypoint.empty()) {
     // First use of a catalog name: the image (pulled with consent if absent) says what runs.
+    run::decline_unless_own_process("a catalog name's first use");
     auto entrypoint = pull::image_entrypoint(request.engine, entry->image);
     if (!entrypoint) {
       pull::obtain_image(*entry, mapping.config, request.engine);

@@ -215,8 +215,11 @@ containers::Info info_for(const RunRequest &request, const Target &target) {
   return info;
 }
 
+Decline warm_only_decline = nullptr;
+
 // With FOD_TRACE=FILE, each run appends the way it took to FILE: "agent", or
-// "exec: REASON" for the engine's exec CLI. For tests and for users who wonder.
+// "exec: REASON" for the engine's exec CLI, after "zygote: " when a zygote served the
+// call. For tests and for users who wonder.
 void trace_path(const std::string &line) {
   const char *file = getenv("FOD_TRACE");
   if (file == nullptr || file[0] == '\0') {
@@ -224,7 +227,7 @@ void trace_path(const std::string &line) {
   }
   int fd = open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd >= 0) {
-    std::string text = line + "\n";
+    std::string text = (warm_only_decline != nullptr ? "zygote: " : "") + line + "\n";
     ssize_t written = write(fd, text.data(), text.size());
     (void)written;
     close(fd);
@@ -245,6 +248,7 @@ EngineExecResult run_once(const RunRequest &request, const engine::ExecSpec &exe
     fast_path_unusable = request_unfit_for_agent(*agent_request);
   }
   if (fast_path_unusable) {
+    decline_unless_own_process("the fast path cannot take the run");
     trace_path("exec: " + *fast_path_unusable);
     return exec_through_engine(request.engine, exec, paths);
   }
@@ -264,6 +268,16 @@ EngineExecResult run_once(const RunRequest &request, const engine::ExecSpec &exe
 }
 
 } // namespace
+
+void serve_warm_only(Decline decline) {
+  warm_only_decline = decline;
+}
+
+void decline_unless_own_process(const char *why) {
+  if (warm_only_decline != nullptr) {
+    warm_only_decline(why);
+  }
+}
 
 std::string current_directory() {
   char buffer[PATH_MAX];
@@ -411,6 +425,7 @@ Held hold_container(const RunRequest &request, Target &target, std::chrono::seco
     }
     lock->unlock();
   }
+  decline_unless_own_process("no warm container serves the run");
   // Only one run starts the container; the others wait here and then find it up.
   util::make_directories(own.dir, 0700);
   lock.emplace(own.lock());

@@ -91,4 +91,17 @@ void plan_mounts(Target &target);
 // another of its family that mounts all it needs; nullopt when none is up.
 std::optional<std::string> serving_key(const Target &target);
 
+// In a zygote's child (cli/zygote.cpp) a run may take only the warm fast path, since
+// the process is not the caller's own (its session, cgroup and terminal are the
+// zygote's): before a container's start, a pull, fod-commands, or the engine's exec chosen
+// before the agent was asked, the call is declined, and the caller's fod runs it itself.
+// Once an agent was asked and did not take the run, the call is served on (by the
+// engine's exec), as fod-run would, so that the agent is never asked twice.
+// decline(why) must not return.
+using Decline = void (*)(const char *why);
+void serve_warm_only(Decline decline);
+
+// Declines the call when serving warm only (see serve_warm_only); else returns.
+void decline_unless_own_process(const char *why);
+
 } // namespace fod::run

@@ -1,0 +1,337 @@
+#include "cli/zygote.hpp"
+
+#include "agent_proto.h"
+#include "base/dirs.hpp"
+#include "cli/fast.hpp"
+#include "containers/reaper.hpp"
+#include "run/runner.hpp"
+#include "util/fs.hpp"
+#include "util/lock.hpp"
+#include "zygote_proto.h"
+
+#include <array>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <fcntl.h>
+#include <map>
+#include <poll.h>
+#include <string>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace fod::cli {
+
+namespace {
+
+constexpr int idle_seconds = 120;
+constexpr int check_every_ms = 10'000;
+
+struct FileId {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  bool operator==(const FileId &other) const { return dev == other.dev && ino == other.ino; }
+  bool operator!=(const FileId &other) const { return !(*this == other); }
+};
+
+FileId id_of(const struct stat &st) {
+  return {st.st_dev, st.st_ino};
+}
+
+std::optional<FileId> id_of_path(const std::string &path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) {
+    return std::nullopt;
+  }
+  return id_of(st);
+}
+
+// What a process may do, as /proc/PID/status and /proc/PID/ns say it: a caller is served
+// only when all of it is the zygote's own, so that no call gains what its caller lacks.
+std::string privileges_of(pid_t pid) {
+  const std::string proc = "/proc/" + std::to_string(pid);
+  std::string view;
+  auto status = util::read_file(proc + "/status");
+  if (!status) {
+    return {};
+  }
+  static constexpr std::array<const char *, 10> fields = {
+      "Uid:",    "Gid:",    "Groups:", "CapInh:",     "CapPrm:",
+      "CapEff:", "CapBnd:", "CapAmb:", "NoNewPrivs:", "Seccomp:"};
+  size_t start = 0;
+  while (start < status->size()) {
+    size_t end = status->find('\n', start);
+    end = end == std::string::npos ? status->size() : end;
+    std::string_view line(status->data() + start, end - start);
+    for (const char *field : fields) {
+      if (line.substr(0, std::strlen(field)) == field) {
+        view.append(line).push_back('\n');
+      }
+    }
+    start = end + 1;
+  }
+  for (const char *ns : {"mnt", "user", "pid", "net", "ipc", "uts"}) {
+    auto id = id_of_path(proc + "/ns/" + ns);
+    if (!id) {
+      return {};
+    }
+    view += std::string(ns) + ":" + std::to_string(id->ino) + "\n";
+  }
+  return view;
+}
+
+struct Zygote {
+  FileId program; // the fod-run this zygote runs
+  std::string program_path;
+  std::string privileges; // privileges_of(getpid())
+};
+
+int connection = -1; // the child's, for decline()
+
+void send_message(int sock, uint32_t type, int a, int fd = -1) {
+  fod_agent_message message{type, a, 0};
+  fod_agent_send(sock, &message, sizeof message, fd >= 0 ? &fd : nullptr, fd >= 0 ? 1 : 0);
+}
+
+[[noreturn]] void decline(const char * /*why*/) {
+  // Nothing was done for the call: what stdio holds is dropped, not written twice.
+  send_message(connection, FOD_ZYGOTE_DECLINED, 0);
+  _exit(0);
+}
+
+[[noreturn]] void refuse(int sock) {
+  send_message(sock, FOD_ZYGOTE_REFUSED, 0);
+  _exit(0);
+}
+
+// The child's whole life: takes the call and runs it as the caller's own fod-run would.
+[[noreturn]] void serve_call(int sock, const Zygote &zygote) {
+  connection = sock;
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  ucred peer{};
+  socklen_t size = sizeof peer;
+  if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &peer, &size) != 0 ||
+      privileges_of(peer.pid) != zygote.privileges || zygote.privileges.empty()) {
+    refuse(sock);
+  }
+  // Only now the caller learns which process serves it (and may signal it).
+  int self = static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0));
+  send_message(sock, FOD_ZYGOTE_STARTED, getpid(), self);
+  if (self >= 0) {
+    close(self);
+  }
+  timeval patience{2, 0};
+  setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
+  fod_zygote_hello hello{};
+  std::array<int, 3> streams{-1, -1, -1};
+  int received = 0;
+  if (fod_agent_receive(sock, &hello, sizeof hello, streams.data(), 3, &received) != 0 ||
+      received != 3 || hello.magic != FOD_ZYGOTE_MAGIC || hello.version != FOD_ZYGOTE_VERSION ||
+      hello.length > FOD_AGENT_MAX_PAYLOAD ||
+      FileId{static_cast<dev_t>(hello.program_dev), static_cast<ino_t>(hello.program_ino)} !=
+          zygote.program) {
+    refuse(sock);
+  }
+  std::string payload(hello.length, '\0');
+  int cwd = -1;
+  fod_agent_request request{};
+  const char *why = nullptr;
+  if (fod_agent_receive(sock, payload.data(), payload.size(), &cwd, 1, &received) != 0 ||
+      received != 1 || fod_agent_parse(payload.data(), payload.size(), &request, &why) != 0) {
+    refuse(sock);
+  }
+  for (int fd = 0; fd <= 2; ++fd) {
+    dup2(streams[static_cast<size_t>(fd)], fd);
+  }
+  for (int fd : streams) {
+    close(fd);
+  }
+  if (fchdir(cwd) != 0) {
+    refuse(sock);
+  }
+  close(cwd);
+  umask(static_cast<mode_t>(hello.umask & 0777));
+  clearenv();
+  for (char **variable = request.env; *variable != nullptr; ++variable) {
+    putenv(*variable);
+  }
+  sigset_t blocked;
+  sigemptyset(&blocked);
+  for (int sig = 1; sig < 64; ++sig) {
+    if ((hello.ignored >> (sig - 1) & 1) != 0) {
+      signal(sig, SIG_IGN);
+    }
+    if ((hello.blocked >> (sig - 1) & 1) != 0) {
+      sigaddset(&blocked, sig);
+    }
+  }
+  sigprocmask(SIG_SETMASK, &blocked, nullptr);
+  run::serve_warm_only(decline);
+  int argc = 0;
+  while (request.argv[argc] != nullptr) {
+    ++argc;
+  }
+  int status = fast_main(argc, request.argv);
+  std::fflush(nullptr);
+  _exit(status);
+}
+
+// Tells each caller how its child ended, or that it stopped.
+void report_children(std::map<pid_t, int> &callers) {
+  int status = 0;
+  pid_t pid = 0;
+  while ((pid = waitpid(-1, &status, WNOHANG | WUNTRACED)) > 0) {
+    auto caller = callers.find(pid);
+    if (caller == callers.end()) {
+      continue;
+    }
+    if (WIFSTOPPED(status)) {
+      send_message(caller->second, FOD_ZYGOTE_STOPPED, WSTOPSIG(status));
+      continue;
+    }
+    if (WIFSIGNALED(status)) {
+      send_message(caller->second, FOD_ZYGOTE_SIGNALED, WTERMSIG(status));
+    } else {
+      send_message(caller->second, FOD_ZYGOTE_EXITED, WEXITSTATUS(status));
+    }
+    close(caller->second);
+    callers.erase(caller);
+  }
+}
+
+} // namespace
+
+int serve_zygote() {
+  const std::string runtime = dirs::runtime();
+  Zygote zygote;
+  zygote.program_path = util::executable_path();
+  struct stat self {};
+  if (stat("/proc/self/exe", &self) != 0) {
+    return 1;
+  }
+  zygote.program = id_of(self);
+  zygote.privileges = privileges_of(getpid());
+  const std::string lock_path = util::join(runtime, "zygote.lock");
+  int lock = open(lock_path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) != 0) {
+    return 0; // another zygote serves this runtime directory
+  }
+  struct stat lock_stat {};
+  fstat(lock, &lock_stat);
+  const std::string socket_path = util::join(runtime, FOD_ZYGOTE_SOCKET);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (socket_path.size() >= sizeof address.sun_path) {
+    return 0; // the front connects through /proc/self/fd; binding needs the path
+  }
+  std::memcpy(address.sun_path, socket_path.c_str(), socket_path.size() + 1);
+  unlink(socket_path.c_str());
+  int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  mode_t old_mask = umask(077);
+  bool bound = listener >= 0 &&
+               bind(listener, reinterpret_cast<sockaddr *>(&address), sizeof address) == 0 &&
+               listen(listener, 64) == 0;
+  umask(old_mask);
+  if (!bound) {
+    return 1;
+  }
+  // Nothing of the process that started it stays: each call brings its own.
+  clearenv();
+  if (chdir("/") != 0) {
+    return 1;
+  }
+  sigset_t child_signal;
+  sigemptyset(&child_signal);
+  sigaddset(&child_signal, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &child_signal, nullptr);
+  int children = signalfd(-1, &child_signal, SFD_CLOEXEC | SFD_NONBLOCK);
+  std::map<pid_t, int> callers;
+  time_t last_call = time(nullptr);
+  for (;;) {
+    std::array<pollfd, 2> fds{{{listener, POLLIN, 0}, {children, POLLIN, 0}}};
+    int ready = poll(fds.data(), fds.size(), check_every_ms);
+    if (ready < 0 && errno != EINTR) {
+      break;
+    }
+    if (fds[1].revents & POLLIN) {
+      signalfd_siginfo info{};
+      while (read(children, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+      }
+      report_children(callers);
+    }
+    // An upgrade replaced the program, or the runtime directory went: a new zygote
+    // (of the new program) takes over when the next call finds none.
+    bool stale = id_of_path(zygote.program_path) != zygote.program ||
+                 id_of_path(lock_path) != id_of(lock_stat);
+    if (ready == 0 && callers.empty() && time(nullptr) - last_call >= idle_seconds) {
+      break;
+    }
+    if (!(fds[0].revents & POLLIN)) {
+      if (stale && callers.empty()) {
+        break;
+      }
+      continue;
+    }
+    int sock = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    if (sock < 0) {
+      continue;
+    }
+    last_call = time(nullptr);
+    if (stale) {
+      send_message(sock, FOD_ZYGOTE_REFUSED, 0);
+      close(sock);
+      break;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+      // Nothing of the zygote's, or of another call, stays open in the child.
+      close(listener);
+      close(children);
+      close(lock);
+      for (const auto &[other_pid, other] : callers) {
+        close(other);
+      }
+      serve_call(sock, zygote);
+    }
+    if (pid < 0) {
+      send_message(sock, FOD_ZYGOTE_REFUSED, 0);
+      close(sock);
+      continue;
+    }
+    callers[pid] = sock;
+  }
+  // Gone from the path before the lock is let go, so the next zygote binds a fresh one.
+  if (id_of_path(lock_path) == id_of(lock_stat)) {
+    unlink(socket_path.c_str());
+  }
+  close(listener);
+  while (!callers.empty()) {
+    siginfo_t info{};
+    if (waitid(P_ALL, 0, &info, WEXITED | WSTOPPED | WNOWAIT) != 0 && errno != EINTR) {
+      break;
+    }
+    report_children(callers);
+  }
+  return 0;
+}
+
+void start_zygote_when_asked() {
+  if (getenv(FOD_ZYGOTE_START_VARIABLE) == nullptr) {
+    return;
+  }
+  unsetenv(FOD_ZYGOTE_START_VARIABLE);
+  containers::spawn_detached({"_zygote"});
+}
+
+} // namespace fod::cli

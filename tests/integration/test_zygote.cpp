@@ -1,0 +1,276 @@
+// fod's zygote (hook/agent-protocol/zygote_proto.h): fod, the front on the path, hands a warm
+// run whose streams are not a terminal to a per-user server that forks a started fod-run for
+// it. What it must keep: each call is the caller's (status, output, signals, its own
+// environment and directory), another user, a link in place of fod's runtime directory or
+// an older program never gets a call, and FOD_ZYGOTE=off keeps fod away from it. Which
+// process served a call is read from FOD_TRACE ("zygote: agent"), never from timings.
+#include "fod_env.hpp"
+
+#include "agent_proto.h"
+#include "zygote_proto.h"
+
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+using namespace fod::test;
+
+namespace {
+
+const std::string zygote_way = std::string(FodEnv::zygote_prefix) + "agent";
+
+// Runs warm calls until one is served by the zygote (the first call starts it, detached);
+// false when none is within 10 s.
+bool until_zygote_serves(const FodEnv& env, const std::string& name) {
+    return poll_until(
+        [&] {
+            Result r = env.run_cmd(name, {"exit", "0"}, env.traced());
+            auto ways = env.raw_trace();
+            return r.status == 0 && !ways.empty() && ways.back() == zygote_way;
+        },
+        10, std::chrono::milliseconds(100));
+}
+
+// fod-run beside fod's helpers, where fod finds it: ../libexec/fod of an installed fod, else
+// beside it (the build directory).
+std::string fod_run_program() {
+    const std::string dir = fod_binary().substr(0, fod_binary().rfind('/'));
+    const std::string installed = dir.substr(0, dir.rfind('/')) + "/libexec/fod/fod-run";
+    return access(installed.c_str(), X_OK) == 0 ? installed : dir + "/fod-run";
+}
+
+// Pids of the zygotes started through the fod at `program` (their argv as fod passed it on).
+std::vector<pid_t> zygotes_of(const std::string& program) {
+    std::vector<pid_t> found;
+    for (pid_t pid : all_pids()) {
+        if (cmdline_of(pid) == std::vector<std::string>{program, "_zygote"}) found.push_back(pid);
+    }
+    return found;
+}
+
+void calls_are_served_as_their_own(Engine e) {
+    FodEnv env(e);
+    env.write_mappings(
+        env.entry("tool-z", scratch_image, {"/tool"}, "91s", "    env: [ZYGOTE_TEST]\n"));
+    // Warm in both directories the calls below run in, so each call is served warm.
+    RunOptions in_a = env.traced();
+    in_a.cwd = env.make_work_dir("a");
+    RunOptions in_b = env.traced();
+    in_b.cwd = env.make_work_dir("b");
+    REQUIRE(env.run_cmd("tool-z", {"exit", "0"}, in_a).status == 0);
+    REQUIRE(env.run_cmd("tool-z", {"exit", "0"}, in_b).status == 0);
+    REQUIRE(until_zygote_serves(env, "tool-z"));
+    env.clear_trace();
+
+    // Output, stdin through a pipe, the exit status.
+    RunOptions with_input = env.traced();
+    with_input.stdin_data = "through the zygote\n";
+    Result cat = env.run_cmd("tool-z", {"cat"}, with_input);
+    INFO("stderr: " << cat.err);
+    CHECK(cat.status == 0);
+    CHECK(cat.out == "through the zygote\n");
+    CHECK(env.run_cmd("tool-z", {"exit", "7"}, env.traced()).status == 7);
+
+    // Each call brings its own environment and directory: nothing of the call before stays.
+    RunOptions first = in_a;
+    first.env_set["ZYGOTE_TEST"] = "first caller";
+    Result a = env.run_cmd("tool-z", {"env", "ZYGOTE_TEST"}, first);
+    CHECK(a.out == "first caller\n");
+    CHECK(env.run_cmd("tool-z", {"pwd"}, first).out == env.work() + "/a\n");
+    RunOptions second = in_b;
+    second.env_unset.push_back("ZYGOTE_TEST");
+    CHECK(env.run_cmd("tool-z", {"env", "ZYGOTE_TEST"}, second).out == "unset\n");
+    CHECK(env.run_cmd("tool-z", {"pwd"}, second).out == env.work() + "/b\n");
+    CHECK(env.raw_trace() == std::vector<std::string>(6, zygote_way));
+
+    // A signal to fod reaches the command, and fod ends as the command did.
+    pid_t target = 0;
+    std::thread killer;
+    RunOptions terminated = env.traced();
+    terminated.on_start = [&](pid_t pid) {
+        killer = std::thread([pid, &target] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(700));
+            target = fod_pid_from(pid);
+            kill(target, SIGTERM);
+        });
+    };
+    Result slept = env.run_cmd("tool-z", {"sleep", "30"}, terminated);
+    killer.join();
+    CHECK(contains(slept.err, "tool: got signal 15"));
+    CHECK(slept.status == 128 + SIGTERM);
+    CHECK(env.raw_trace().back() == zygote_way);
+
+    // A terminal, or FOD_ZYGOTE=off, is fod-run's own.
+    env.clear_trace();
+    RunOptions off = env.traced();
+    off.env_set["FOD_ZYGOTE"] = "off";
+    CHECK(env.run_cmd("tool-z", {"exit", "3"}, off).status == 3);
+    CHECK(env.raw_trace() == std::vector<std::string>{"agent"});
+    env.stop_all_checked();
+}
+
+// The attack: another user reaches a user's zygote socket (here made reachable on purpose)
+// and asks it to serve a call. The zygote must refuse before it says which process serves
+// it, and never run anything.
+void other_user_is_refused(Engine e) {
+    FodEnv env(e);
+    env.write_mappings(env.entry("tool-z", scratch_image, {"/tool"}, "91s"));
+    REQUIRE(until_zygote_serves(env, "tool-z"));
+    const std::string socket_path = env.runtime_dir() + "/" + FOD_ZYGOTE_SOCKET;
+    REQUIRE(chmod(env.root().c_str(), 0711) == 0);
+    REQUIRE(chmod((env.root() + "/run").c_str(), 0711) == 0);
+    REQUIRE(chmod(env.runtime_dir().c_str(), 0711) == 0);
+    REQUIRE(chmod(socket_path.c_str(), 0666) == 0);
+    passwd* other = getpwnam(test_user);
+    REQUIRE(other != nullptr);
+    struct stat program {};
+    REQUIRE(stat(fod_run_program().c_str(), &program) == 0);
+
+    pid_t child = fork();
+    if (child == 0) {
+        if (setgroups(0, nullptr) != 0 || setgid(other->pw_gid) != 0 ||
+            setuid(other->pw_uid) != 0) {
+            _exit(100);
+        }
+        int sock = socket(AF_UNIX, SOCK_STREAM, 0);
+        sockaddr_un address{};
+        address.sun_family = AF_UNIX;
+        std::snprintf(address.sun_path, sizeof address.sun_path, "%s", socket_path.c_str());
+        if (connect(sock, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) _exit(101);
+        const char payload[] = "D/\0Atool-z\0Awrite\0A/tmp/zygote-attack\0Ax\0";
+        fod_zygote_hello hello{FOD_ZYGOTE_MAGIC,
+                               FOD_ZYGOTE_VERSION,
+                               sizeof payload - 1,
+                               022,
+                               0,
+                               0,
+                               static_cast<uint64_t>(program.st_dev),
+                               static_cast<uint64_t>(program.st_ino)};
+        int streams[3] = {0, 1, 2};
+        int cwd = open("/", O_PATH | O_DIRECTORY);
+        fod_agent_send(sock, &hello, sizeof hello, streams, 3);
+        fod_agent_send(sock, payload, sizeof payload - 1, &cwd, 1);
+        fod_agent_message first{};
+        int fd = -1, nfds = 0;
+        if (fod_agent_receive(sock, &first, sizeof first, &fd, 1, &nfds) != 0) _exit(102);
+        _exit(static_cast<int>(first.type));
+    }
+    REQUIRE(child > 0);
+    int status = 0;
+    REQUIRE(waitpid(child, &status, 0) == child);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == FOD_ZYGOTE_REFUSED);
+    CHECK(access("/tmp/zygote-attack", F_OK) != 0);
+    REQUIRE(chmod(env.runtime_dir().c_str(), 0700) == 0);
+    env.stop_all_checked();
+}
+
+// The attack: fod's runtime directory replaced by a link to another directory whose socket
+// listens (here the zygote of another tree of the same user). fod must not connect through
+// the link, whatever listens behind it.
+void linked_runtime_directory_is_not_followed(Engine e) {
+    FodEnv owner(e);
+    owner.write_mappings(owner.entry("tool-z", scratch_image, {"/tool"}, "91s"));
+    REQUIRE(until_zygote_serves(owner, "tool-z"));
+    FodEnv linked(e);
+    linked.write_mappings(linked.entry("tool-z", scratch_image, {"/tool"}, "91s"));
+    REQUIRE((mkdir((linked.root() + "/run").c_str(), 0700) == 0 || errno == EEXIST));
+    REQUIRE(symlink(owner.runtime_dir().c_str(), linked.runtime_dir().c_str()) == 0);
+    owner.clear_trace();
+    linked.run_cmd("tool-z", {"exit", "0"}, linked.traced());
+    for (const auto& way : linked.raw_trace()) CHECK(way.rfind(FodEnv::zygote_prefix, 0) != 0);
+    CHECK(owner.raw_trace().empty());
+    unlink(linked.runtime_dir().c_str());
+    owner.stop_all_checked();
+}
+
+// After an upgrade (fod-run replaced), the old zygote serves no call: it refuses and goes,
+// and the next call starts one of the new program.
+void replaced_program_retires_its_zygote(Engine e) {
+    FodEnv env(e);
+    env.write_mappings(env.entry("tool-z", scratch_image, {"/tool"}, "91s"));
+    TempDir install;
+    const std::string build_dir = fod_binary().substr(0, fod_binary().rfind('/'));
+    for (const char* program : {"fod", "fod-run", "fod-commands", "fod-keeper", "fod-registry"}) {
+        Result copied = run({"cp", build_dir + "/" + program, install.path() + "/" + program});
+        REQUIRE(copied.status == 0);
+    }
+    const std::string fod = install.path() + "/fod";
+    auto call = [&](const std::vector<std::string>& args) {
+        std::vector<std::string> argv{fod, "run", "tool-z"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return run(argv, env.options(env.traced()));
+    };
+    REQUIRE(poll_until(
+        [&] {
+            return call({"exit", "0"}).status == 0 && env.raw_trace().back() == zygote_way;
+        },
+        10, std::chrono::milliseconds(100)));
+    auto old_zygotes = zygotes_of(fod);
+    REQUIRE(old_zygotes.size() == 1);
+
+    // The upgrade: a new file in fod-run's place, as a package manager renames it there.
+    REQUIRE(run({"cp", build_dir + "/fod-run", install.path() + "/fod-run.new"}).status == 0);
+    REQUIRE(rename((install.path() + "/fod-run.new").c_str(),
+                   (install.path() + "/fod-run").c_str()) == 0);
+    env.clear_trace();
+    Result after = call({"echo", "upgraded"});
+    CHECK(after.status == 0);
+    CHECK(after.out == "upgraded\n");
+    CHECK(env.raw_trace() == std::vector<std::string>{"agent"});
+    CHECK(wait_for_exit(old_zygotes[0], 15));
+    CHECK(poll_until(
+        [&] {
+            return call({"exit", "0"}).status == 0 && env.raw_trace().back() == zygote_way;
+        },
+        10, std::chrono::milliseconds(100)));
+    auto new_zygotes = zygotes_of(fod);
+    CHECK(new_zygotes.size() == 1);
+    env.stop_all_checked();
+    for (pid_t pid : new_zygotes) kill(pid, SIGTERM);
+}
+
+}  // namespace
+
+TEST_CASE("a warm call without a terminal is served by the zygote as its own (podman)",
+          "[integration][podman][zygote]") {
+    FOD_REQUIRE_ENGINE(Engine::podman);
+    calls_are_served_as_their_own(Engine::podman);
+}
+TEST_CASE("a warm call without a terminal is served by the zygote as its own (docker)",
+          "[integration][docker][zygote]") {
+    FOD_REQUIRE_ENGINE(Engine::docker);
+    calls_are_served_as_their_own(Engine::docker);
+}
+TEST_CASE("a warm call without a terminal is served by the zygote as its own (rootless podman)",
+          "[integration][rootless][zygote]") {
+    FOD_REQUIRE_ENGINE(Engine::rootless);
+    calls_are_served_as_their_own(Engine::rootless);
+}
+TEST_CASE("another user's call is refused by a user's zygote (podman, fodtest connects)",
+          "[integration][podman][zygote]") {
+    FOD_REQUIRE_ENGINE(Engine::podman);
+    other_user_is_refused(Engine::podman);
+}
+TEST_CASE("fod does not reach a zygote through a link in place of its runtime directory",
+          "[integration][podman][zygote]") {
+    FOD_REQUIRE_ENGINE(Engine::podman);
+    linked_runtime_directory_is_not_followed(Engine::podman);
+}
+TEST_CASE("a replaced fod-run retires its zygote, and the next call starts a new one",
+          "[integration][podman][zygote]") {
+    FOD_REQUIRE_ENGINE(Engine::podman);
+    replaced_program_retires_its_zygote(Engine::podman);
+}
