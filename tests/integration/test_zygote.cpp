@@ -202,9 +202,11 @@ void replaced_program_retires_its_zygote(Engine e) {
     FodEnv env(e);
     env.write_mappings(env.entry("tool-z", scratch_image, {"/tool"}, "91s"));
     TempDir install;
-    const std::string build_dir = fod_binary().substr(0, fod_binary().rfind('/'));
-    for (const char* program : {"fod", "fod-run", "fod-commands", "fod-keeper", "fod-registry"}) {
-        Result copied = run({"cp", build_dir + "/" + program, install.path() + "/" + program});
+    // fod and its helpers, beside each other as in a build directory.
+    const std::string helpers = fod_run_program().substr(0, fod_run_program().rfind('/'));
+    REQUIRE(run({"cp", fod_binary(), install.path() + "/fod"}).status == 0);
+    for (const char* program : {"fod-run", "fod-commands", "fod-keeper", "fod-registry"}) {
+        Result copied = run({"cp", helpers + "/" + program, install.path() + "/" + program});
         REQUIRE(copied.status == 0);
     }
     const std::string fod = install.path() + "/fod";
@@ -222,7 +224,7 @@ void replaced_program_retires_its_zygote(Engine e) {
     REQUIRE(old_zygotes.size() == 1);
 
     // The upgrade: a new file in fod-run's place, as a package manager renames it there.
-    REQUIRE(run({"cp", build_dir + "/fod-run", install.path() + "/fod-run.new"}).status == 0);
+    REQUIRE(run({"cp", fod_run_program(), install.path() + "/fod-run.new"}).status == 0);
     REQUIRE(rename((install.path() + "/fod-run.new").c_str(),
                    (install.path() + "/fod-run").c_str()) == 0);
     env.clear_trace();
