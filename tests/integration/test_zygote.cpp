@@ -112,6 +112,25 @@ void calls_are_served_as_their_own(Engine e) {
     CHECK(slept.status == 128 + SIGTERM);
     CHECK(env.raw_trace().back() == zygote_way);
 
+    // fod killed (SIGKILL, nothing passed on) ends the call as fod-run's death would: the
+    // command does not run on.
+    const std::vector<std::string> sleeper{"/tool", "sleep", "31"};
+    bool seen_running = false;
+    RunOptions killed = env.traced();
+    killed.on_start = [&](pid_t pid) {
+        killer = std::thread([&, pid] {
+            pid_t front = fod_pid_from(pid);
+            seen_running =
+                poll_until([&] { return !find_processes(sleeper, env.work()).empty(); }, 20);
+            kill(front, SIGKILL);
+        });
+    };
+    Result gone = env.run_cmd("tool-z", {"sleep", "31"}, killed);
+    killer.join();
+    CHECK(seen_running);
+    CHECK(gone.status == 128 + SIGKILL);
+    CHECK(poll_until([&] { return find_processes(sleeper, env.work()).empty(); }, 15));
+
     // A terminal, or FOD_ZYGOTE=off, is fod-run's own.
     env.clear_trace();
     RunOptions off = env.traced();

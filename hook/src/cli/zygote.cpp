@@ -6,7 +6,6 @@
 #include "containers/reaper.hpp"
 #include "run/runner.hpp"
 #include "util/fs.hpp"
-#include "util/lock.hpp"
 #include "zygote_proto.h"
 
 #include <array>
@@ -28,6 +27,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <vector>
 
 namespace fod::cli {
 
@@ -210,6 +210,22 @@ void report_children(std::map<pid_t, int> &callers) {
   }
 }
 
+// A caller gone before its call ended (fod killed with SIGKILL) ends the call as fod-run's
+// own death would: the child dies, and the agent ends the command when its connection goes.
+void end_calls_of_gone_callers(const std::vector<pollfd> &fds,
+                               const std::map<pid_t, int> &callers) {
+  for (size_t i = 2; i < fds.size(); ++i) {
+    if ((fds[i].revents & (POLLRDHUP | POLLHUP | POLLERR)) == 0) {
+      continue;
+    }
+    for (const auto &[pid, caller] : callers) {
+      if (caller == fds[i].fd) {
+        kill(pid, SIGKILL);
+      }
+    }
+  }
+}
+
 } // namespace
 
 int serve_zygote() {
@@ -258,8 +274,12 @@ int serve_zygote() {
   int children = signalfd(-1, &child_signal, SFD_CLOEXEC | SFD_NONBLOCK);
   std::map<pid_t, int> callers;
   time_t last_call = time(nullptr);
+  std::vector<pollfd> fds;
   for (;;) {
-    std::array<pollfd, 2> fds{{{listener, POLLIN, 0}, {children, POLLIN, 0}}};
+    fds.assign({{listener, POLLIN, 0}, {children, POLLIN, 0}});
+    for (const auto &[pid, caller] : callers) {
+      fds.push_back({caller, POLLRDHUP, 0});
+    }
     int ready = poll(fds.data(), fds.size(), check_every_ms);
     if (ready < 0 && errno != EINTR) {
       break;
@@ -270,6 +290,7 @@ int serve_zygote() {
       }
       report_children(callers);
     }
+    end_calls_of_gone_callers(fds, callers);
     // An upgrade replaced the program, or the runtime directory went: a new zygote
     // (of the new program) takes over when the next call finds none.
     bool stale = id_of_path(zygote.program_path) != zygote.program ||
