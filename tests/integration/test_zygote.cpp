@@ -196,6 +196,29 @@ void other_user_is_refused(Engine e) {
     env.stop_all_checked();
 }
 
+// The attack: a caller with fewer privileges than the user's zygote (a capability dropped
+// from its bounding set, as a sandbox does) or in other namespaces asks it to serve a call. The
+// zygote refuses, and the caller's own fod-run serves it with what the caller has.
+void lesser_caller_is_not_served(Engine e) {
+    FodEnv env(e);
+    env.write_mappings(env.entry("tool-z", scratch_image, {"/tool"}, "91s"));
+    REQUIRE(until_zygote_serves(env, "tool-z"));
+    for (const auto& wrapper : std::vector<std::vector<std::string>>{
+             {"setpriv", "--bounding-set=-sys_module"}, {"unshare", "--uts"}}) {
+        env.clear_trace();
+        std::vector<std::string> argv = wrapper;
+        argv.insert(argv.end(), {fod_binary(), "run", "tool-z", "echo", "mine"});
+        Result r = run(argv, env.options(env.traced()));
+        INFO(wrapper[0] << ": " << r.err);
+        CHECK(r.status == 0);
+        CHECK(r.out == "mine\n");
+        CHECK(env.raw_trace() == std::vector<std::string>{"agent"});
+    }
+    // The zygote still serves its equals.
+    CHECK(until_zygote_serves(env, "tool-z"));
+    env.stop_all_checked();
+}
+
 // The attack: fod's runtime directory replaced by a link to another directory whose socket
 // listens (here the zygote of another tree of the same user). fod must not connect through
 // the link, whatever listens behind it.
@@ -284,6 +307,11 @@ TEST_CASE("another user's call is refused by a user's zygote (podman, fodtest co
           "[integration][podman][zygote]") {
     FOD_REQUIRE_ENGINE(Engine::podman);
     other_user_is_refused(Engine::podman);
+}
+TEST_CASE("a caller with fewer privileges or other namespaces is not served by the zygote",
+          "[integration][podman][zygote]") {
+    FOD_REQUIRE_ENGINE(Engine::podman);
+    lesser_caller_is_not_served(Engine::podman);
 }
 TEST_CASE("fod does not reach a zygote through a link in place of its runtime directory",
           "[integration][podman][zygote]") {
