@@ -3,7 +3,11 @@
  * a ready fod-run for each call, so that a call through a shim does not pay for
  * glibc's and fod-run's start-up. Shared by both sides; needs nothing but libc.
  *
- * The socket is <runtime>/zygote.sock ($XDG_RUNTIME_DIR/fod/zygote.sock). A
+ * The socket is <runtime>/zygote-DEV-INO.sock ($XDG_RUNTIME_DIR/fod/...), DEV and INO the
+ * device and inode numbers of the fod-run file in hexadecimal (FOD_ZYGOTE_SOCKET_FORMAT):
+ * one zygote per program, so that two installs of fod (a package and a build) each have
+ * their own, and an upgraded fod-run starts a new one (the old one exits when it sees its
+ * program replaced). Its lock is the same name with ".lock". A
  * connection carries one call. fod sends struct fod_zygote_hello with its stdin,
  * stdout and stderr attached (SCM_RIGHTS), then the payload (hello.length bytes)
  * with an O_PATH descriptor of its working directory attached. The payload is
@@ -24,7 +28,7 @@
 
 #define FOD_ZYGOTE_MAGIC 0x5a444f46u /* "FODZ" */
 #define FOD_ZYGOTE_VERSION 1u
-#define FOD_ZYGOTE_SOCKET "zygote.sock"
+#define FOD_ZYGOTE_SOCKET_FORMAT "zygote-%llx-%llx.sock"
 /* Set by fod when it found no zygote listening: fod-run starts one (and unsets it). */
 #define FOD_ZYGOTE_START_VARIABLE "FOD_ZYGOTE_START"
 /* FOD_ZYGOTE=off: fod never uses a zygote (and never starts one). */

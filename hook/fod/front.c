@@ -96,7 +96,7 @@ static int streams_fit(void) {
  * makes it ($XDG_RUNTIME_DIR/fod: the user's, mode 0700, not a link) and the process
  * listening is the user's. -1 with errno ENOENT or ECONNREFUSED when nothing listens
  * there, another errno when it must not be used. */
-static int connect_zygote(void) {
+static int connect_zygote(const struct stat *program) {
   const char *runtime = getenv("XDG_RUNTIME_DIR");
   if (runtime == NULL || runtime[0] != '/') {
     errno = EPERM;
@@ -108,8 +108,10 @@ static int connect_zygote(void) {
   int sock = -1;
   if (dir >= 0 && fstat(dir, &st) == 0 && st.st_uid == geteuid() && (st.st_mode & 077) == 0) {
     struct sockaddr_un address = {.sun_family = AF_UNIX};
-    snprintf(address.sun_path, sizeof address.sun_path, "/proc/self/fd/%d/%s", dir,
-             FOD_ZYGOTE_SOCKET);
+    int length = snprintf(address.sun_path, sizeof address.sun_path, "/proc/self/fd/%d/", dir);
+    snprintf(address.sun_path + length, sizeof address.sun_path - (size_t)length,
+             FOD_ZYGOTE_SOCKET_FORMAT, (unsigned long long)program->st_dev,
+             (unsigned long long)program->st_ino);
     sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (sock >= 0 && connect(sock, (struct sockaddr *)&address, sizeof address) != 0) {
       int saved = errno;
@@ -225,13 +227,9 @@ static void send_signal(int pidfd, int sig) {
 
 /* Sends the call and relays until it ends. Returns only when fod-run must serve the call
  * itself (nothing was run for it). */
-static int served_by_zygote(int sock, char **argv) {
+static int served_by_zygote(int sock, const struct stat *program, char **argv) {
   struct payload p = {0};
   if (encode(&p, argv) != 0) {
-    return -1;
-  }
-  struct stat program;
-  if (stat(fod_run, &program) != 0) {
     return -1;
   }
   mode_t mask = umask(0);
@@ -243,8 +241,8 @@ static int served_by_zygote(int sock, char **argv) {
       .umask = (uint32_t)mask,
       .ignored = ignored_signals(),
       .blocked = signal_bits(&caller_mask),
-      .program_dev = (uint64_t)program.st_dev,
-      .program_ino = (uint64_t)program.st_ino,
+      .program_dev = (uint64_t)program->st_dev,
+      .program_ino = (uint64_t)program->st_ino,
   };
   int streams[3] = {0, 1, 2};
   int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -371,14 +369,18 @@ int main(int argc, char **argv) {
   if (!run || !allowed || !streams_fit()) {
     run_fod_run(argv);
   }
-  int sock = connect_zygote();
+  struct stat program;
+  if (stat(fod_run, &program) != 0) {
+    run_fod_run(argv); /* which says what is missing */
+  }
+  int sock = connect_zygote(&program);
   if (sock < 0) {
     if (errno == ENOENT || errno == ECONNREFUSED) {
       setenv(FOD_ZYGOTE_START_VARIABLE, "1", 1);
     }
     run_fod_run(argv);
   }
-  served_by_zygote(sock, argv);
+  served_by_zygote(sock, &program, argv);
   close(sock);
   run_fod_run(argv);
   return status_failed;

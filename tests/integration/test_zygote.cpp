@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -51,11 +52,18 @@ std::string fod_run_program() {
     return access(installed.c_str(), X_OK) == 0 ? installed : dir + "/fod-run";
 }
 
-// Pids of the zygotes started through the fod at `program` (their argv as fod passed it on).
+// Pids of the zygotes started through the fod at `program` (their argv as fod passed it on),
+// not their children (the spare waiting for a call, calls being served).
 std::vector<pid_t> zygotes_of(const std::string& program) {
-    std::vector<pid_t> found;
+    std::vector<pid_t> named;
     for (pid_t pid : all_pids()) {
-        if (cmdline_of(pid) == std::vector<std::string>{program, "_zygote"}) found.push_back(pid);
+        if (cmdline_of(pid) == std::vector<std::string>{program, "_zygote"}) named.push_back(pid);
+    }
+    std::vector<pid_t> found;
+    for (pid_t pid : named) {
+        if (std::find(named.begin(), named.end(), parent_of(pid)) == named.end()) {
+            found.push_back(pid);
+        }
     }
     return found;
 }
@@ -147,15 +155,19 @@ void other_user_is_refused(Engine e) {
     FodEnv env(e);
     env.write_mappings(env.entry("tool-z", scratch_image, {"/tool"}, "91s"));
     REQUIRE(until_zygote_serves(env, "tool-z"));
-    const std::string socket_path = env.runtime_dir() + "/" + FOD_ZYGOTE_SOCKET;
+    struct stat program {};
+    REQUIRE(stat(fod_run_program().c_str(), &program) == 0);
+    char name[64];
+    std::snprintf(name, sizeof name, FOD_ZYGOTE_SOCKET_FORMAT,
+                  static_cast<unsigned long long>(program.st_dev),
+                  static_cast<unsigned long long>(program.st_ino));
+    const std::string socket_path = env.runtime_dir() + "/" + name;
     REQUIRE(chmod(env.root().c_str(), 0711) == 0);
     REQUIRE(chmod((env.root() + "/run").c_str(), 0711) == 0);
     REQUIRE(chmod(env.runtime_dir().c_str(), 0711) == 0);
     REQUIRE(chmod(socket_path.c_str(), 0666) == 0);
     passwd* other = getpwnam(test_user);
     REQUIRE(other != nullptr);
-    struct stat program {};
-    REQUIRE(stat(fod_run_program().c_str(), &program) == 0);
 
     pid_t child = fork();
     if (child == 0) {

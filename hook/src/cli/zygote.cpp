@@ -241,14 +241,19 @@ int serve_zygote() {
   }
   zygote.program = id_of(self);
   zygote.privileges = privileges_of(getpid());
-  const std::string lock_path = util::join(runtime, "zygote.lock");
+  std::array<char, 64> name{};
+  std::snprintf(name.data(), name.size(), FOD_ZYGOTE_SOCKET_FORMAT,
+                static_cast<unsigned long long>(self.st_dev),
+                static_cast<unsigned long long>(self.st_ino));
+  const std::string socket_name = name.data();
+  const std::string lock_path = util::join(runtime, socket_name + ".lock");
   int lock = open(lock_path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) != 0) {
     return 0; // another zygote serves this runtime directory
   }
   struct stat lock_stat {};
   fstat(lock, &lock_stat);
-  const std::string socket_path = util::join(runtime, FOD_ZYGOTE_SOCKET);
+  const std::string socket_path = util::join(runtime, socket_name);
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   if (socket_path.size() >= sizeof address.sun_path) {
@@ -275,11 +280,45 @@ int serve_zygote() {
   sigaddset(&child_signal, SIGCHLD);
   sigprocmask(SIG_BLOCK, &child_signal, nullptr);
   int children = signalfd(-1, &child_signal, SFD_CLOEXEC | SFD_NONBLOCK);
+  // The spare: a child forked before the call comes, waiting in accept(), so that a call
+  // waits for no fork. Once it has a call, it hands the zygote a copy of the connection
+  // (for the status) through `handoff`, and the zygote forks the next spare.
+  std::array<int, 2> handoff{-1, -1};
+  if (children < 0 || socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, handoff.data()) != 0) {
+    return 1;
+  }
   std::map<pid_t, int> callers;
+  auto fork_spare = [&]() -> pid_t {
+    pid_t pid = fork();
+    if (pid == 0) {
+      // Nothing of the zygote's, or of another call, stays open in the child.
+      close(children);
+      close(lock);
+      close(handoff[0]);
+      for (const auto &[other_pid, other] : callers) {
+        close(other);
+      }
+      int sock = -1;
+      while ((sock = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC)) < 0 && errno == EINTR) {
+      }
+      pid_t self = getpid();
+      if (sock < 0 || fod_agent_send(handoff[1], &self, sizeof self, &sock, 1) != 0) {
+        _exit(1);
+      }
+      close(handoff[1]);
+      close(listener);
+      if (id_of_path(zygote.program_path) != zygote.program) {
+        refuse(sock); // an upgrade: the zygote goes when it hears of this call
+      }
+      serve_call(sock, zygote);
+    }
+    return pid;
+  };
+  pid_t spare = fork_spare();
   time_t last_call = time(nullptr);
   std::vector<pollfd> fds;
   for (;;) {
-    fds.assign({{listener, POLLIN, 0}, {children, POLLIN, 0}});
+    fds.assign({{handoff[0], POLLIN, 0}, {children, POLLIN, 0}});
     for (const auto &[pid, caller] : callers) {
       fds.push_back({caller, POLLRDHUP, 0});
     }
@@ -287,9 +326,23 @@ int serve_zygote() {
     if (ready < 0 && errno != EINTR) {
       break;
     }
+    if (fds[0].revents & POLLIN) {
+      pid_t served = 0;
+      int sock = -1;
+      int received = 0;
+      if (fod_agent_receive(handoff[0], &served, sizeof served, &sock, 1, &received) == 0 &&
+          received == 1) {
+        callers[served] = sock;
+        last_call = time(nullptr);
+      }
+      spare = served == spare ? -1 : spare;
+    }
     if (fds[1].revents & POLLIN) {
       signalfd_siginfo info{};
       while (read(children, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+      }
+      if (spare > 0 && waitpid(spare, nullptr, WNOHANG) == spare) {
+        spare = -1; // it failed before it had a call
       }
       report_children(callers);
     }
@@ -298,48 +351,27 @@ int serve_zygote() {
     // (of the new program) takes over when the next call finds none.
     bool stale = id_of_path(zygote.program_path) != zygote.program ||
                  id_of_path(lock_path) != id_of(lock_stat);
-    if (ready == 0 && callers.empty() && time(nullptr) - last_call >= idle_seconds) {
+    bool idle = ready == 0 && callers.empty() && time(nullptr) - last_call >= idle_seconds;
+    if (stale || idle) {
       break;
     }
-    if (!(fds[0].revents & POLLIN)) {
-      if (stale && callers.empty()) {
-        break;
-      }
-      continue;
+    if (spare < 0) {
+      spare = fork_spare();
     }
-    int sock = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
-    if (sock < 0) {
-      continue;
-    }
-    last_call = time(nullptr);
-    if (stale) {
-      send_message(sock, FOD_ZYGOTE_REFUSED, 0);
-      close(sock);
-      break;
-    }
-    pid_t pid = fork();
-    if (pid == 0) {
-      // Nothing of the zygote's, or of another call, stays open in the child.
-      close(listener);
-      close(children);
-      close(lock);
-      for (const auto &[other_pid, other] : callers) {
-        close(other);
-      }
-      serve_call(sock, zygote);
-    }
-    if (pid < 0) {
-      send_message(sock, FOD_ZYGOTE_REFUSED, 0);
-      close(sock);
-      continue;
-    }
-    callers[pid] = sock;
   }
-  // Gone from the path before the lock is let go, so the next zygote binds a fresh one.
+  if (spare > 0) {
+    kill(spare, SIGKILL);
+    waitpid(spare, nullptr, 0);
+  }
+  // Gone from the path before the lock is let go, so the next zygote binds a fresh one;
+  // the lock goes too (a zygote that opened it meanwhile fails to take it and exits).
   if (id_of_path(lock_path) == id_of(lock_stat)) {
     unlink(socket_path.c_str());
+    unlink(lock_path.c_str());
   }
   close(listener);
+  close(handoff[0]);
+  close(handoff[1]);
   while (!callers.empty()) {
     siginfo_t info{};
     if (waitid(P_ALL, 0, &info, WEXITED | WSTOPPED | WNOWAIT) != 0 && errno != EINTR) {

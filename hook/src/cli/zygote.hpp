@@ -3,7 +3,8 @@
 namespace fod::cli {
 
 // fod-run _zygote: the user's zygote (hook/agent-protocol/zygote_proto.h). Listens on
-// <runtime>/zygote.sock, one per runtime directory (the first to lock zygote.lock), and
+// <runtime>/zygote-DEV-INO.sock, one per runtime directory and fod-run file (the first to lock
+// its .lock), and
 // forks a child per call that takes the caller's argv, environment, working directory,
 // umask, signal dispositions and stdin, stdout and stderr, and runs fast_main warm only
 // (run::serve_warm_only): the call is served by a process that has started already. The
