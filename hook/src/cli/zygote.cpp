@@ -254,12 +254,15 @@ int serve_zygote() {
   struct stat lock_stat {};
   fstat(lock, &lock_stat);
   const std::string socket_path = util::join(runtime, socket_name);
+  // Bound through /proc/self/fd, as fod connects: a runtime directory of any length fits.
+  int runtime_dir = open(runtime.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  const std::string short_path = "/proc/self/fd/" + std::to_string(runtime_dir) + "/" + socket_name;
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
-  if (socket_path.size() >= sizeof address.sun_path) {
-    return 0; // the front connects through /proc/self/fd; binding needs the path
+  if (runtime_dir < 0 || short_path.size() >= sizeof address.sun_path) {
+    return 1;
   }
-  std::memcpy(address.sun_path, socket_path.c_str(), socket_path.size() + 1);
+  std::memcpy(address.sun_path, short_path.c_str(), short_path.size() + 1);
   unlink(socket_path.c_str());
   int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   mode_t old_mask = umask(077);
@@ -275,11 +278,14 @@ int serve_zygote() {
   if (chdir("/") != 0) {
     return 1;
   }
-  sigset_t child_signal;
-  sigemptyset(&child_signal);
-  sigaddset(&child_signal, SIGCHLD);
-  sigprocmask(SIG_BLOCK, &child_signal, nullptr);
-  int children = signalfd(-1, &child_signal, SFD_CLOEXEC | SFD_NONBLOCK);
+  // SIGCHLD, and the signals that end it, which it ends on as when idle (its socket removed).
+  sigset_t handled;
+  sigemptyset(&handled);
+  for (int sig : {SIGCHLD, SIGTERM, SIGINT, SIGHUP}) {
+    sigaddset(&handled, sig);
+  }
+  sigprocmask(SIG_BLOCK, &handled, nullptr);
+  int children = signalfd(-1, &handled, SFD_CLOEXEC | SFD_NONBLOCK);
   // The spare: a child forked before the call comes, waiting in accept(), so that a call
   // waits for no fork. Once it has a call, it hands the zygote a copy of the connection
   // (for the status) through `handoff`, and the zygote forks the next spare.
@@ -337,9 +343,11 @@ int serve_zygote() {
       }
       spare = served == spare ? -1 : spare;
     }
+    bool ended = false;
     if (fds[1].revents & POLLIN) {
       signalfd_siginfo info{};
       while (read(children, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+        ended = ended || info.ssi_signo != SIGCHLD;
       }
       if (spare > 0 && waitpid(spare, nullptr, WNOHANG) == spare) {
         spare = -1; // it failed before it had a call
@@ -352,7 +360,7 @@ int serve_zygote() {
     bool stale = id_of_path(zygote.program_path) != zygote.program ||
                  id_of_path(lock_path) != id_of(lock_stat);
     bool idle = ready == 0 && callers.empty() && time(nullptr) - last_call >= idle_seconds;
-    if (stale || idle) {
+    if (stale || idle || ended) {
       break;
     }
     if (spare < 0) {
