@@ -265,7 +265,7 @@ static int served_by_zygote(int sock, const struct stat *program, char **argv) {
   }
   int signals = signalfd(-1, &relayed, SFD_CLOEXEC | SFD_NONBLOCK);
   int pidfd = -1;
-  uint64_t pending = 0;
+  uint64_t pending = 0, received = 0;
   int started = 0;
   for (;;) {
     struct pollfd fds[2] = {{sock, POLLIN, 0}, {signals, POLLIN, 0}};
@@ -278,6 +278,7 @@ static int served_by_zygote(int sock, const struct stat *program, char **argv) {
     if (signals >= 0 && (fds[1].revents & POLLIN)) {
       struct signalfd_siginfo info;
       while (read(signals, &info, sizeof info) == (ssize_t)sizeof info) {
+        received |= (uint64_t)1 << (info.ssi_signo - 1);
         if (pidfd >= 0) {
           send_signal(pidfd, (int)info.ssi_signo);
         } else {
@@ -336,6 +337,12 @@ static int served_by_zygote(int sock, const struct stat *program, char **argv) {
   }
   if (pidfd >= 0) {
     close(pidfd);
+  }
+  /* Declined: what fod got meanwhile (a Ctrl-C) is fod-run's, pending until it starts. */
+  for (int sig = 1; sig < 64; sig++) {
+    if (received >> (sig - 1) & 1) {
+      kill(getpid(), sig);
+    }
   }
   return -1;
 }
