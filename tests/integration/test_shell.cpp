@@ -544,9 +544,11 @@ void fod_removed_after_init(Shell s, Engine e) {
     fs::create_directories(prefix.path() + "/bin");
     fs::create_directories(prefix.path() + "/libexec/fod");
     fs::copy_file(fod_binary(), prefix.path() + "/bin/fod");
-    for (const char* helper : {"fod-commands", "fod-keeper", "fod-registry"}) {
+    // fod-run is there when fod is the musl front (hook/fod/front.c).
+    for (const char* helper : {"fod-run", "fod-commands", "fod-keeper", "fod-registry"}) {
         fs::path from = bin.parent_path() / "libexec/fod" / helper;
         if (!fs::exists(from)) from = bin / helper;
+        if (std::string(helper) == "fod-run" && !fs::exists(from)) continue;
         fs::copy_file(from, prefix.path() + "/libexec/fod/" + helper);
     }
     const std::string fod = prefix.path() + "/bin/fod";
