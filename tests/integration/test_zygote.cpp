@@ -300,21 +300,8 @@ void replaced_program_retires_its_zygote(Engine e) {
 
 }  // namespace
 
-TEST_CASE("a warm call without a terminal is served by the zygote as its own (podman)",
-          "[integration][podman][zygote]") {
-    FOD_REQUIRE_ENGINE(Engine::podman);
-    calls_are_served_as_their_own(Engine::podman);
-}
-TEST_CASE("a warm call without a terminal is served by the zygote as its own (docker)",
-          "[integration][docker][zygote]") {
-    FOD_REQUIRE_ENGINE(Engine::docker);
-    calls_are_served_as_their_own(Engine::docker);
-}
-TEST_CASE("a warm call without a terminal is served by the zygote as its own (rootless podman)",
-          "[integration][rootless][zygote]") {
-    FOD_REQUIRE_ENGINE(Engine::rootless);
-    calls_are_served_as_their_own(Engine::rootless);
-}
+FOD_TEST_ALL_ENGINES("a warm call without a terminal is served by the zygote as its own",
+                     "[zygote]", calls_are_served_as_their_own)
 TEST_CASE("another user's call is refused by a user's zygote (podman, fodtest connects)",
           "[integration][podman][zygote]") {
     FOD_REQUIRE_ENGINE(Engine::podman);
