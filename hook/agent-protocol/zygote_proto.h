@@ -7,20 +7,20 @@
  * device and inode numbers of the fod-run file in hexadecimal (FOD_ZYGOTE_SOCKET_FORMAT):
  * one zygote per program, so that two installs of fod (a package and a build) each have
  * their own, and an upgraded fod-run starts a new one (the old one exits when it sees its
- * program replaced). Its lock is the same name with ".lock". A
- * connection carries one call. fod sends struct fod_zygote_hello with its stdin,
- * stdout and stderr attached (SCM_RIGHTS), then the payload (hello.length bytes)
- * with an O_PATH descriptor of its working directory attached. The payload is
- * agent-protocol items (agent_proto.h, parsed by fod_agent_parse): 'A' fod's argv
- * as given (a shim's name first), 'D' the working directory, 'E' fod's whole
- * environment. The zygote answers with struct fod_agent_message records:
- * FOD_ZYGOTE_STARTED (the pidfd of the process that serves the call attached, or
- * none), then FOD_ZYGOTE_STOPPED as it happens, and FOD_ZYGOTE_EXITED or
- * FOD_ZYGOTE_SIGNALED last; or FOD_ZYGOTE_DECLINED / FOD_ZYGOTE_REFUSED, after which
- * fod runs fod-run itself with argv unchanged. A call is declined before anything
- * is done for it: the zygote serves only runs that need nothing but the warm
- * container's agent. The serving process sends STARTED once it has checked the
- * caller; the zygote sends STOPPED, EXITED and SIGNALED, from its wait status. */
+ * program replaced). Its lock is the same name with ".lock".
+ *
+ * A connection carries one call. The serving process checks fod (its peer) and sends
+ * FOD_ZYGOTE_STARTED, with its pidfd attached when it has one, or FOD_ZYGOTE_REFUSED.
+ * Only after STARTED does fod send struct fod_zygote_hello with its stdin, stdout and
+ * stderr attached (SCM_RIGHTS), then the payload (hello.length bytes) with an O_PATH
+ * descriptor of its working directory attached. The payload is agent-protocol items
+ * (agent_proto.h, parsed by fod_agent_parse): 'A' fod's argv as given (a shim's name
+ * first), 'D' the working directory, 'E' fod's whole environment. Then the serving process
+ * may send FOD_ZYGOTE_DECLINED or FOD_ZYGOTE_REFUSED, after which fod runs fod-run itself
+ * with argv unchanged (nothing was run for the call); else the zygote sends
+ * FOD_ZYGOTE_STOPPED as it happens, and FOD_ZYGOTE_EXITED or FOD_ZYGOTE_SIGNALED last,
+ * from the serving process's wait status. The zygote serves only runs that need nothing
+ * but the warm container's agent. */
 #ifndef FOD_ZYGOTE_PROTO_H
 #define FOD_ZYGOTE_PROTO_H
 

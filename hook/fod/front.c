@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -59,8 +60,12 @@ static int find_fod_run(void) {
   if (length > 0 && (size_t)length < sizeof fod_run && access(fod_run, X_OK) == 0) {
     return 0;
   }
-  length = snprintf(fod_run, sizeof fod_run, "%s/fod-run", dir);
-  return length > 0 && (size_t)length < sizeof fod_run ? 0 : -1;
+  char beside[PATH_MAX];
+  length = snprintf(beside, sizeof beside, "%s/fod-run", dir);
+  if (length > 0 && (size_t)length < sizeof beside && access(beside, X_OK) == 0) {
+    memcpy(fod_run, beside, (size_t)length + 1);
+  }
+  return 0; /* fod_run names the installed place when neither is there: the error says it */
 }
 
 static sigset_t forwarded;
@@ -94,8 +99,9 @@ static int streams_fit(void) {
 
 /* The zygote's socket, connected, when the runtime directory is fod's own as fod-run
  * makes it ($XDG_RUNTIME_DIR/fod: the user's, mode 0700, not a link) and the process
- * listening is the user's. -1 with errno ENOENT or ECONNREFUSED when nothing listens
- * there, another errno when it must not be used. */
+ * listening is the user's and runs this fod-run (so the zygote's own checks of fod
+ * apply, whoever made the socket). -1 with errno ENOENT or ECONNREFUSED when nothing
+ * listens there, another errno when it must not be used. */
 static int connect_zygote(const struct stat *program) {
   const char *runtime = getenv("XDG_RUNTIME_DIR");
   if (runtime == NULL || runtime[0] != '/') {
@@ -133,7 +139,12 @@ static int connect_zygote(const struct stat *program) {
   if (sock >= 0) {
     struct ucred peer;
     socklen_t size = sizeof peer;
-    if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &peer, &size) != 0 || peer.uid != geteuid()) {
+    char exe[64];
+    struct stat listener;
+    if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &peer, &size) != 0 || peer.uid != geteuid() ||
+        snprintf(exe, sizeof exe, "/proc/%d/exe", (int)peer.pid) <= 0 ||
+        stat(exe, &listener) != 0 || listener.st_dev != program->st_dev ||
+        listener.st_ino != program->st_ino) {
       close(sock);
       errno = EPERM;
       return -1;
@@ -189,7 +200,7 @@ static int encode(struct payload *p, char **argv) {
 
 static uint64_t ignored_signals(void) {
   uint64_t ignored = 0;
-  for (int sig = 1; sig < 64; sig++) {
+  for (int sig = 1; sig <= 64; sig++) {
     struct sigaction action;
     if (sigaction(sig, NULL, &action) == 0 && action.sa_handler == SIG_IGN) {
       ignored |= (uint64_t)1 << (sig - 1);
@@ -200,7 +211,7 @@ static uint64_t ignored_signals(void) {
 
 static uint64_t signal_bits(const sigset_t *set) {
   uint64_t bits = 0;
-  for (int sig = 1; sig < 64; sig++) {
+  for (int sig = 1; sig <= 64; sig++) {
     if (sigismember(set, sig) == 1) {
       bits |= (uint64_t)1 << (sig - 1);
     }
@@ -221,15 +232,55 @@ static void die_of_signal(int sig) {
   _exit(128 + sig);
 }
 
-static void send_signal(int pidfd, int sig) {
-  syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+static void send_signal(int pidfd, pid_t pid, int sig) {
+  if (pidfd >= 0) {
+    syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+  } else {
+    kill(pid, sig); /* no pidfd (an older kernel): the zygote has not reaped it yet */
+  }
+}
+
+/* Waits (at most 2 s: a zygote stopped or frozen must not hang the call) for the zygote's
+ * STARTED, sent once it has checked fod: only then does it get the call. */
+static int wait_started(int sock, int *pidfd, pid_t *pid) {
+  struct pollfd ready = {sock, POLLIN, 0};
+  struct fod_agent_message message;
+  int fd = -1, nfds = 0;
+  if (poll(&ready, 1, 2000) != 1 ||
+      fod_agent_receive(sock, &message, sizeof message, &fd, 1, &nfds) != 0 ||
+      message.type != FOD_ZYGOTE_STARTED || message.a <= 0) {
+    if (nfds == 1) {
+      close(fd);
+    }
+    return -1;
+  }
+  *pidfd = nfds == 1 ? fd : -1;
+  *pid = (pid_t)message.a;
+  return 0;
 }
 
 /* Sends the call and relays until it ends. Returns only when fod-run must serve the call
  * itself (nothing was run for it). */
 static int served_by_zygote(int sock, const struct stat *program, char **argv) {
+  /* What the caller's job gets (Ctrl-C, Ctrl-Z, a kill) goes to the serving process,
+   * which handles it as fod-run does; signals the caller ignores stay ignored, but for
+   * SIGCONT, which continues a stopped call whatever its disposition. */
+  uint64_t ignored = ignored_signals();
+  sigset_t relayed = forwarded;
+  for (int sig = 1; sig <= 64; sig++) {
+    if (sig != SIGCONT && sigismember(&relayed, sig) == 1 && (ignored >> (sig - 1) & 1) != 0) {
+      sigdelset(&relayed, sig);
+    }
+  }
+  int signals = signalfd(-1, &relayed, SFD_CLOEXEC | SFD_NONBLOCK);
+  int pidfd = -1;
+  pid_t pid = 0;
   struct payload p = {0};
-  if (encode(&p, argv) != 0) {
+  if (signals < 0 || encode(&p, argv) != 0 || wait_started(sock, &pidfd, &pid) != 0) {
+    free(p.data);
+    if (signals >= 0) {
+      close(signals);
+    }
     return -1;
   }
   mode_t mask = umask(0);
@@ -239,7 +290,7 @@ static int served_by_zygote(int sock, const struct stat *program, char **argv) {
       .version = FOD_ZYGOTE_VERSION,
       .length = (uint32_t)p.length,
       .umask = (uint32_t)mask,
-      .ignored = ignored_signals(),
+      .ignored = ignored,
       .blocked = signal_bits(&caller_mask),
       .program_dev = (uint64_t)program->st_dev,
       .program_ino = (uint64_t)program->st_ino,
@@ -252,38 +303,22 @@ static int served_by_zygote(int sock, const struct stat *program, char **argv) {
   if (cwd >= 0) {
     close(cwd);
   }
-  if (!sent) {
-    return -1;
-  }
-  /* What the caller's job gets (Ctrl-C, Ctrl-Z, a kill) goes to the serving process,
-   * which handles it as fod-run does; signals the caller ignores stay ignored. */
-  sigset_t relayed = forwarded;
-  for (int sig = 1; sig < 64; sig++) {
-    if (sigismember(&relayed, sig) == 1 && (hello.ignored >> (sig - 1) & 1) != 0) {
-      sigdelset(&relayed, sig);
-    }
-  }
-  int signals = signalfd(-1, &relayed, SFD_CLOEXEC | SFD_NONBLOCK);
-  int pidfd = -1;
-  uint64_t pending = 0, received = 0;
-  int started = 0;
-  for (;;) {
+  /* From here the call may run: fod waits for its end, whatever comes. */
+  int served = sent;
+  uint64_t received = 0;
+  while (served) {
     struct pollfd fds[2] = {{sock, POLLIN, 0}, {signals, POLLIN, 0}};
-    if (poll(fds, signals >= 0 ? 2 : 1, -1) < 0) {
+    if (poll(fds, 2, -1) < 0) {
       if (errno == EINTR) {
         continue;
       }
       break;
     }
-    if (signals >= 0 && (fds[1].revents & POLLIN)) {
+    if (fds[1].revents & POLLIN) {
       struct signalfd_siginfo info;
       while (read(signals, &info, sizeof info) == (ssize_t)sizeof info) {
         received |= (uint64_t)1 << (info.ssi_signo - 1);
-        if (pidfd >= 0) {
-          send_signal(pidfd, (int)info.ssi_signo);
-        } else {
-          pending |= (uint64_t)1 << (info.ssi_signo - 1);
-        }
+        send_signal(pidfd, pid, (int)info.ssi_signo);
       }
     }
     if (!(fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
@@ -294,52 +329,37 @@ static int served_by_zygote(int sock, const struct stat *program, char **argv) {
     if (fod_agent_receive(sock, &message, sizeof message, &fd, 1, &nfds) != 0) {
       break;
     }
-    switch (message.type) {
-    case FOD_ZYGOTE_STARTED:
-      started = 1;
-      pidfd = nfds == 1 ? fd : -1;
-      for (int sig = 1; pidfd >= 0 && sig < 64; sig++) {
-        if (pending >> (sig - 1) & 1) {
-          send_signal(pidfd, sig);
-        }
-      }
-      continue;
-    case FOD_ZYGOTE_EXITED:
-      exit(message.a);
-    case FOD_ZYGOTE_SIGNALED:
-      die_of_signal(message.a);
-      break;
-    case FOD_ZYGOTE_STOPPED:
-      /* It stopped (Ctrl-Z reached the command): so does fod, and the shell shows the
-       * job stopped; `fg` continues fod, which passes SIGCONT on. */
-      raise(SIGSTOP);
-      continue;
-    case FOD_ZYGOTE_DECLINED:
-    case FOD_ZYGOTE_REFUSED:
-      started = 0;
-      break;
-    default:
-      break;
-    }
-    if (nfds == 1 && fd != pidfd) {
+    if (nfds == 1) {
       close(fd);
     }
-    break;
+    if (message.type == FOD_ZYGOTE_EXITED) {
+      exit(message.a);
+    }
+    if (message.type == FOD_ZYGOTE_SIGNALED) {
+      die_of_signal(message.a);
+    }
+    if (message.type == FOD_ZYGOTE_STOPPED) {
+      /* It stopped (Ctrl-Z): so does fod, and the shell shows the job stopped; `fg`
+       * continues fod, which passes SIGCONT on. */
+      raise(SIGSTOP);
+    } else if (message.type == FOD_ZYGOTE_DECLINED || message.type == FOD_ZYGOTE_REFUSED) {
+      served = 0;
+    }
   }
-  if (started) {
+  if (served) {
     /* The zygote went away while serving the call: whether the command ran is unknown,
      * so it is not run again. */
     fprintf(stderr, "fod: error: fod's zygote ended before the command did\n");
     exit(status_failed);
   }
-  if (signals >= 0) {
-    close(signals);
-  }
+  close(signals);
   if (pidfd >= 0) {
     close(pidfd);
   }
-  /* Declined: what fod got meanwhile (a Ctrl-C) is fod-run's, pending until it starts. */
-  for (int sig = 1; sig < 64; sig++) {
+  /* Declined: what fod got meanwhile (a Ctrl-C) is made pending again, and takes effect as
+   * fod restores its mask before it runs fod-run: fod ends, or stops, as fod-run would
+   * have at that point. */
+  for (int sig = 1; sig <= 64; sig++) {
     if (received >> (sig - 1) & 1) {
       kill(getpid(), sig);
     }
@@ -355,7 +375,9 @@ int main(int argc, char **argv) {
   }
   sigprocmask(SIG_BLOCK, &forwarded, &caller_mask);
   if (argc < 1 || find_fod_run() != 0) {
-    fprintf(stderr, "fod: error: cannot find fod-run beside %s; reinstall fod\n", self);
+    fprintf(stderr,
+            "fod: error: cannot find fod-run (/proc/self/exe unreadable: %s); reinstall fod\n",
+            strerror(errno));
     return status_failed;
   }
   const char *slash = strrchr(argv[0], '/');
@@ -372,7 +394,11 @@ int main(int argc, char **argv) {
   }
   int run = shim || (argc >= 3 && strcmp(argv[1], "run") == 0 && argv[2][0] != '-');
   const char *setting = getenv(FOD_ZYGOTE_VARIABLE);
-  int allowed = setting == NULL || strcmp(setting, "off") != 0;
+  /* A sandboxed fod (no-new-privileges, a seccomp filter: a sandbox's marks, Landlock's
+   * too) keeps to its own fod-run: the zygote is for processes with all the user's rights. */
+  int allowed = (setting == NULL || strcmp(setting, "off") != 0) &&
+                prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 0 &&
+                prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == 0;
   if (!run || !allowed || !streams_fit()) {
     run_fod_run(argv);
   }

@@ -232,8 +232,9 @@ void stop_cancels_a_pending_prewarm(Engine e) {
     Result a = env.run_cmd("adaptive-seq-a", {"hello"});
     INFO("stderr: " << a.err);
     REQUIRE(a.status == 0);
-    // The helper is there, waiting for b's time.
-    CHECK_FALSE(prewarm_helpers(env, "adaptive-seq-a").empty());
+    // The helper is there, waiting for b's time. It is spawned detached through fod and
+    // fod-run to fod-commands: between those execs its argv can read empty for a moment.
+    CHECK(poll_until([&] { return !prewarm_helpers(env, "adaptive-seq-a").empty(); }, 5));
     Result stop = env.fod({"stop", "--all"});
     CHECK(stop.status == 0);
     CHECK(poll_until([&] { return prewarm_helpers(env, "adaptive-seq-a").empty(); }, 40));

@@ -104,13 +104,14 @@ void calls_are_served_as_their_own(Engine e) {
     CHECK(env.raw_trace() == std::vector<std::string>(6, zygote_way));
 
     // A signal to fod reaches the command, and fod ends as the command did.
+    const std::vector<std::string> sleeping{"/tool", "sleep", "30"};
     pid_t target = 0;
     std::thread killer;
     RunOptions terminated = env.traced();
     terminated.on_start = [&](pid_t pid) {
-        killer = std::thread([pid, &target] {
-            std::this_thread::sleep_for(std::chrono::milliseconds(700));
+        killer = std::thread([&, pid] {
             target = fod_pid_from(pid);
+            poll_until([&] { return !find_processes(sleeping, env.work()).empty(); }, 20);
             kill(target, SIGTERM);
         });
     };
@@ -148,9 +149,48 @@ void calls_are_served_as_their_own(Engine e) {
     env.stop_all_checked();
 }
 
-// The attack: another user reaches a user's zygote socket (here made reachable on purpose)
-// and asks it to serve a call. The zygote must refuse before it says which process serves
-// it, and never run anything.
+// Speaks to the zygote at socket_path as a raw client, as `as` (another user) or as the test
+// itself: sends a call (tool-z write attack x) whose hello names the fod-run file dev/ino,
+// and returns the types of the first two answers (0: none). What the call would have done
+// is not looked for: the answers say it never ran (REFUSED, never EXITED).
+std::pair<int, int> ask_zygote(const std::string& socket_path, const passwd* as, uint64_t dev,
+                               uint64_t ino) {
+    pid_t child = fork();
+    if (child == 0) {
+        if (as != nullptr &&
+            (setgroups(0, nullptr) != 0 || setgid(as->pw_gid) != 0 || setuid(as->pw_uid) != 0)) {
+            _exit(100);
+        }
+        int sock = socket(AF_UNIX, SOCK_STREAM, 0);
+        sockaddr_un address{};
+        address.sun_family = AF_UNIX;
+        std::snprintf(address.sun_path, sizeof address.sun_path, "%s", socket_path.c_str());
+        if (connect(sock, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) _exit(101);
+        const char payload[] = "D/\0Atool-z\0Awrite\0Aattack\0Ax\0";
+        fod_zygote_hello hello{
+            FOD_ZYGOTE_MAGIC, FOD_ZYGOTE_VERSION, sizeof payload - 1, 022, 0, 0, dev, ino};
+        int streams[3] = {0, 1, 2};
+        int cwd = open("/", O_PATH | O_DIRECTORY);
+        fod_agent_send(sock, &hello, sizeof hello, streams, 3);
+        fod_agent_send(sock, payload, sizeof payload - 1, &cwd, 1);
+        int types[2] = {0, 0};
+        for (int& type : types) {
+            fod_agent_message message{};
+            int fd = -1, nfds = 0;
+            if (fod_agent_receive(sock, &message, sizeof message, &fd, 1, &nfds) != 0) break;
+            type = static_cast<int>(message.type);
+        }
+        _exit(types[0] * 16 + types[1]);
+    }
+    int status = 0;
+    if (child < 0 || waitpid(child, &status, 0) != child || !WIFEXITED(status)) return {-1, -1};
+    return {WEXITSTATUS(status) / 16, WEXITSTATUS(status) % 16};
+}
+
+// The attacks on the zygote's socket: another user reaches it (here made reachable on
+// purpose) and asks it to serve a call: the zygote refuses before it says which process
+// would serve it. And a caller of the same user whose hello names another fod-run (another
+// install): refused once started, before anything runs.
 void other_user_is_refused(Engine e) {
     FodEnv env(e);
     env.write_mappings(env.entry("tool-z", scratch_image, {"/tool"}, "91s"));
@@ -169,42 +209,14 @@ void other_user_is_refused(Engine e) {
     passwd* other = getpwnam(test_user);
     REQUIRE(other != nullptr);
 
-    pid_t child = fork();
-    if (child == 0) {
-        if (setgroups(0, nullptr) != 0 || setgid(other->pw_gid) != 0 ||
-            setuid(other->pw_uid) != 0) {
-            _exit(100);
-        }
-        int sock = socket(AF_UNIX, SOCK_STREAM, 0);
-        sockaddr_un address{};
-        address.sun_family = AF_UNIX;
-        std::snprintf(address.sun_path, sizeof address.sun_path, "%s", socket_path.c_str());
-        if (connect(sock, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) _exit(101);
-        const char payload[] = "D/\0Atool-z\0Awrite\0A/tmp/zygote-attack\0Ax\0";
-        fod_zygote_hello hello{FOD_ZYGOTE_MAGIC,
-                               FOD_ZYGOTE_VERSION,
-                               sizeof payload - 1,
-                               022,
-                               0,
-                               0,
-                               static_cast<uint64_t>(program.st_dev),
-                               static_cast<uint64_t>(program.st_ino)};
-        int streams[3] = {0, 1, 2};
-        int cwd = open("/", O_PATH | O_DIRECTORY);
-        fod_agent_send(sock, &hello, sizeof hello, streams, 3);
-        fod_agent_send(sock, payload, sizeof payload - 1, &cwd, 1);
-        fod_agent_message first{};
-        int fd = -1, nfds = 0;
-        if (fod_agent_receive(sock, &first, sizeof first, &fd, 1, &nfds) != 0) _exit(102);
-        _exit(static_cast<int>(first.type));
-    }
-    REQUIRE(child > 0);
-    int status = 0;
-    REQUIRE(waitpid(child, &status, 0) == child);
-    REQUIRE(WIFEXITED(status));
-    CHECK(WEXITSTATUS(status) == FOD_ZYGOTE_REFUSED);
-    CHECK(access("/tmp/zygote-attack", F_OK) != 0);
+    auto answers = ask_zygote(socket_path, other, program.st_dev, program.st_ino);
+    CHECK(answers.first == FOD_ZYGOTE_REFUSED);
+    CHECK(answers.second != FOD_ZYGOTE_STARTED);  // then only the refused child's end
+    answers = ask_zygote(socket_path, nullptr, program.st_dev, program.st_ino + 1);
+    CHECK(answers.first == FOD_ZYGOTE_STARTED);
+    CHECK(answers.second == FOD_ZYGOTE_REFUSED);
     REQUIRE(chmod(env.runtime_dir().c_str(), 0700) == 0);
+    REQUIRE(chmod((env.root() + "/run").c_str(), 0700) == 0);
     env.stop_all_checked();
 }
 
@@ -231,23 +243,39 @@ void lesser_caller_is_not_served(Engine e) {
     env.stop_all_checked();
 }
 
-// The attack: fod's runtime directory replaced by a link to another directory whose socket
-// listens (here the zygote of another tree of the same user). fod must not connect through
+// The attack: fod's runtime directory replaced by a link to a directory where another
+// process listens under the zygote's name (the test, here). fod must not connect through
 // the link, whatever listens behind it.
 void linked_runtime_directory_is_not_followed(Engine e) {
-    FodEnv owner(e);
-    owner.write_mappings(owner.entry("tool-z", scratch_image, {"/tool"}, "91s"));
-    REQUIRE(until_zygote_serves(owner, "tool-z"));
-    FodEnv linked(e);
-    linked.write_mappings(linked.entry("tool-z", scratch_image, {"/tool"}, "91s"));
-    REQUIRE((mkdir((linked.root() + "/run").c_str(), 0700) == 0 || errno == EEXIST));
-    REQUIRE(symlink(owner.runtime_dir().c_str(), linked.runtime_dir().c_str()) == 0);
-    owner.clear_trace();
-    linked.run_cmd("tool-z", {"exit", "0"}, linked.traced());
-    for (const auto& way : linked.raw_trace()) CHECK(way.rfind(FodEnv::zygote_prefix, 0) != 0);
-    CHECK(owner.raw_trace().empty());
-    unlink(linked.runtime_dir().c_str());
-    owner.stop_all_checked();
+    FodEnv env(e);
+    env.write_mappings(env.entry("tool-z", scratch_image, {"/tool"}, "91s"));
+    REQUIRE(env.run_cmd("tool-z", {"exit", "0"}).status == 0);
+    struct stat program {};
+    REQUIRE(stat(fod_run_program().c_str(), &program) == 0);
+    char name[64];
+    std::snprintf(name, sizeof name, FOD_ZYGOTE_SOCKET_FORMAT,
+                  static_cast<unsigned long long>(program.st_dev),
+                  static_cast<unsigned long long>(program.st_ino));
+    TempDir elsewhere;
+    REQUIRE(chmod(elsewhere.path().c_str(), 0700) == 0);
+    int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::snprintf(address.sun_path, sizeof address.sun_path, "%s/%s", elsewhere.path().c_str(),
+                  name);
+    REQUIRE(bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(listen(listener, 8) == 0);
+    // The link in place of fod's runtime directory (its containers stopped first).
+    env.stop_all_checked();
+    REQUIRE(run({"rm", "-rf", env.runtime_dir()}).status == 0);
+    REQUIRE(symlink(elsewhere.path().c_str(), env.runtime_dir().c_str()) == 0);
+
+    env.run_cmd("tool-z", {"exit", "0"}, env.traced());
+    int taken = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    CHECK(taken < 0);  // nobody connected
+    if (taken >= 0) close(taken);
+    close(listener);
+    unlink(env.runtime_dir().c_str());
 }
 
 // After an upgrade (fod-run replaced), the old zygote serves no call: it refuses and goes,

@@ -64,9 +64,9 @@ std::string privileges_of(pid_t pid) {
   if (!status) {
     return {};
   }
-  static constexpr std::array<const char *, 10> fields = {
-      "Uid:",    "Gid:",    "Groups:", "CapInh:",     "CapPrm:",
-      "CapEff:", "CapBnd:", "CapAmb:", "NoNewPrivs:", "Seccomp:"};
+  static constexpr std::array<const char *, 11> fields = {
+      "Uid:",    "Gid:",    "Groups:",     "CapInh:",  "CapPrm:",         "CapEff:",
+      "CapBnd:", "CapAmb:", "NoNewPrivs:", "Seccomp:", "Seccomp_filters:"};
   size_t start = 0;
   while (start < status->size()) {
     size_t end = status->find('\n', start);
@@ -82,6 +82,12 @@ std::string privileges_of(pid_t pid) {
   // The security module's label (AppArmor, SELinux): a confined caller is not served by an
   // unconfined zygote. Unreadable without such a module, for the zygote as for the caller.
   view += "LSM:" + util::read_file(proc + "/attr/current").value_or("") + "\n";
+  // Its root directory: a chrooted caller sees another tree under the same paths.
+  auto root = id_of_path(proc + "/root");
+  if (!root) {
+    return {};
+  }
+  view += "root:" + std::to_string(root->dev) + ":" + std::to_string(root->ino) + "\n";
   for (const char *ns : {"mnt", "user", "pid", "net", "ipc", "uts"}) {
     auto id = id_of_path(proc + "/ns/" + ns);
     if (!id) {
@@ -169,15 +175,23 @@ void send_message(int sock, uint32_t type, int a, int fd = -1) {
   for (char **variable = request.env; *variable != nullptr; ++variable) {
     putenv(*variable);
   }
+  unsetenv(FOD_ZYGOTE_START_VARIABLE); // a zygote is started by fod-run, never from here
+  // The caller's dispositions, not those of whoever started the zygote: ignored or default.
   sigset_t blocked;
   sigemptyset(&blocked);
-  for (int sig = 1; sig < 64; ++sig) {
-    if ((hello.ignored >> (sig - 1) & 1) != 0) {
-      signal(sig, SIG_IGN);
+  for (int sig = 1; sig <= 64; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) {
+      signal(sig, (hello.ignored >> (sig - 1) & 1) != 0 ? SIG_IGN : SIG_DFL);
     }
     if ((hello.blocked >> (sig - 1) & 1) != 0) {
       sigaddset(&blocked, sig);
     }
+  }
+  // Ctrl-Z, relayed by fod: the child's process group is the zygote's, orphaned, where the
+  // kernel drops a stop by SIGTSTP's default action; so it stops itself, and the zygote
+  // tells fod, which stops too (outside the agent's relay, which passes it to the command).
+  if ((hello.ignored >> (SIGTSTP - 1) & 1) == 0) {
+    signal(SIGTSTP, [](int) { raise(SIGSTOP); });
   }
   sigprocmask(SIG_SETMASK, &blocked, nullptr);
   run::serve_warm_only(decline);
@@ -190,11 +204,40 @@ void send_message(int sock, uint32_t type, int a, int fd = -1) {
   _exit(status);
 }
 
-// Tells each caller how its child ended, or that it stopped.
-void report_children(std::map<pid_t, int> &callers) {
+// The calls the spares took: each sends its pid with a copy of its connection before it
+// serves, so the zygote can report the call's end. Reads all that are there.
+void take_handoffs(int handoff, std::map<pid_t, int> &callers, pid_t &spare) {
+  for (;;) {
+    pid_t served = 0;
+    int sock = -1;
+    int received = 0;
+    if (fod_agent_receive(handoff, &served, sizeof served, &sock, 1, &received) != 0) {
+      if (received == 1) {
+        close(sock);
+      }
+      return;
+    }
+    if (received == 1) {
+      callers[served] = sock;
+    }
+    if (served == spare) {
+      spare = -1;
+    }
+  }
+}
+
+// Tells each caller how its child ended, or that it stopped. A child that ended before its
+// handoff was read sent it before it ended: it is read first.
+void report_children(int handoff, std::map<pid_t, int> &callers, pid_t &spare) {
   int status = 0;
   pid_t pid = 0;
   while ((pid = waitpid(-1, &status, WNOHANG | WUNTRACED)) > 0) {
+    if (callers.count(pid) == 0) {
+      take_handoffs(handoff, callers, spare);
+    }
+    if (pid == spare) {
+      spare = -1; // it failed before it had a call
+    }
     auto caller = callers.find(pid);
     if (caller == callers.end()) {
       continue;
@@ -300,6 +343,7 @@ int serve_zygote() {
       // Nothing of the zygote's, or of another call, stays open in the child.
       close(children);
       close(lock);
+      close(runtime_dir);
       close(handoff[0]);
       for (const auto &[other_pid, other] : callers) {
         close(other);
@@ -320,10 +364,12 @@ int serve_zygote() {
     }
     return pid;
   };
+  fcntl(handoff[0], F_SETFL, O_NONBLOCK);
   pid_t spare = fork_spare();
   time_t last_call = time(nullptr);
+  bool closing = false;
   std::vector<pollfd> fds;
-  for (;;) {
+  while (!closing || spare > 0 || !callers.empty()) {
     fds.assign({{handoff[0], POLLIN, 0}, {children, POLLIN, 0}});
     for (const auto &[pid, caller] : callers) {
       fds.push_back({caller, POLLRDHUP, 0});
@@ -332,27 +378,16 @@ int serve_zygote() {
     if (ready < 0 && errno != EINTR) {
       break;
     }
-    if (fds[0].revents & POLLIN) {
-      pid_t served = 0;
-      int sock = -1;
-      int received = 0;
-      if (fod_agent_receive(handoff[0], &served, sizeof served, &sock, 1, &received) == 0 &&
-          received == 1) {
-        callers[served] = sock;
-        last_call = time(nullptr);
-      }
-      spare = served == spare ? -1 : spare;
-    }
+    size_t before = callers.size();
+    take_handoffs(handoff[0], callers, spare);
+    last_call = callers.size() > before ? time(nullptr) : last_call;
     bool ended = false;
     if (fds[1].revents & POLLIN) {
       signalfd_siginfo info{};
       while (read(children, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
         ended = ended || info.ssi_signo != SIGCHLD;
       }
-      if (spare > 0 && waitpid(spare, nullptr, WNOHANG) == spare) {
-        spare = -1; // it failed before it had a call
-      }
-      report_children(callers);
+      report_children(handoff[0], callers, spare);
     }
     end_calls_of_gone_callers(fds, callers);
     // An upgrade replaced the program, or the runtime directory went: a new zygote
@@ -360,33 +395,23 @@ int serve_zygote() {
     bool stale = id_of_path(zygote.program_path) != zygote.program ||
                  id_of_path(lock_path) != id_of(lock_stat);
     bool idle = ready == 0 && callers.empty() && time(nullptr) - last_call >= idle_seconds;
-    if (stale || idle || ended) {
-      break;
+    if (!closing && (stale || idle || ended)) {
+      // No call is cut off: the socket goes from the path, a call already queued is
+      // refused (reset), the spare's accept() fails, and the calls taken run to their end.
+      closing = true;
+      if (id_of_path(lock_path) == id_of(lock_stat)) {
+        unlink(socket_path.c_str());
+        unlink(lock_path.c_str());
+      }
+      shutdown(listener, SHUT_RDWR);
     }
-    if (spare < 0) {
+    if (spare < 0 && !closing) {
       spare = fork_spare();
     }
-  }
-  if (spare > 0) {
-    kill(spare, SIGKILL);
-    waitpid(spare, nullptr, 0);
-  }
-  // Gone from the path before the lock is let go, so the next zygote binds a fresh one;
-  // the lock goes too (a zygote that opened it meanwhile fails to take it and exits).
-  if (id_of_path(lock_path) == id_of(lock_stat)) {
-    unlink(socket_path.c_str());
-    unlink(lock_path.c_str());
   }
   close(listener);
   close(handoff[0]);
   close(handoff[1]);
-  while (!callers.empty()) {
-    siginfo_t info{};
-    if (waitid(P_ALL, 0, &info, WEXITED | WSTOPPED | WNOWAIT) != 0 && errno != EINTR) {
-      break;
-    }
-    report_children(callers);
-  }
   return 0;
 }
 
