@@ -52,6 +52,15 @@ std::string fod_run_program() {
     return access(installed.c_str(), X_OK) == 0 ? installed : dir + "/fod-run";
 }
 
+// The zygote's socket name for the fod-run file `program` (zygote_proto.h).
+std::string zygote_socket_name(const struct stat& program) {
+    char name[64];
+    std::snprintf(name, sizeof name, FOD_ZYGOTE_SOCKET_FORMAT,
+                  static_cast<unsigned long long>(program.st_dev),
+                  static_cast<unsigned long long>(program.st_ino));
+    return name;
+}
+
 // Pids of the zygotes started through the fod at `program` (their argv as fod passed it on),
 // not their children (the spare waiting for a call, calls being served).
 std::vector<pid_t> zygotes_of(const std::string& program) {
@@ -197,10 +206,7 @@ void other_user_is_refused(Engine e) {
     REQUIRE(until_zygote_serves(env, "tool-z"));
     struct stat program {};
     REQUIRE(stat(fod_run_program().c_str(), &program) == 0);
-    char name[64];
-    std::snprintf(name, sizeof name, FOD_ZYGOTE_SOCKET_FORMAT,
-                  static_cast<unsigned long long>(program.st_dev),
-                  static_cast<unsigned long long>(program.st_ino));
+    const std::string name = zygote_socket_name(program);
     const std::string socket_path = env.runtime_dir() + "/" + name;
     REQUIRE(chmod(env.root().c_str(), 0711) == 0);
     REQUIRE(chmod((env.root() + "/run").c_str(), 0711) == 0);
@@ -252,17 +258,14 @@ void linked_runtime_directory_is_not_followed(Engine e) {
     REQUIRE(env.run_cmd("tool-z", {"exit", "0"}).status == 0);
     struct stat program {};
     REQUIRE(stat(fod_run_program().c_str(), &program) == 0);
-    char name[64];
-    std::snprintf(name, sizeof name, FOD_ZYGOTE_SOCKET_FORMAT,
-                  static_cast<unsigned long long>(program.st_dev),
-                  static_cast<unsigned long long>(program.st_ino));
+    const std::string name = zygote_socket_name(program);
     TempDir elsewhere;
     REQUIRE(chmod(elsewhere.path().c_str(), 0700) == 0);
     int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
     std::snprintf(address.sun_path, sizeof address.sun_path, "%s/%s", elsewhere.path().c_str(),
-                  name);
+                  name.c_str());
     REQUIRE(bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
     REQUIRE(listen(listener, 8) == 0);
     // The link in place of fod's runtime directory (its containers stopped first).
