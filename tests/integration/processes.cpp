@@ -69,6 +69,26 @@ std::vector<pid_t> find_processes(const std::vector<std::string>& argv, const st
     return pids;
 }
 
+bool catches_signal(pid_t pid, int sig) {
+    const std::string status = read_file("/proc/" + std::to_string(pid) + "/status");
+    const auto at = status.find("SigCgt:");
+    if (at == std::string::npos) return false;
+    const unsigned long long caught = std::stoull(status.substr(at + 7, 24), nullptr, 16);
+    return (caught >> (sig - 1) & 1) != 0;
+}
+
+bool wait_until_catching(const std::vector<std::string>& argv, const std::string& cwd, int sig,
+                         double timeout_s) {
+    return poll_until(
+        [&] {
+            for (pid_t pid : find_processes(argv, cwd)) {
+                if (catches_signal(pid, sig)) return true;
+            }
+            return false;
+        },
+        timeout_s);
+}
+
 bool wait_for_exit(pid_t pid, double timeout_s) {
     return poll_until(
         [&] {

@@ -19,6 +19,14 @@ char process_state(pid_t pid);
 // Pids of the processes whose argv is exactly `argv` and whose working
 // directory is `cwd` (a container's process shows the bind-mounted path).
 std::vector<pid_t> find_processes(const std::vector<std::string>& argv, const std::string& cwd);
+// True when pid has a handler for sig (SigCgt in /proc/PID/status): a test that signals a
+// program that handles it waits for this, since the program shows in /proc before its
+// main() installs the handler.
+bool catches_signal(pid_t pid, int sig);
+// Polls until some process with exactly `argv` in `cwd` (find_processes) catches sig;
+// false after timeout_s.
+bool wait_until_catching(const std::vector<std::string>& argv, const std::string& cwd, int sig,
+                         double timeout_s);
 // Polls until pid has exited for good: gone, or a zombie (a dying process's
 // cmdline empties before its files, and so its locks, are released). False
 // after timeout_s.

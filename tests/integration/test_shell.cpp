@@ -21,6 +21,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <thread>
 
@@ -655,11 +656,8 @@ void terminal_ctrl_c(Shell s, Engine e) {
     t.type("tool sleep " + secs);
     {
         INFO("tmux screen:\n" << t.screen());
-        REQUIRE(poll_until(
-            [&] {
-                return !find_processes({"/tool", "sleep", secs}, env.work()).empty();
-            },
-            30));
+        // Running, and past installing its handler (else Ctrl-C kills it silently).
+        REQUIRE(wait_until_catching({"/tool", "sleep", secs}, env.work(), SIGINT, 30));
     }
     const auto t0 = Clock::now();
     t.key("C-c");

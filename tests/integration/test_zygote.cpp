@@ -120,7 +120,7 @@ void calls_are_served_as_their_own(Engine e) {
     terminated.on_start = [&](pid_t pid) {
         killer = std::thread([&, pid] {
             target = fod_pid_from(pid);
-            poll_until([&] { return !find_processes(sleeping, env.work()).empty(); }, 20);
+            wait_until_catching(sleeping, env.work(), SIGTERM, 20);
             kill(target, SIGTERM);
         });
     };
